@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# Builds the fully optimised server and the size-optimised console, then runs them from a
+# small image as a non-root user.
+
+FROM rust:1.95-bookworm AS builder
+ARG CARGO_LEPTOS_VERSION=0.3.10
+ARG BINARYEN_VERSION=132.0.0
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --locked --version ${CARGO_LEPTOS_VERSION} \
+ && npm install -g binaryen@${BINARYEN_VERSION}
+WORKDIR /src
+COPY . .
+RUN WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock) \
+ && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION}
+RUN cargo leptos build --release --project switchyard
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --create-home --uid 10001 switchyard \
+ && mkdir -p /data && chown switchyard /data
+WORKDIR /app
+COPY --from=builder /src/target/release/switchyard /app/switchyard
+COPY --from=builder /src/target/site /app/site
+ENV SWITCHYARD_ADDR=0.0.0.0:3000 \
+    DATA_DIR=/data \
+    SITE_ROOT=/app/site \
+    LOG_FORMAT=json
+USER switchyard
+EXPOSE 3000
+VOLUME ["/data"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD curl -fsS http://127.0.0.1:3000/health/ready || exit 1
+ENTRYPOINT ["/app/switchyard"]
+CMD ["serve"]

@@ -1,0 +1,106 @@
+# Switchyard: `make run` starts the embedded default; `make test` runs everything CI runs.
+# Every target installs what it needs first, idempotently.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+# The one place the cargo-leptos version is pinned (0.3.11 needs Rust 1.96).
+CARGO_LEPTOS_VERSION := 0.3.10
+BINARYEN_VERSION := 132.0.0
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, "", $$0); print; exit}' Cargo.lock)
+
+# One target directory per machine, shared by `make run`, `make test` and CI clones, so
+# builds stay warm across checkouts.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchyard/target
+TOOLS_DIR := $(HOME)/.cache/switchyard/tools
+export PATH := $(TOOLS_DIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export TEST_DATABASE_URL
+
+SERVER_BIN := $(CARGO_TARGET_DIR)/server-ci/switchyard
+E2E_PORT ?= 3100
+
+.PHONY: run test release tools e2e-deps postgres fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+
+## Tools ----------------------------------------------------------------------------------
+
+tools:
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 16 minutes, once per machine)"; \
+		cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); fi
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+	@if ! wasm-opt --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))"; then \
+		echo "installing wasm-opt (npm binaryen $(BINARYEN_VERSION))"; \
+		mkdir -p $(TOOLS_DIR) && npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) binaryen@$(BINARYEN_VERSION); fi
+
+e2e-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --silent --no-audit --no-fund; }
+
+## PostgreSQL for the store tests: use TEST_DATABASE_URL, or start the local server.
+postgres:
+	@if ! pg_isready -q -d "$(TEST_DATABASE_URL)" 2>/dev/null; then \
+		echo "starting PostgreSQL"; \
+		command -v pg_ctlcluster >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }; \
+		ver=$$(ls /etc/postgresql | sort -n | tail -1); \
+		pg_ctlcluster --skip-systemctl-redirect $$ver main start || true; \
+		for i in $$(seq 1 30); do pg_isready -q -d "$(TEST_DATABASE_URL)" && break; sleep 1; done; \
+		if ! psql "$(TEST_DATABASE_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
+			su postgres -c "psql -c \"ALTER USER postgres PASSWORD NULL\"" >/dev/null 2>&1 || true; \
+			hba=$$(ls /etc/postgresql/$$ver/main/pg_hba.conf); \
+			sed -i 's/^\(host.*127.0.0.1\/32\s*\)\S*$$/\1trust/' $$hba; \
+			pg_ctlcluster --skip-systemctl-redirect $$ver main reload; \
+		fi; \
+	fi
+	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL at $(TEST_DATABASE_URL) does not answer"; exit 1; }
+
+clean-test-dbs: postgres
+	@psql "$(TEST_DATABASE_URL)" -Atc "select datname from pg_database where datname like 'sy_test_%'" | \
+		while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)" >/dev/null; done
+
+## Run --------------------------------------------------------------------------------------
+
+run: tools console
+	SITE_ROOT=target/site $(SERVER_BIN)
+
+## Build --------------------------------------------------------------------------------------
+
+# The console as `make test` checks it: size-optimised WASM, the server in a dev profile.
+console: tools
+	cargo leptos build --release --project switchyard-ci
+
+# Production build: fully optimised server (slow on two cores) and the same WASM.
+release: tools
+	cargo leptos build --release --project switchyard
+
+## Test ---------------------------------------------------------------------------------------
+
+test: fmt-check clippy unit-tests console wasm-size e2e
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --all-targets -- -D warnings
+
+unit-tests: postgres clean-test-dbs
+	cargo test --workspace
+
+wasm-size:
+	@wasm=target/site/pkg/switchyard.wasm; \
+	echo "console WASM: $$(stat -c %s $$wasm) bytes raw, $$(gzip -9c $$wasm | wc -c) bytes gzip"
+
+e2e: e2e-deps
+	@rm -rf target/e2e-data
+	@SWITCHYARD_ADDR=127.0.0.1:$(E2E_PORT) DATA_DIR=target/e2e-data SITE_ROOT=target/site \
+		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
+	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
+	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \
+	cd end2end && BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test

@@ -1,0 +1,263 @@
+//! Server functions: the console's only data boundary. Each one reads the caller's session
+//! from the request and calls the `ConsoleService` the server provides.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use shared::api::*;
+use shared::ids::{ApiKeyId, SessionId, UserId};
+use shared::roles::Role;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+    use crate::Console;
+    use leptos::prelude::*;
+    use shared::contracts::{ClientInfo, ConsoleService, SessionToken};
+    use shared::error::ApiError;
+    use std::sync::Arc;
+
+    /// The control plane.
+    pub fn service() -> Result<Arc<dyn ConsoleService>, AppError> {
+        use_context::<Console>()
+            .map(|c| c.0)
+            .ok_or_else(|| AppError::Api(ApiError::internal()))
+    }
+
+    fn parts() -> Option<http::request::Parts> {
+        use_context::<http::request::Parts>()
+    }
+
+    /// The session cookie of the request (empty when there is none).
+    pub fn session() -> SessionToken {
+        parts()
+            .and_then(|p| p.extensions.get::<SessionToken>().cloned())
+            .unwrap_or_else(|| SessionToken(String::new()))
+    }
+
+    /// The client making the request.
+    pub fn client() -> ClientInfo {
+        parts()
+            .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Adds a `Set-Cookie` header to the response.
+    pub fn set_cookie(value: &str) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(value),
+        ) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+
+    /// Where to go after signing in: a local path only, never another site.
+    pub fn local_path(next: &str, fallback: &str) -> String {
+        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+            next.to_owned()
+        } else {
+            fallback.to_owned()
+        }
+    }
+}
+
+/// Signs up and goes to the workspace list (or `next`).
+#[server]
+pub async fn sign_up(
+    email: String,
+    password: String,
+    name: String,
+    next: String,
+) -> Result<(), AppError> {
+    let signed = ssr::service()?
+        .sign_up(
+            SignupRequest {
+                email,
+                password,
+                name,
+            },
+            &ssr::client(),
+        )
+        .await?;
+    ssr::set_cookie(&signed.set_cookie);
+    leptos_axum::redirect(&ssr::local_path(&next, "/workspaces"));
+    Ok(())
+}
+
+/// Logs in and goes to the workspace list (or `next`).
+#[server]
+pub async fn log_in(email: String, password: String, next: String) -> Result<(), AppError> {
+    let signed = ssr::service()?
+        .log_in(LoginRequest { email, password }, &ssr::client())
+        .await?;
+    ssr::set_cookie(&signed.set_cookie);
+    leptos_axum::redirect(&ssr::local_path(&next, "/workspaces"));
+    Ok(())
+}
+
+/// Logs out and goes to the login page.
+#[server]
+pub async fn log_out() -> Result<(), AppError> {
+    let clear = ssr::service()?.log_out(&ssr::session()).await?;
+    ssr::set_cookie(&clear);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The signed-in user and their workspaces.
+#[server]
+pub async fn current_user() -> Result<MeResponse, AppError> {
+    Ok(ssr::service()?.me(&ssr::session()).await?)
+}
+
+/// Creates a workspace and opens it.
+#[server]
+pub async fn create_workspace(slug: String, name: String) -> Result<Workspace, AppError> {
+    let ws = ssr::service()?
+        .create_workspace(&ssr::session(), CreateWorkspaceRequest { slug, name })
+        .await?;
+    leptos_axum::redirect(&format!("/w/{}", ws.slug));
+    Ok(ws)
+}
+
+/// One workspace.
+#[server]
+pub async fn get_workspace(slug: String) -> Result<Workspace, AppError> {
+    Ok(ssr::service()?.workspace(&ssr::session(), &slug).await?)
+}
+
+/// Renames a workspace.
+#[server]
+pub async fn rename_workspace(slug: String, name: String) -> Result<Workspace, AppError> {
+    Ok(ssr::service()?
+        .rename_workspace(&ssr::session(), &slug, UpdateWorkspaceRequest { name })
+        .await?)
+}
+
+/// Deletes a workspace and goes back to the list.
+#[server]
+pub async fn delete_workspace(slug: String, confirm: String) -> Result<(), AppError> {
+    ssr::service()?
+        .delete_workspace(&ssr::session(), &slug, &confirm)
+        .await?;
+    leptos_axum::redirect("/workspaces");
+    Ok(())
+}
+
+/// The workspace's members.
+#[server]
+pub async fn list_members(slug: String) -> Result<Vec<Member>, AppError> {
+    Ok(ssr::service()?.members(&ssr::session(), &slug).await?)
+}
+
+/// Changes a member's role.
+#[server]
+pub async fn change_role(slug: String, user_id: UserId, role: Role) -> Result<Member, AppError> {
+    Ok(ssr::service()?
+        .change_member_role(&ssr::session(), &slug, user_id, role)
+        .await?)
+}
+
+/// Removes a member.
+#[server]
+pub async fn remove_member(slug: String, user_id: UserId) -> Result<(), AppError> {
+    Ok(ssr::service()?
+        .remove_member(&ssr::session(), &slug, user_id)
+        .await?)
+}
+
+/// Invites someone; the answer carries the link to hand over.
+#[server]
+pub async fn invite_member(
+    slug: String,
+    email: String,
+    role: Role,
+) -> Result<InvitationCreated, AppError> {
+    Ok(ssr::service()?
+        .invite(
+            &ssr::session(),
+            &slug,
+            CreateInvitationRequest { email, role },
+        )
+        .await?)
+}
+
+/// Invitations not yet used.
+#[server]
+pub async fn list_invitations(slug: String) -> Result<Vec<PendingInvitation>, AppError> {
+    Ok(ssr::service()?.invitations(&ssr::session(), &slug).await?)
+}
+
+/// What an invitation link offers.
+#[server]
+pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
+    Ok(ssr::service()?.invitation_preview(&token).await?)
+}
+
+/// Accepts an invitation and opens the workspace.
+#[server]
+pub async fn accept_invitation(token: String) -> Result<Workspace, AppError> {
+    let ws = ssr::service()?
+        .accept_invitation(&ssr::session(), &token)
+        .await?;
+    leptos_axum::redirect(&format!("/w/{}", ws.slug));
+    Ok(ws)
+}
+
+/// The workspace's API keys.
+#[server]
+pub async fn list_api_keys(slug: String) -> Result<Vec<ApiKey>, AppError> {
+    Ok(ssr::service()?.api_keys(&ssr::session(), &slug).await?)
+}
+
+/// Creates an API key; the secret is in this answer only.
+#[server]
+pub async fn create_api_key(
+    slug: String,
+    name: String,
+    role: Role,
+) -> Result<ApiKeyCreated, AppError> {
+    Ok(ssr::service()?
+        .create_api_key(&ssr::session(), &slug, CreateApiKeyRequest { name, role })
+        .await?)
+}
+
+/// Revokes an API key.
+#[server]
+pub async fn revoke_api_key(slug: String, id: ApiKeyId) -> Result<(), AppError> {
+    Ok(ssr::service()?
+        .revoke_api_key(&ssr::session(), &slug, id)
+        .await?)
+}
+
+/// Changes the password; other sessions end, this browser gets a fresh one.
+#[server]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let signed = ssr::service()?
+        .change_password(
+            &ssr::session(),
+            ChangePasswordRequest {
+                current_password,
+                new_password,
+            },
+            &ssr::client(),
+        )
+        .await?;
+    ssr::set_cookie(&signed.set_cookie);
+    Ok(())
+}
+
+/// The caller's sessions.
+#[server]
+pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
+    Ok(ssr::service()?.sessions(&ssr::session()).await?)
+}
+
+/// Ends one of the caller's sessions.
+#[server]
+pub async fn revoke_session(id: SessionId) -> Result<(), AppError> {
+    Ok(ssr::service()?.revoke_session(&ssr::session(), id).await?)
+}

@@ -1,0 +1,12 @@
+//! One module per page (or pair of closely related pages).
+
+pub mod account;
+pub mod api_keys;
+pub mod auth;
+pub mod home;
+pub mod invitation;
+pub mod members;
+pub mod not_found;
+pub mod overview;
+pub mod settings;
+pub mod workspaces;

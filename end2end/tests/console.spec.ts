@@ -1,0 +1,151 @@
+import { expect, test, type Page } from "@playwright/test";
+
+const password = "correct horse battery";
+
+function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** Waits until the WASM bundle has hydrated the page, so clicks run client-side code. */
+async function hydrated(page: Page) {
+  await page.waitForSelector("body[data-hydrated='true']");
+}
+
+async function signUp(page: Page, name: string, email: string, next?: string) {
+  await page.goto(next ? `/signup?next=${encodeURIComponent(next)}` : "/signup");
+  await hydrated(page);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+test("signed-out visitors are sent to the login page", async ({ page }) => {
+  await page.goto("/workspaces");
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
+});
+
+test("inline validation uses the shared rules before anything is sent", async ({ page }) => {
+  await page.goto("/signup");
+  await hydrated(page);
+  const email = page.getByLabel("E-mail");
+  await email.fill("not-an-email");
+  await email.blur();
+  await expect(page.getByText("must be an e-mail address like name@example.com")).toBeVisible();
+  const pw = page.getByLabel("Password");
+  await pw.fill("short");
+  await pw.blur();
+  await expect(page.getByText("must be at least 10 characters")).toBeVisible();
+});
+
+test("sign up, create a workspace, invite a teammate who joins, manage API keys", async ({ browser, page }) => {
+  const ownerEmail = `${unique("owner")}@example.com`;
+  await signUp(page, "Olive Owner", ownerEmail);
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
+
+  // Create a workspace: a reserved slug is refused inline, a good one opens the workspace.
+  const slug = unique("ws-");
+  await page.getByLabel("Name").fill("Acme Platform");
+  const slugField = page.getByLabel("Slug");
+  await slugField.fill("admin");
+  await slugField.blur();
+  await expect(page.getByText("is reserved; choose another")).toBeVisible();
+  await slugField.fill(slug);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+  await expect(page.getByRole("heading", { name: "Acme Platform" })).toBeVisible();
+  await expect(page.getByTestId("member-count")).toHaveText("1");
+
+  // Invite a developer and take the link.
+  await page.getByRole("link", { name: "Members" }).first().click();
+  await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
+  const inviteeEmail = `${unique("dev")}@example.com`;
+  await page.getByLabel("E-mail").fill(inviteeEmail);
+  await page.getByLabel("Role", { exact: true }).selectOption("developer");
+  await page.getByRole("button", { name: "Create invitation" }).click();
+  const link = page.getByTestId("invitation-link").locator("code");
+  await expect(link).toContainText("/invitations/");
+  const url = new URL((await link.textContent()) ?? "");
+
+  // The invitee opens the link signed out, signs up from it and accepts.
+  const other = await browser.newContext();
+  const invitee = await other.newPage();
+  await invitee.goto(url.pathname);
+  await expect(invitee.getByRole("heading", { name: "Join Acme Platform" })).toBeVisible();
+  await invitee.getByRole("link", { name: "Create account" }).click();
+  await expect(invitee).toHaveURL(/\/signup\?next=/);
+  await signUp(invitee, "Dana Developer", inviteeEmail, url.pathname);
+  await expect(invitee).toHaveURL(new RegExp(url.pathname));
+  await hydrated(invitee);
+  await invitee.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(invitee).toHaveURL(new RegExp(`/w/${slug}$`));
+  await expect(invitee.getByTestId("member-count")).toHaveText("2");
+  // A developer's navigation offers no admin pages.
+  await expect(invitee.getByRole("link", { name: "API keys" })).toHaveCount(0);
+  await other.close();
+
+  // The owner sees the new member.
+  await page.reload();
+  await expect(page.getByTestId("members")).toContainText(inviteeEmail);
+  await expect(page.getByTestId("members")).toContainText("Dana Developer");
+
+  // Create an API key: shown once, usable on the REST API, then revoked.
+  await page.getByRole("link", { name: "API keys" }).click();
+  await expect(page.getByText("No API keys")).toBeVisible();
+  await page.getByLabel("Name").fill("CI deploys");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = page.getByTestId("new-key-secret");
+  await expect(secret).toContainText("sy_");
+  const key = ((await secret.textContent()) ?? "").trim();
+  await expect(page.getByTestId("api-keys")).toContainText("CI deploys");
+  const api = await page.request.get(`/api/v1/workspaces/${slug}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(api.status()).toBe(200);
+  expect((await api.json()).role).toBe("developer");
+  await page.reload();
+  await expect(page.getByTestId("new-key")).toHaveCount(0);
+  await page.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByText("No API keys")).toBeVisible();
+  const revoked = await page.request.get(`/api/v1/workspaces/${slug}`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(revoked.status()).toBe(401);
+});
+
+test("password change signs out other sessions; log out and back in", async ({ browser, page }) => {
+  const email = `${unique("acct")}@example.com`;
+  await signUp(page, "Alex Account", email);
+  await expect(page).toHaveURL(/\/workspaces$/);
+
+  const second = await browser.newContext();
+  const elsewhere = await second.newPage();
+  await elsewhere.goto("/login");
+  await hydrated(elsewhere);
+  await elsewhere.getByLabel("E-mail").fill(email);
+  await elsewhere.getByLabel("Password").fill(password);
+  await elsewhere.getByRole("button", { name: "Log in" }).click();
+  await expect(elsewhere).toHaveURL(/\/workspaces$/);
+
+  await page.goto("/account");
+  await hydrated(page);
+  await expect(page.getByTestId("sessions").locator("li")).toHaveCount(2);
+  await page.getByLabel("Current password").fill("wrong password!!");
+  await page.getByLabel("New password").fill("an even better password");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("is not your current password")).toBeVisible();
+  await page.getByLabel("Current password").fill(password);
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("Password changed.")).toBeVisible();
+  await expect(page.getByTestId("sessions").locator("li")).toHaveCount(1);
+
+  await elsewhere.goto("/workspaces");
+  await expect(elsewhere).toHaveURL(/\/login/);
+  await second.close();
+
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await hydrated(page);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill("an even better password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+});

@@ -1,0 +1,285 @@
+//! Accounts and sessions: sign-up, login, logout, password change, the session list, and
+//! turning a cookie or an API key into a [`Principal`].
+
+use crate::auth::sessions::{self, Claims};
+use crate::auth::{passwords, secrets};
+use crate::control::{now, rfc3339, Control, ControlResult, Failure, Principal};
+use crate::store::{SessionRecord, UserRecord};
+use shared::accounts::{check_new_password, parse_display_name, Email};
+use shared::api::{
+    ChangePasswordRequest, LoginRequest, MeResponse, SessionView, SignupRequest, UserView,
+};
+use shared::contracts::{ClientInfo, SignedIn};
+use shared::error::{ApiError, FieldError};
+use shared::ids::{SessionId, UserId};
+
+/// The public view of a user.
+pub(crate) fn user_view(u: &UserRecord) -> UserView {
+    UserView {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+    }
+}
+
+impl Control {
+    /// Creates an account and signs it in.
+    pub async fn sign_up(
+        &self,
+        req: SignupRequest,
+        client: &ClientInfo,
+    ) -> ControlResult<SignedIn> {
+        self.limiter.attempt_from(client_key(client))?;
+        let email = Email::parse(&req.email)?;
+        check_new_password(&req.password, "password")?;
+        let name = parse_display_name(&req.name)?;
+        let password_hash = hash_password(req.password).await?;
+        let user = UserRecord {
+            id: UserId::new(),
+            email: email.as_str().to_owned(),
+            name,
+            password_hash: Some(password_hash),
+            created_at: now(),
+        };
+        self.store.create_user(&user).await.map_err(|e| match e {
+            crate::store::StoreError::Conflict(_) => Failure::from(ApiError::conflict(
+                Some("email"),
+                "an account with this e-mail already exists",
+            )),
+            other => other.into(),
+        })?;
+        tracing::info!(user = %user.id, "account created");
+        self.start_session(user, client).await
+    }
+
+    /// Signs in with e-mail and password.
+    pub async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ControlResult<SignedIn> {
+        self.limiter.attempt_from(client_key(client))?;
+        let email = Email::parse(&req.email)?;
+        self.limiter.check_account(email.as_str())?;
+        let invalid = || {
+            ApiError::new(
+                shared::error::ErrorCode::Unauthorized,
+                "e-mail or password is wrong",
+            )
+        };
+        let user = self.store.user_by_email(email.as_str()).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = req.password;
+        let ok = tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => passwords::verify(&password, &hash),
+            None => {
+                passwords::verify_dummy(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        match user {
+            Some(user) if ok => self.start_session(user, client).await,
+            _ => {
+                self.limiter.record_failure(email.as_str());
+                Err(invalid().into())
+            }
+        }
+    }
+
+    /// Ends the caller's session (API keys have none).
+    pub async fn log_out(&self, principal: &Principal) -> ControlResult<()> {
+        if let Principal::User { user, session } = principal {
+            match self.store.revoke_session(user.id, *session, now()).await {
+                Ok(()) | Err(crate::store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The user behind a session token, if the token is genuine and its session is live.
+    pub async fn authenticate_session(&self, token: &str) -> ControlResult<Principal> {
+        let claims = self.keys.verify(token).ok_or_else(ApiError::unauthorized)?;
+        let session = self
+            .store
+            .session(claims.sid)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let t = now();
+        let idle = self.config.session_idle_timeout.as_secs() as i64;
+        let live = session.user_id == claims.sub
+            && session.revoked_at.is_none()
+            && session.expires_at > t
+            && session.last_seen_at + idle > t;
+        if !live {
+            return Err(ApiError::unauthorized().into());
+        }
+        // Recording every request would turn reads into writes; a coarse mark is enough for
+        // the inactivity timeout.
+        if t - session.last_seen_at >= (idle / 10).clamp(1, 60) {
+            self.store.touch_session(session.id, t).await?;
+        }
+        let user = self
+            .store
+            .user(claims.sub)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Principal::User {
+            user,
+            session: session.id,
+        })
+    }
+
+    /// The workspace key behind an `Authorization: Bearer` secret.
+    pub async fn authenticate_api_key(&self, key: &str) -> ControlResult<Principal> {
+        if !key.starts_with(secrets::API_KEY_PREFIX) {
+            return Err(ApiError::unauthorized().into());
+        }
+        let record = self
+            .store
+            .use_api_key(&secrets::hash(key), now())
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Principal::ApiKey(record))
+    }
+
+    /// The signed-in caller and their workspaces.
+    pub async fn me(&self, principal: &Principal) -> ControlResult<MeResponse> {
+        let user = require_user(principal)?;
+        let workspaces = self.workspaces(principal).await?;
+        Ok(MeResponse {
+            user: user_view(user),
+            workspaces,
+        })
+    }
+
+    /// Changes the caller's password after checking the current one; ends every session and
+    /// starts a fresh one for this client.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        req: ChangePasswordRequest,
+        client: &ClientInfo,
+    ) -> ControlResult<SignedIn> {
+        let user = require_user(principal)?.clone();
+        self.limiter.attempt_from(client_key(client))?;
+        check_new_password(&req.new_password, "new_password")?;
+        let stored = user.password_hash.clone();
+        let current = req.current_password;
+        let ok = tokio::task::spawn_blocking(move || {
+            stored.is_some_and(|h| passwords::verify(&current, &h))
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        if !ok {
+            self.limiter.record_failure(&user.email);
+            return Err(FieldError::new("current_password", "is not your current password").into());
+        }
+        let hash = hash_password(req.new_password).await?;
+        self.store.change_password(user.id, &hash, now()).await?;
+        tracing::info!(user = %user.id, "password changed; sessions ended");
+        self.start_session(user, client).await
+    }
+
+    /// The caller's live sessions.
+    pub async fn sessions(&self, principal: &Principal) -> ControlResult<Vec<SessionView>> {
+        let (user, current) = match principal {
+            Principal::User { user, session } => (user, *session),
+            Principal::ApiKey(_) => return Err(api_keys_have_no_user().into()),
+        };
+        let t = now();
+        let idle = self.config.session_idle_timeout.as_secs() as i64;
+        Ok(self
+            .store
+            .active_sessions(user.id, t)
+            .await?
+            .into_iter()
+            .filter(|s| s.last_seen_at + idle > t)
+            .map(|s| SessionView {
+                id: s.id,
+                created_at: rfc3339(s.created_at),
+                last_seen_at: rfc3339(s.last_seen_at),
+                user_agent: s.user_agent,
+                current: s.id == current,
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's sessions.
+    pub async fn revoke_session(&self, principal: &Principal, id: SessionId) -> ControlResult<()> {
+        let user = require_user(principal)?;
+        self.store
+            .revoke_session(user.id, id, now())
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => ApiError::not_found("session").into(),
+                other => Failure::from(other),
+            })
+    }
+
+    async fn start_session(
+        &self,
+        user: UserRecord,
+        client: &ClientInfo,
+    ) -> ControlResult<SignedIn> {
+        let t = now();
+        let lifetime = self.config.session_lifetime.as_secs() as i64;
+        let session = SessionRecord {
+            id: SessionId::new(),
+            user_id: user.id,
+            created_at: t,
+            last_seen_at: t,
+            expires_at: t + lifetime,
+            revoked_at: None,
+            user_agent: client
+                .user_agent
+                .clone()
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect(),
+        };
+        self.store.create_session(&session).await?;
+        let token = self
+            .keys
+            .sign(&Claims {
+                sub: user.id,
+                sid: session.id,
+                iat: t,
+                exp: session.expires_at,
+            })
+            .map_err(|e| {
+                tracing::error!(error = %e, "signing a session token failed");
+                ApiError::internal()
+            })?;
+        Ok(SignedIn {
+            user: user_view(&user),
+            set_cookie: sessions::set_cookie(&token, lifetime, self.config.secure_cookies()),
+        })
+    }
+}
+
+/// The rate-limit key for a client: its IP, or one shared bucket when the IP is unknown.
+fn client_key(client: &ClientInfo) -> &str {
+    client.ip.as_deref().unwrap_or("unknown")
+}
+
+fn api_keys_have_no_user() -> ApiError {
+    ApiError::forbidden("this needs a signed-in user; API keys act only inside their workspace")
+}
+
+/// The caller's account, or 403 for an API key.
+pub(crate) fn require_user(principal: &Principal) -> Result<&UserRecord, ApiError> {
+    match principal {
+        Principal::User { user, .. } => Ok(user),
+        Principal::ApiKey(_) => Err(api_keys_have_no_user()),
+    }
+}
+
+async fn hash_password(password: String) -> ControlResult<String> {
+    tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::internal().into()
+        })
+}

@@ -1,0 +1,158 @@
+//! Server configuration, read once from the environment at start. Every variable is listed
+//! in README.md with its default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::auth::ratelimit::AuthLimits;
+
+/// Everything the server is told by its operator.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub addr: SocketAddr,
+    /// Directory for the embedded default's files (SQLite database, session secret).
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    /// PostgreSQL role to act as so row-level security applies; empty keeps the login role.
+    pub database_app_role: Option<String>,
+    /// The console's public origin, e.g. `https://switchyard.example.com`.
+    pub public_url: url::Url,
+    /// Secret that signs session tokens (at least 32 bytes).
+    pub session_secret: Vec<u8>,
+    /// A session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_lifetime: Duration,
+    /// Login and sign-up rate limits.
+    pub auth_limits: AuthLimits,
+    /// How long an invitation link works.
+    pub invitation_ttl: Duration,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Directory with the console's compiled assets (`pkg/`), produced by cargo-leptos.
+    pub site_root: PathBuf,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+/// A configuration variable has a value we cannot use.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    var: &'static str,
+    message: String,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parsed<T: FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError {
+            var: name,
+            message: format!("{raw:?} is not valid: {e}"),
+        }),
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the environment, creating the data directory and the
+    /// session secret file when the embedded default needs them.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let addr_default: SocketAddr = var("LEPTOS_SITE_ADDR")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
+        let addr = parsed("SWITCHYARD_ADDR", addr_default)?;
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".to_owned()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/switchyard.db", data_dir.display()));
+        let database_app_role = match std::env::var("DATABASE_APP_ROLE") {
+            Ok(v) if v.trim().is_empty() => None,
+            Ok(v) => Some(v.trim().to_owned()),
+            Err(_) => Some("switchyard_app".to_owned()),
+        };
+        let public_url_raw = var("PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = url::Url::parse(&public_url_raw).map_err(|e| ConfigError {
+            var: "PUBLIC_URL",
+            message: format!("{public_url_raw:?} is not a URL: {e}"),
+        })?;
+        let session_secret = match var("SESSION_SECRET") {
+            Some(s) if s.len() >= 32 => s.into_bytes(),
+            Some(_) => {
+                return Err(ConfigError {
+                    var: "SESSION_SECRET",
+                    message: "must be at least 32 characters".to_owned(),
+                })
+            }
+            None => load_or_create_secret(&data_dir)?,
+        };
+        let site_root = PathBuf::from(
+            var("SITE_ROOT")
+                .or_else(|| var("LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".to_owned()),
+        );
+        Ok(Config {
+            addr,
+            data_dir,
+            database_url,
+            database_app_role,
+            public_url,
+            session_secret,
+            session_idle_timeout: Duration::from_secs(parsed("SESSION_IDLE_TIMEOUT_SECS", 86_400)?),
+            session_lifetime: Duration::from_secs(parsed("SESSION_LIFETIME_SECS", 14 * 86_400)?),
+            auth_limits: AuthLimits {
+                attempts_per_ip_per_minute: parsed("AUTH_ATTEMPTS_PER_IP_PER_MINUTE", 10)?,
+                failed_logins_per_account: parsed("AUTH_FAILED_LOGINS_PER_ACCOUNT", 5)?,
+                lockout: Duration::from_secs(parsed("AUTH_LOCKOUT_SECS", 900)?),
+            },
+            invitation_ttl: Duration::from_secs(parsed("INVITATION_TTL_HOURS", 72u64)? * 3600),
+            max_body_bytes: parsed("MAX_BODY_BYTES", 64 * 1024)?,
+            site_root,
+            trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", false)?,
+        })
+    }
+
+    /// Whether cookies must carry `Secure` (the console is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The console's origin (`scheme://host[:port]`), for CSRF checks.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+/// Reads `DATA_DIR/session.secret`, or creates it with 48 random bytes (mode 0600).
+fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
+    let path = data_dir.join("session.secret");
+    let err = |message: String| ConfigError {
+        var: "SESSION_SECRET",
+        message,
+    };
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| err(format!("cannot create {}: {e}", data_dir.display())))?;
+    let secret = crate::auth::secrets::random_token(48).into_bytes();
+    std::fs::write(&path, &secret)
+        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret)
+}

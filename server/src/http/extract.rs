@@ -1,0 +1,190 @@
+//! Extractors: one per concern. [`Caller`] authenticates, [`Client`] describes the client,
+//! [`ApiJson`] parses a body strictly and names the field at fault.
+
+use crate::auth::sessions::token_from_cookie_header;
+use crate::control::{Failure, Principal};
+use crate::http::AppState;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderMap};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use shared::contracts::ClientInfo;
+use shared::error::{ApiError, ErrorCode};
+use std::net::SocketAddr;
+
+/// The authenticated caller: an `Authorization: Bearer` API key, or else the session cookie.
+pub struct Caller(pub Principal);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let raw = auth.to_str().map_err(|_| ApiError::unauthorized())?;
+            let key = raw.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "Authorization must be `Bearer <API key>`",
+                )
+            })?;
+            return Ok(Caller(state.control.authenticate_api_key(key).await?));
+        }
+        let token = session_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        Ok(Caller(state.control.authenticate_session(&token).await?))
+    }
+}
+
+/// The session cookie's value, if the request has one.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(token_from_cookie_header)
+        .map(str::to_owned)
+}
+
+/// The client's IP (for rate limits) and user agent (for the session list).
+pub struct Client(pub ClientInfo);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Failure;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(client_info(
+            parts,
+            state.control.config().trust_forwarded_for,
+        )))
+    }
+}
+
+/// Describes the client from the request: its IP (the socket's, or the first
+/// `X-Forwarded-For` hop when the proxy is trusted) and its user agent.
+pub fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
+    let forwarded = trust_forwarded_for
+        .then(|| parts.headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|ip| ip.trim().to_owned())
+        .filter(|ip| !ip.is_empty());
+    let socket = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    ClientInfo {
+        ip: forwarded.or(socket),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// A JSON body: `Content-Type: application/json`, within the size limit, no unknown fields,
+/// every field of the right type. Failures name the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "Content-Type must be application/json",
+            )
+            .into());
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "the request body is too large")
+            } else {
+                ApiError::new(ErrorCode::BadRequest, "the request body could not be read")
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson).map_err(Failure::from)
+    }
+}
+
+/// Parses `bytes` as `T`, turning serde's complaint into an error naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        let message = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::new(
+                ErrorCode::BadRequest,
+                format!("the body is not valid JSON: {message}"),
+            );
+        }
+        let path = e.path().to_string();
+        // serde reports unknown and missing fields at the parent; the name is in backticks.
+        let named = message.split('`').nth(1).map(str::to_owned);
+        let field = if message.starts_with("unknown field") || message.starts_with("missing field")
+        {
+            named.map(|n| {
+                if path == "." {
+                    n
+                } else {
+                    format!("{path}.{n}")
+                }
+            })
+        } else if path != "." {
+            Some(path)
+        } else {
+            None
+        };
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError {
+            code: ErrorCode::Validation,
+            message,
+            field,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::api::{CreateApiKeyRequest, CreateWorkspaceRequest};
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<CreateWorkspaceRequest>(br#"{"slug":"a","name":"b","extra":1}"#)
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            (ErrorCode::Validation, Some("extra"))
+        );
+        let e = parse_json::<CreateWorkspaceRequest>(br#"{"slug":"a"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse_json::<CreateWorkspaceRequest>(br#"{"slug":5,"name":"b"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("slug"));
+        let e = parse_json::<CreateApiKeyRequest>(br#"{"name":"ci","role":"root"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("role"));
+        let e = parse_json::<CreateWorkspaceRequest>(b"{not json").unwrap_err();
+        assert_eq!((e.code, e.field), (ErrorCode::BadRequest, None));
+    }
+}

@@ -1,0 +1,65 @@
+//! The HTTP front door: one router assembling the REST API (`/api/v1`), the console (Leptos
+//! SSR and its server functions), health probes and metrics, wrapped in the cross-cutting
+//! layers (request ids and tracing, metrics, CSRF, body limits).
+
+pub mod api;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+
+use crate::console;
+use crate::control::Control;
+use axum::extract::Request;
+use axum::http::HeaderName;
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The control plane.
+    pub control: Arc<Control>,
+    /// The metrics registry.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application: API, console, probes and metrics.
+pub fn router(control: Arc<Control>) -> Router {
+    let state = AppState {
+        metrics: metrics::Metrics::new(),
+        control: control.clone(),
+    };
+    let max_body = control.config().max_body_bytes;
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let id = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    });
+    Router::new()
+        .nest("/api/v1", api::router(max_body))
+        .route("/health/live", get(health::live))
+        .route("/health/ready", get(health::ready))
+        .route("/metrics", get(metrics::serve))
+        .with_state(state.clone())
+        .merge(console::router(control, max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            console::identify,
+        ))
+        .layer(middleware::from_fn_with_state(state, metrics::record))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

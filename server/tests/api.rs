@@ -1,0 +1,932 @@
+//! The REST API end to end, in-process, on a real store: accounts, sessions, workspaces,
+//! members, invitations, API keys, input errors, CSRF, rate limits, probes and OpenAPI.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{Auth, TestApp};
+use serde_json::json;
+use server::store::Backend;
+
+async fn signup_login_logout_and_sessions(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let a = app
+        .call(Method::POST, "/api/v1/auth/signup", Some(json!({"email": "  Ada@Example.com ", "password": "correct horse battery", "name": "Ada"})), &Auth::None)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["user"]["email"], "ada@example.com");
+    let set_cookie = a
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Lax")
+            && !set_cookie.contains("Secure"),
+        "{set_cookie}"
+    );
+    let first = Auth::Cookie(a.cookie());
+
+    let me = app.call(Method::GET, "/api/v1/me", None, &first).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["user"]["name"], "Ada");
+    assert_eq!(me.body["workspaces"], json!([]));
+
+    let dup = app
+        .call(Method::POST, "/api/v1/auth/signup", Some(json!({"email": "ada@example.com", "password": "another password", "name": "Ada 2"})), &Auth::None)
+        .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert_eq!(dup.body["error"]["field"], "email");
+
+    let wrong = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": "wrong password"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.body["error"]["code"], "unauthorized");
+    let unknown = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "nobody@example.com", "password": "wrong password"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(
+        unknown.body, wrong.body,
+        "unknown accounts and wrong passwords look alike"
+    );
+
+    let login = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ADA@example.com", "password": "correct horse battery"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    let second = Auth::Cookie(login.cookie());
+    let sessions = app
+        .call(Method::GET, "/api/v1/auth/sessions", None, &second)
+        .await;
+    assert_eq!(sessions.body.as_array().unwrap().len(), 2);
+    assert_eq!(
+        sessions
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["current"] == true)
+            .count(),
+        1
+    );
+
+    let out = app
+        .call(Method::POST, "/api/v1/auth/logout", None, &first)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &first)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "logged-out session is dead"
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &second)
+            .await
+            .status,
+        StatusCode::OK,
+        "other session lives"
+    );
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            &Auth::Cookie("sy_session=forged.token.value".into())
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.finish().await;
+}
+on_both_backends!(
+    signup_login_logout_and_sessions,
+    signup_login_logout_and_sessions
+);
+
+async fn password_change_ends_every_session(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (first, _) = app.sign_up("ada@example.com").await;
+    let other = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": "correct horse battery"})),
+            &Auth::None,
+        )
+        .await;
+    let other = Auth::Cookie(other.cookie());
+
+    let bad = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/password",
+            Some(
+                json!({"current_password": "not it at all", "new_password": "brand new password"}),
+            ),
+            &first,
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("current_password"))
+    );
+    let short = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/password",
+            Some(json!({"current_password": "correct horse battery", "new_password": "short"})),
+            &first,
+        )
+        .await;
+    assert_eq!(short.body["error"]["field"], "new_password");
+
+    let ok = app
+        .call(Method::POST, "/api/v1/auth/password", Some(json!({"current_password": "correct horse battery", "new_password": "brand new password"})), &first)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let fresh = Auth::Cookie(ok.cookie());
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &first)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &other)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &fresh)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let old = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": "correct horse battery"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+on_both_backends!(
+    password_change_ends_every_session,
+    password_change_ends_every_session
+);
+
+async fn workspace_lifecycle_members_and_invitations(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (ada, ada_id) = app.sign_up("ada@example.com").await;
+    let (bob, bob_id) = app.sign_up("bob@example.com").await;
+    let (cy, _) = app.sign_up("cy@example.com").await;
+
+    let ws = app.create_workspace(&ada, "acme").await;
+    assert_eq!(
+        (ws["slug"].clone(), ws["name"].clone(), ws["role"].clone()),
+        (json!("acme"), json!("acme team"), json!("owner"))
+    );
+    assert!(ws["id"].is_string());
+
+    let taken = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces",
+            Some(json!({"slug": "acme", "name": "Other"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["error"]["field"].clone()),
+        (StatusCode::CONFLICT, json!("slug"))
+    );
+    let reserved = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces",
+            Some(json!({"slug": "admin", "name": "Other"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (reserved.status, reserved.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("slug"))
+    );
+
+    // Invite bob as developer; the link is single-use.
+    let inv = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/invitations",
+            Some(json!({"email": "Bob@Example.com", "role": "developer"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(inv.status, StatusCode::CREATED, "{}", inv.body);
+    let token = inv.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        inv.body["url"],
+        format!("http://127.0.0.1:3000/invitations/{token}")
+    );
+    assert_eq!(inv.body["email"], "bob@example.com");
+    let pending = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/invitations",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(pending.body.as_array().unwrap().len(), 1);
+    let preview = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/invitations/{token}"),
+            None,
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(
+        (
+            preview.body["workspace_slug"].clone(),
+            preview.body["role"].clone()
+        ),
+        (json!("acme"), json!("developer"))
+    );
+    assert_eq!(
+        app.call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            &Auth::None
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let accepted = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (accepted.status, accepted.body["role"].clone()),
+        (StatusCode::OK, json!("developer"))
+    );
+    let again = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/invitations/{token}/accept"),
+            None,
+            &cy,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/workspaces/acme", None, &cy)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let members = app
+        .call(Method::GET, "/api/v1/workspaces/acme/members", None, &bob)
+        .await;
+    let rows: Vec<(String, String)> = members
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["email"].as_str().unwrap().to_owned(),
+                m["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("ada@example.com".into(), "owner".into()),
+            ("bob@example.com".into(), "developer".into())
+        ]
+    );
+
+    // A developer cannot manage members; the owner can; the last owner stays.
+    let denied = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/workspaces/acme/members/{ada_id}"),
+            Some(json!({"role": "viewer"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let last = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/workspaces/acme/members/{ada_id}"),
+            Some(json!({"role": "admin"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT);
+    let promoted = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/workspaces/acme/members/{bob_id}"),
+            Some(json!({"role": "admin"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(
+        (promoted.status, promoted.body["role"].clone()),
+        (StatusCode::OK, json!("admin"))
+    );
+    // An admin cannot make owners nor touch the owner.
+    let no_owner = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/workspaces/acme/members/{bob_id}"),
+            Some(json!({"role": "owner"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(no_owner.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/acme/members/{ada_id}"),
+            None,
+            &bob
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/acme/members/{ada_id}"),
+            None,
+            &ada
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT,
+        "last owner cannot leave"
+    );
+
+    // Rename (admin) and delete (owner, confirmed by slug).
+    let renamed = app
+        .call(
+            Method::PATCH,
+            "/api/v1/workspaces/acme",
+            Some(json!({"name": "Acme Corp"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        (renamed.status, renamed.body["name"].clone()),
+        (StatusCode::OK, json!("Acme Corp"))
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acme",
+            None,
+            &bob
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let unconfirmed = app
+        .call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acm",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(
+        (
+            unconfirmed.status,
+            unconfirmed.body["error"]["field"].clone()
+        ),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("confirm"))
+    );
+    // Bob leaves by himself.
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/acme/members/{bob_id}"),
+            None,
+            &bob
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/workspaces/acme", None, &bob)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acme",
+            None,
+            &ada
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/workspaces", None, &ada)
+            .await
+            .body,
+        json!([])
+    );
+    app.finish().await;
+}
+on_both_backends!(
+    workspace_lifecycle_members_and_invitations,
+    workspace_lifecycle_members_and_invitations
+);
+
+async fn api_keys_authenticate_for_their_workspace_only(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    app.create_workspace(&ada, "globex").await;
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/api-keys",
+            Some(json!({"name": "CI", "role": "developer"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("sy_"));
+
+    let listed = app
+        .call(Method::GET, "/api/v1/workspaces/acme/api-keys", None, &ada)
+        .await;
+    let entry = &listed.body[0];
+    assert_eq!(
+        (
+            entry["name"].clone(),
+            entry["role"].clone(),
+            entry["last_used_at"].clone()
+        ),
+        (json!("CI"), json!("developer"), json!(null))
+    );
+    assert!(key.starts_with(entry["prefix"].as_str().unwrap()));
+    assert!(
+        !listed.body.to_string().contains(&key),
+        "the secret is never listed"
+    );
+
+    let bearer = Auth::Bearer(key.clone());
+    let ws = app
+        .call(Method::GET, "/api/v1/workspaces/acme", None, &bearer)
+        .await;
+    assert_eq!(
+        (ws.status, ws.body["role"].clone()),
+        (StatusCode::OK, json!("developer"))
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/workspaces/globex", None, &bearer)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/workspaces/acme/api-keys",
+            None,
+            &bearer
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let used = app
+        .call(Method::GET, "/api/v1/workspaces/acme/api-keys", None, &ada)
+        .await;
+    assert!(used.body[0]["last_used_at"].is_string());
+
+    // A key's role is capped by its creator's.
+    let (bob, _) = app.sign_up("bob@example.com").await;
+    app.add_member(&ada, "acme", &bob, "bob@example.com", "admin")
+        .await;
+    let too_high = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/api-keys",
+            Some(json!({"name": "x", "role": "owner"})),
+            &bob,
+        )
+        .await;
+    assert_eq!(too_high.status, StatusCode::FORBIDDEN);
+
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/globex/api-keys/{id}"),
+            None,
+            &ada
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/acme/api-keys/{id}"),
+            None,
+            &ada
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/workspaces/acme", None, &bearer)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(
+            Method::GET,
+            "/api/v1/workspaces/acme",
+            None,
+            &Auth::Bearer("sy_made_up".into())
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.finish().await;
+}
+on_both_backends!(
+    api_keys_authenticate_for_their_workspace_only,
+    api_keys_authenticate_for_their_workspace_only
+);
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_named() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let cases = [
+        (
+            json!({"email": "not-an-email", "password": "long enough pw", "name": "A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "short", "name": "A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "long enough pw", "name": " "}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "long enough pw", "name": "A", "admin": true}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "admin",
+        ),
+        (
+            json!({"email": "a@example.com", "password": 12, "name": "A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "name": "A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let a = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/signup",
+                Some(body.clone()),
+                &Auth::None,
+            )
+            .await;
+        assert_eq!(
+            (a.status, a.body["error"]["field"].as_str()),
+            (status, Some(field)),
+            "{body}: {}",
+            a.body
+        );
+    }
+    assert_eq!(
+        app.store.user_by_email("a@example.com").await.unwrap(),
+        None,
+        "nothing was written"
+    );
+
+    let role = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces",
+            Some(json!({"slug": "Bad Slug", "name": "x"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(role.body["error"]["field"], "slug");
+
+    let not_json = app
+        .send(
+            Request::post("/api/v1/workspaces")
+                .header(
+                    header::COOKIE,
+                    match &ada {
+                        Auth::Cookie(c) => c.clone(),
+                        _ => unreachable!(),
+                    },
+                )
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ORIGIN, "http://127.0.0.1:3000")
+                .body(Body::from("{oops"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (not_json.status, not_json.body["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("bad_request"))
+    );
+
+    let huge = "x".repeat(64 * 1024);
+    let big = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": huge, "password": "p"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(
+        (big.status, big.body["error"]["code"].clone()),
+        (StatusCode::PAYLOAD_TOO_LARGE, json!("payload_too_large"))
+    );
+
+    let unknown_route = app.call(Method::GET, "/api/v1/nope", None, &ada).await;
+    assert_eq!(
+        (
+            unknown_route.status,
+            unknown_route.body["error"]["code"].clone()
+        ),
+        (StatusCode::NOT_FOUND, json!("not_found"))
+    );
+    let bad_id = app
+        .call(
+            Method::DELETE,
+            "/api/v1/workspaces/x/api-keys/not-a-uuid",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(bad_id.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let Auth::Cookie(cookie) = &ada else {
+        unreachable!()
+    };
+    let body = json!({"slug": "acme", "name": "Acme"}).to_string();
+    let post = |origin: Option<&str>, content_type: &str| {
+        let mut b = Request::post("/api/v1/workspaces")
+            .header(header::COOKIE, cookie.as_str())
+            .header(header::CONTENT_TYPE, content_type);
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        b.body(Body::from(body.clone())).unwrap()
+    };
+    let evil = app
+        .send(post(Some("https://evil.example"), "application/json"))
+        .await;
+    assert_eq!(evil.status, StatusCode::FORBIDDEN);
+    let form = app.send(post(None, "text/plain")).await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN);
+    let referer = app
+        .send(
+            Request::post("/api/v1/workspaces")
+                .header(header::COOKIE, cookie.as_str())
+                .header(header::REFERER, "https://evil.example/page")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(referer.status, StatusCode::FORBIDDEN);
+    assert!(app
+        .store
+        .workspaces_of(
+            app.store
+                .user_by_email("ada@example.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    // The console itself may.
+    let own = app
+        .send(post(Some("http://127.0.0.1:3000"), "application/json"))
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED);
+    // Server functions of the console are guarded too.
+    let sf = app
+        .send(
+            Request::post("/api/log_out")
+                .header(header::COOKIE, cookie.as_str())
+                .header(header::ORIGIN, "https://evil.example")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(sf.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &ada).await.status,
+        StatusCode::OK
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn login_is_rate_limited_per_ip_and_per_account() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.auth_limits.attempts_per_ip_per_minute = 4;
+        c.auth_limits.failed_logins_per_account = 2;
+    })
+    .await;
+    let login = |ip: &'static str, password: &'static str| {
+        Request::post("/api/v1/auth/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", ip)
+            .body(Body::from(
+                json!({"email": "ada@example.com", "password": password}).to_string(),
+            ))
+            .unwrap()
+    };
+    let signup = Request::post("/api/v1/auth/signup")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-for", "10.0.0.9")
+        .body(Body::from(
+            json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"})
+                .to_string(),
+        ))
+        .unwrap();
+    assert_eq!(app.send(signup).await.status, StatusCode::OK);
+
+    // Per account: after two failures, even the right password waits.
+    for ip in ["10.0.0.1", "10.0.0.2", "10.0.0.3"] {
+        assert_eq!(
+            app.send(login(ip, "wrong password!")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = app.send(login("10.0.0.4", "correct horse battery")).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = locked
+        .headers
+        .get(header::RETRY_AFTER)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(locked.body["error"]["code"], "rate_limited");
+
+    // Per IP: the fifth attempt from one address in a minute is refused.
+    for _ in 0..3 {
+        app.send(login("10.0.0.5", "wrong password!")).await;
+    }
+    let fifth = app.send(login("10.0.0.5", "wrong password!")).await;
+    assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(fifth.headers.contains_key(header::RETRY_AFTER));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn probes_metrics_and_openapi() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let live = app
+        .call(Method::GET, "/health/live", None, &Auth::None)
+        .await;
+    assert_eq!(
+        (live.status, live.body["status"].clone()),
+        (StatusCode::OK, json!("ok"))
+    );
+    let ready = app
+        .call(Method::GET, "/health/ready", None, &Auth::None)
+        .await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body["checks"]["database"]["status"], "ok");
+    // The test has no built console assets: non-critical, so degraded but ready.
+    assert_eq!(ready.body["status"], "degraded");
+    assert!(ready.headers.contains_key("x-request-id"));
+
+    app.sign_up("ada@example.com").await;
+    let (status, text) = app.text("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains(r#"switchyard_http_requests_total{method="POST",route="/api/v1/auth/signup",status="200"} 1"#), "{text}");
+    assert!(
+        text.contains("switchyard_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+
+    let doc = app
+        .call(Method::GET, "/api/v1/openapi.json", None, &Auth::None)
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/auth/signup", "post"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/workspaces", "get"),
+        ("/api/v1/workspaces", "post"),
+        ("/api/v1/workspaces/{slug}", "get"),
+        ("/api/v1/workspaces/{slug}", "patch"),
+        ("/api/v1/workspaces/{slug}", "delete"),
+        ("/api/v1/workspaces/{slug}/members", "get"),
+        ("/api/v1/workspaces/{slug}/members/{user_id}", "patch"),
+        ("/api/v1/workspaces/{slug}/members/{user_id}", "delete"),
+        ("/api/v1/workspaces/{slug}/invitations", "post"),
+        ("/api/v1/invitations/{token}/accept", "post"),
+        ("/api/v1/workspaces/{slug}/api-keys", "get"),
+        ("/api/v1/workspaces/{slug}/api-keys", "post"),
+        ("/api/v1/workspaces/{slug}/api-keys/{id}", "delete"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "OpenAPI lacks {method} {path}"
+        );
+    }
+    app.finish().await;
+}

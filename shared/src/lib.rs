@@ -1,0 +1,18 @@
+//! Switchyard's domain types and pure logic, shared by the control plane (native) and the
+//! console (wasm32). Nothing here does I/O: no tokio, no sqlx, no network.
+//!
+//! - [`ids`]: typed identifiers.
+//! - [`accounts`]: e-mail addresses, passwords and display names, validated once at the edge.
+//! - [`tenancy`]: workspace slugs and names.
+//! - [`roles`]: the four roles and the permission table every check uses.
+//! - [`api`]: the request and response bodies of the REST API and the console.
+//! - [`error`]: the one error shape every failure reaches a client in.
+//! - [`contracts`]: the service the console's server functions call, implemented by `server`.
+
+pub mod accounts;
+pub mod api;
+pub mod contracts;
+pub mod error;
+pub mod ids;
+pub mod roles;
+pub mod tenancy;
