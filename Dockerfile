@@ -15,7 +15,7 @@ WORKDIR /src
 COPY . .
 RUN WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock) \
  && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION}
-RUN cargo leptos build --release --project switchyard
+RUN cargo leptos build --release
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

@@ -21,7 +21,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 
-SERVER_BIN := $(CARGO_TARGET_DIR)/server-ci/switchyard
+SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
 E2E_PORT ?= 3100
 
 .PHONY: run test release tools e2e-deps postgres fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
@@ -72,13 +72,15 @@ run: tools console
 
 ## Build --------------------------------------------------------------------------------------
 
-# The console as `make test` checks it: size-optimised WASM, the server in a dev profile.
+# The console as `make test` checks it: the size-optimised WASM front end (so its size is
+# real) and the server in the dev profile, sharing compiled dependencies with `cargo test`.
 console: tools
-	cargo leptos build --release --project switchyard-ci
+	cargo leptos build --release --frontend-only
+	cargo build -p server --bin switchyard
 
 # Production build: fully optimised server (slow on two cores) and the same WASM.
 release: tools
-	cargo leptos build --release --project switchyard
+	cargo leptos build --release
 
 ## Test ---------------------------------------------------------------------------------------
 

@@ -95,6 +95,12 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<(),
     Ok(())
 }
 
+/// The OAuth2 providers the login page offers.
+#[server]
+pub async fn oauth_providers() -> Result<Vec<OAuthProvider>, AppError> {
+    Ok(ssr::service()?.oauth_providers().await?)
+}
+
 /// Logs out and goes to the login page.
 #[server]
 pub async fn log_out() -> Result<(), AppError> {

@@ -12,7 +12,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The control plane as the server functions see it; `server` provides it as context.
 #[cfg(feature = "ssr")]
@@ -37,7 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The console's routes.
+/// The console's routes. Every page renders in `SsrMode::Async`: the server waits for the
+/// page's data, so a signed-out visitor gets a real redirect and pages work before (and
+/// without) the WASM bundle.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -55,17 +57,17 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Switchyard".to_owned() } else { format!("{page} · Switchyard") }/>
         <Router>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/") view=pages::home::Home/>
-                <Route path=path!("/login") view=pages::auth::LoginPage/>
-                <Route path=path!("/signup") view=pages::auth::SignupPage/>
-                <Route path=path!("/invitations/:token") view=pages::invitation::InvitationPage/>
-                <Route path=path!("/workspaces") view=pages::workspaces::WorkspacesPage/>
-                <Route path=path!("/account") view=pages::account::AccountPage/>
-                <ParentRoute path=path!("/w/:slug") view=frame::WorkspaceFrame>
-                    <Route path=path!("") view=pages::overview::OverviewPage/>
-                    <Route path=path!("members") view=pages::members::MembersPage/>
-                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage/>
-                    <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                <Route path=path!("/") view=pages::home::Home ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async/>
+                <Route path=path!("/workspaces") view=pages::workspaces::WorkspacesPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/w/:slug") view=frame::WorkspaceFrame ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("members") view=pages::members::MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

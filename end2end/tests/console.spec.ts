@@ -39,14 +39,15 @@ test("inline validation uses the shared rules before anything is sent", async ({
   await expect(page.getByText("must be at least 10 characters")).toBeVisible();
 });
 
-test("sign up, create a workspace, invite a teammate who joins, manage API keys", async ({ browser, page }) => {
+test("owner invites a viewer, promotes them, and manages an API key", async ({ browser, page }) => {
   const ownerEmail = `${unique("owner")}@example.com`;
   await signUp(page, "Olive Owner", ownerEmail);
   await expect(page).toHaveURL(/\/workspaces$/);
   await expect(page.getByText("No workspaces yet")).toBeVisible();
 
-  // Create a workspace: a reserved slug is refused inline, a good one opens the workspace.
+  // Create a workspace: a reserved slug is refused inline (hydration works), a good one opens it.
   const slug = unique("ws-");
+  await hydrated(page);
   await page.getByLabel("Name").fill("Acme Platform");
   const slugField = page.getByLabel("Slug");
   await slugField.fill("admin");
@@ -58,57 +59,78 @@ test("sign up, create a workspace, invite a teammate who joins, manage API keys"
   await expect(page.getByRole("heading", { name: "Acme Platform" })).toBeVisible();
   await expect(page.getByTestId("member-count")).toHaveText("1");
 
-  // Invite a developer and take the link.
+  // A reload keeps the session.
+  await page.reload();
+  await expect(page.getByRole("heading", { name: "Acme Platform" })).toBeVisible();
+
+  // Invite a viewer and take the link.
   await page.getByRole("link", { name: "Members" }).first().click();
   await expect(page.getByRole("heading", { name: "Members" })).toBeVisible();
-  const inviteeEmail = `${unique("dev")}@example.com`;
+  await hydrated(page);
+  const inviteeEmail = `${unique("viewer")}@example.com`;
   await page.getByLabel("E-mail").fill(inviteeEmail);
-  await page.getByLabel("Role", { exact: true }).selectOption("developer");
+  await page.locator("#invite-role").selectOption("viewer");
   await page.getByRole("button", { name: "Create invitation" }).click();
   const link = page.getByTestId("invitation-link").locator("code");
   await expect(link).toContainText("/invitations/");
   const url = new URL((await link.textContent()) ?? "");
 
-  // The invitee opens the link signed out, signs up from it and accepts.
+  // The invitee opens the link signed out, signs up from it and joins as viewer.
   const other = await browser.newContext();
   const invitee = await other.newPage();
   await invitee.goto(url.pathname);
   await expect(invitee.getByRole("heading", { name: "Join Acme Platform" })).toBeVisible();
   await invitee.getByRole("link", { name: "Create account" }).click();
   await expect(invitee).toHaveURL(/\/signup\?next=/);
-  await signUp(invitee, "Dana Developer", inviteeEmail, url.pathname);
+  await signUp(invitee, "Vera Viewer", inviteeEmail, url.pathname);
   await expect(invitee).toHaveURL(new RegExp(url.pathname));
   await hydrated(invitee);
   await invitee.getByRole("button", { name: "Accept invitation" }).click();
   await expect(invitee).toHaveURL(new RegExp(`/w/${slug}$`));
   await expect(invitee.getByTestId("member-count")).toHaveText("2");
-  // A developer's navigation offers no admin pages.
+
+  // The viewer sees no admin actions.
   await expect(invitee.getByRole("link", { name: "API keys" })).toHaveCount(0);
+  await expect(invitee.getByRole("link", { name: "Settings" })).toHaveCount(0);
+  await invitee.getByRole("link", { name: "Members" }).first().click();
+  await expect(invitee.getByTestId("members")).toContainText(ownerEmail);
+  await expect(invitee.getByTestId("members").getByRole("combobox")).toHaveCount(0);
+  await expect(invitee.getByRole("button", { name: "Remove" })).toHaveCount(0);
+  await expect(invitee.getByRole("button", { name: "Create invitation" })).toHaveCount(0);
+
+  // The owner promotes the viewer to developer.
+  await page.reload();
+  await hydrated(page);
+  const row = page.getByTestId("members").getByRole("row", { name: /Vera Viewer/ });
+  await expect(row).toContainText(inviteeEmail);
+  await row.getByRole("combobox").selectOption("developer");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("members").getByRole("row", { name: /Vera Viewer/ }).getByRole("combobox")).toHaveValue("developer");
+  await page.reload();
+  await expect(page.getByTestId("members").getByRole("row", { name: /Vera Viewer/ }).getByRole("combobox")).toHaveValue("developer");
   await other.close();
 
-  // The owner sees the new member.
-  await page.reload();
-  await expect(page.getByTestId("members")).toContainText(inviteeEmail);
-  await expect(page.getByTestId("members")).toContainText("Dana Developer");
-
-  // Create an API key: shown once, usable on the REST API, then revoked.
+  // An API key: shown once, works on the REST API, then revoked and refused.
   await page.getByRole("link", { name: "API keys" }).click();
   await expect(page.getByText("No API keys")).toBeVisible();
+  await hydrated(page);
   await page.getByLabel("Name").fill("CI deploys");
   await page.getByRole("button", { name: "Create key" }).click();
   const secret = page.getByTestId("new-key-secret");
   await expect(secret).toContainText("sy_");
   const key = ((await secret.textContent()) ?? "").trim();
   await expect(page.getByTestId("api-keys")).toContainText("CI deploys");
-  const api = await page.request.get(`/api/v1/workspaces/${slug}`, { headers: { Authorization: `Bearer ${key}` } });
-  expect(api.status()).toBe(200);
-  expect((await api.json()).role).toBe("developer");
+  const members = await page.request.get(`/api/v1/workspaces/${slug}/members`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(members.status()).toBe(200);
+  const emails = (await members.json()).map((m: { email: string }) => m.email).sort();
+  expect(emails).toEqual([inviteeEmail, ownerEmail].sort());
   await page.reload();
   await expect(page.getByTestId("new-key")).toHaveCount(0);
+  await hydrated(page);
   await page.getByRole("button", { name: "Revoke" }).click();
   await expect(page.getByText("No API keys")).toBeVisible();
-  const revoked = await page.request.get(`/api/v1/workspaces/${slug}`, { headers: { Authorization: `Bearer ${key}` } });
-  expect(revoked.status()).toBe(401);
+  const refused = await page.request.get(`/api/v1/workspaces/${slug}/members`, { headers: { Authorization: `Bearer ${key}` } });
+  expect(refused.status()).toBe(401);
 });
 
 test("password change signs out other sessions; log out and back in", async ({ browser, page }) => {

@@ -1,6 +1,7 @@
 //! Accounts and sessions: sign-up, login, logout, password change, the session list, and
 //! turning a cookie or an API key into a [`Principal`].
 
+use crate::auth::oauth::Identity;
 use crate::auth::sessions::{self, Claims};
 use crate::auth::{passwords, secrets};
 use crate::control::{now, rfc3339, Control, ControlResult, Failure, Principal};
@@ -213,6 +214,67 @@ impl Control {
                 crate::store::StoreError::NotFound => ApiError::not_found("session").into(),
                 other => Failure::from(other),
             })
+    }
+
+    /// The OAuth2 providers offered on the login page.
+    pub fn oauth_providers(&self) -> Vec<shared::api::OAuthProvider> {
+        self.config
+            .oauth_providers
+            .iter()
+            .map(|p| shared::api::OAuthProvider {
+                id: p.id.clone(),
+                name: p.display_name.clone(),
+            })
+            .collect()
+    }
+
+    /// Signs in the person a provider vouched for: the user already linked to the identity,
+    /// else the account with the same e-mail (only if the provider verified it), else a new
+    /// account without a password.
+    pub async fn oauth_sign_in(
+        &self,
+        provider: &str,
+        identity: Identity,
+        client: &ClientInfo,
+    ) -> ControlResult<SignedIn> {
+        if let Some(user) = self.store.oauth_user(provider, &identity.subject).await? {
+            return self.start_session(user, client).await;
+        }
+        let email = Email::parse(&identity.email)
+            .map_err(|_| ApiError::field("email", "the provider's e-mail address is not valid"))?;
+        if let Some(user) = self.store.user_by_email(email.as_str()).await? {
+            if !identity.email_verified {
+                return Err(ApiError::conflict(
+                    Some("email"),
+                    "an account with this e-mail exists and the provider has not verified the address; log in with your password",
+                )
+                .into());
+            }
+            self.store
+                .link_oauth_identity(provider, &identity.subject, user.id, now())
+                .await?;
+            tracing::info!(user = %user.id, provider, "OAuth identity linked");
+            return self.start_session(user, client).await;
+        }
+        let fallback_name = email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("user")
+            .to_owned();
+        let name = parse_display_name(&identity.name).unwrap_or(fallback_name);
+        let user = UserRecord {
+            id: UserId::new(),
+            email: email.as_str().to_owned(),
+            name,
+            password_hash: None,
+            created_at: now(),
+        };
+        self.store
+            .create_oauth_user(&user, provider, &identity.subject)
+            .await?;
+        tracing::info!(user = %user.id, provider, "account created through OAuth");
+        self.start_session(user, client).await
     }
 
     async fn start_session(

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::auth::oauth::{Provider, ProviderKind};
 use crate::auth::ratelimit::AuthLimits;
 
 /// Everything the server is told by its operator.
@@ -37,6 +38,8 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// OAuth2 login providers (GitHub preset and/or one generic provider).
+    pub oauth_providers: Vec<Provider>,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -118,6 +121,7 @@ impl Config {
             max_body_bytes: parsed("MAX_BODY_BYTES", 64 * 1024)?,
             site_root,
             trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", false)?,
+            oauth_providers: oauth_providers_from_env()?,
         })
     }
 
@@ -130,6 +134,53 @@ impl Config {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+fn required(name: &'static str, because: &str) -> Result<String, ConfigError> {
+    var(name).ok_or_else(|| ConfigError {
+        var: name,
+        message: format!("is required when {because} is set"),
+    })
+}
+
+/// The GitHub preset (`OAUTH_GITHUB_*`) and the generic provider (`OAUTH_GENERIC_*`), each
+/// enabled by its client id.
+fn oauth_providers_from_env() -> Result<Vec<Provider>, ConfigError> {
+    let mut providers = Vec::new();
+    if let Some(id) = var("OAUTH_GITHUB_CLIENT_ID") {
+        let secret = required("OAUTH_GITHUB_CLIENT_SECRET", "OAUTH_GITHUB_CLIENT_ID")?;
+        providers.push(Provider::github(id, secret));
+    }
+    if let Some(client_id) = var("OAUTH_GENERIC_CLIENT_ID") {
+        let because = "OAUTH_GENERIC_CLIENT_ID";
+        let id = var("OAUTH_GENERIC_ID").unwrap_or_else(|| "sso".to_owned());
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(ConfigError {
+                var: "OAUTH_GENERIC_ID",
+                message: "may contain only lowercase letters, digits and hyphens".to_owned(),
+            });
+        }
+        providers.push(Provider {
+            id,
+            display_name: var("OAUTH_GENERIC_NAME").unwrap_or_else(|| "Single sign-on".to_owned()),
+            kind: ProviderKind::Generic,
+            client_id,
+            client_secret: required("OAUTH_GENERIC_CLIENT_SECRET", because)?,
+            authorize_url: required("OAUTH_GENERIC_AUTHORIZE_URL", because)?,
+            token_url: required("OAUTH_GENERIC_TOKEN_URL", because)?,
+            userinfo_url: required("OAUTH_GENERIC_USERINFO_URL", because)?,
+            scopes: var("OAUTH_GENERIC_SCOPES")
+                .unwrap_or_else(|| "openid email profile".to_owned())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        });
+    }
+    Ok(providers)
 }
 
 /// Reads `DATA_DIR/session.secret`, or creates it with 48 random bytes (mode 0600).

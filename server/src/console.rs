@@ -83,6 +83,10 @@ impl ConsoleService for ConsoleImpl {
         plain(self.0.log_in(req, client).await)
     }
 
+    async fn oauth_providers(&self) -> ConsoleResult<Vec<OAuthProvider>> {
+        Ok(self.0.oauth_providers())
+    }
+
     async fn log_out(&self, session: &SessionToken) -> ConsoleResult<String> {
         // Logging out with a dead session still clears the cookie.
         if let Ok(p) = self.caller(session).await {

@@ -257,5 +257,15 @@ pub struct SessionView {
     pub current: bool,
 }
 
+/// An OAuth2 login provider offered on the login page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OAuthProvider {
+    /// Id in `/auth/oauth/{id}/start`.
+    pub id: String,
+    /// Button label.
+    pub name: String,
+}
+
 /// Slug validation limits for a client-side hint, mirrored from [`crate::tenancy::Slug`].
 pub const SLUG_HINT: &str = "3-40 lowercase letters, digits and hyphens";

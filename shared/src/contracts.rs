@@ -42,6 +42,8 @@ pub trait ConsoleService: Send + Sync + 'static {
     async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ConsoleResult<SignedIn>;
     /// Signs in with e-mail and password.
     async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ConsoleResult<SignedIn>;
+    /// The OAuth2 providers the login page offers.
+    async fn oauth_providers(&self) -> ConsoleResult<Vec<OAuthProvider>>;
     /// Ends the session; answers the `Set-Cookie` value that clears the cookie.
     async fn log_out(&self, session: &SessionToken) -> ConsoleResult<String>;
     /// The caller and their workspaces.

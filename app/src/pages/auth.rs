@@ -1,6 +1,6 @@
 //! Log-in and sign-up pages.
 
-use crate::api::{LogIn, SignUp};
+use crate::api::{oauth_providers, LogIn, SignUp};
 use crate::forms::{checks, field_error, form_error, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,6 +12,42 @@ fn next_param() -> String {
         .read_untracked()
         .get("next")
         .unwrap_or_default()
+}
+
+/// "Continue with …" links for the configured OAuth2 providers, and the error of a failed
+/// OAuth attempt (it comes back as `?oauth_error=`).
+#[component]
+fn OAuthButtons(next: String) -> impl IntoView {
+    let providers = Resource::new(|| (), |_| oauth_providers());
+    let failed = use_query_map().read_untracked().get("oauth_error");
+    let encoded_next = next
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('#', "%23")
+        .replace('?', "%3F");
+    view! {
+        {failed.map(|m| view! { <div class="banner error" role="alert">{m}</div> })}
+        <Suspense fallback=|| ()>
+            {move || {
+                let encoded_next = encoded_next.clone();
+                Suspend::new(async move {
+                    let list = providers.await.unwrap_or_default();
+                    let any = !list.is_empty();
+                    view! {
+                        <div class="oauth-buttons">
+                            {list.into_iter().map(|p| view! {
+                                // A full page load: the router must not handle this path.
+                                <a class="button wide" rel="external" href=format!("/auth/oauth/{}/start?next={}", p.id, encoded_next)>
+                                    "Continue with " {p.name}
+                                </a>
+                            }).collect_view()}
+                        </div>
+                        {any.then(|| view! { <p class="divider"><span>"or"</span></p> })}
+                    }
+                })
+            }}
+        </Suspense>
+    }
 }
 
 /// `/login`.
@@ -31,6 +67,7 @@ pub fn LoginPage() -> impl IntoView {
             <div class="card auth-card">
                 <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
                 <h1>"Log in"</h1>
+                <OAuthButtons next=next.clone()/>
                 <FormError message=form_error(value)/>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next/>
@@ -65,6 +102,7 @@ pub fn SignupPage() -> impl IntoView {
             <div class="card auth-card">
                 <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
                 <h1>"Create your account"</h1>
+                <OAuthButtons next=next.clone()/>
                 <FormError message=form_error(value)/>
                 <ActionForm action=action>
                     <input type="hidden" name="next" value=next/>

@@ -4,6 +4,7 @@
 //! session JWTs are HS256 only and must carry an unexpired `exp`; a JWT is only as good as
 //! the session row it names (logout and password change revoke that row).
 
+pub mod oauth;
 pub mod passwords;
 pub mod ratelimit;
 pub mod secrets;

@@ -26,6 +26,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/auth/password", post(change_password))
         .route("/auth/sessions", get(list_sessions))
         .route("/auth/sessions/{id}", delete(revoke_session))
+        .route("/auth/providers", get(providers))
         .route("/me", get(me))
         .route("/workspaces", get(list_workspaces).post(create_workspace))
         .route(
@@ -142,6 +143,12 @@ async fn revoke_session(
         .revoke_session(&p, path_id(&id, "session")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// OAuth2 providers offered for login (start one at `/auth/oauth/{id}/start`).
+#[utoipa::path(get, path = "/api/v1/auth/providers", tag = "auth", responses((status = 200, body = [OAuthProvider])))]
+async fn providers(State(state): State<AppState>) -> Json<Vec<OAuthProvider>> {
+    Json(state.control.oauth_providers())
 }
 
 /// The signed-in user and their workspaces.
@@ -374,7 +381,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Switchyard API", description = "Workspaces, members, invitations and API keys. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
-    paths(signup, login, logout, change_password, list_sessions, revoke_session, me, list_workspaces, create_workspace,
+    paths(signup, login, logout, providers, change_password, list_sessions, revoke_session, me, list_workspaces, create_workspace,
         get_workspace, rename_workspace, delete_workspace, list_members, update_member, remove_member, list_invitations,
         create_invitation, revoke_invitation, preview_invitation, accept_invitation, list_api_keys, create_api_key, revoke_api_key),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),

@@ -1,7 +1,8 @@
-//! Cross-site request forgery defence for every state-changing request that does not carry
-//! an `Authorization` header (a cookie, or nothing yet, as for login):
-//! its `Origin` (or, without one, its `Referer`) must be the console's own origin; with
-//! neither, the body must be `application/json`, which a cross-site form cannot send.
+//! Cross-site request forgery defence for state-changing requests without an `Authorization`
+//! header. When the request names where it comes from (`Origin`, or else `Referer`), that
+//! must be the console itself — browsers always send `Origin` on cross-site POSTs, so this
+//! also stops login CSRF. When it names nothing and carries the session cookie, the body
+//! must be `application/json`, which a cross-site form cannot send.
 
 use crate::http::error::error_response;
 use crate::http::AppState;
@@ -13,11 +14,9 @@ use shared::error::ApiError;
 
 /// Middleware refusing cross-site state-changing requests with 403.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if is_allowed(
-        request.method(),
-        request.headers(),
-        &state.control.config().public_origin(),
-    ) {
+    let has_session = crate::http::extract::session_token(request.headers()).is_some();
+    let origin = state.control.config().public_origin();
+    if is_allowed(request.method(), request.headers(), has_session, &origin) {
         next.run(request).await
     } else {
         error_response(ApiError::forbidden(
@@ -33,7 +32,12 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Whether a request with these headers may proceed.
-pub fn is_allowed(method: &Method, headers: &HeaderMap, public_origin: &str) -> bool {
+pub fn is_allowed(
+    method: &Method,
+    headers: &HeaderMap,
+    has_session: bool,
+    public_origin: &str,
+) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
@@ -56,6 +60,7 @@ pub fn is_allowed(method: &Method, headers: &HeaderMap, public_origin: &str) -> 
                 || origin == format!("http://{host}")
                 || origin == format!("https://{host}")
         }
+        None if !has_session => true,
         None => text(header::CONTENT_TYPE).is_some_and(|ct| {
             ct.trim_start()
                 .to_ascii_lowercase()
@@ -68,67 +73,59 @@ pub fn is_allowed(method: &Method, headers: &HeaderMap, public_origin: &str) -> 
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    fn ok(method: &Method, pairs: &[(&'static str, &str)], session: bool) -> bool {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.insert(*k, v.parse().unwrap());
         }
-        h
+        is_allowed(method, &h, session, "https://console.example.com")
     }
 
     #[test]
     fn origin_rules() {
         let me = "https://console.example.com";
         let post = Method::POST;
-        assert!(is_allowed(
+        let json = ("content-type", "application/json");
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        assert!(ok(
             &Method::GET,
-            &headers(&[("origin", "https://evil.example")]),
-            me
+            &[("origin", "https://evil.example")],
+            true
         ));
-        assert!(is_allowed(&post, &headers(&[("origin", me)]), me));
-        assert!(!is_allowed(
+        assert!(ok(&post, &[("origin", me)], true));
+        assert!(!ok(&post, &[("origin", "https://evil.example")], true));
+        assert!(
+            !ok(&post, &[("origin", "https://evil.example")], false),
+            "login CSRF"
+        );
+        assert!(ok(
             &post,
-            &headers(&[("origin", "https://evil.example")]),
-            me
-        ));
-        assert!(is_allowed(
-            &post,
-            &headers(&[
+            &[
                 ("origin", "http://127.0.0.1:3000"),
                 ("host", "127.0.0.1:3000")
-            ]),
-            me
+            ],
+            true
         ));
-        assert!(is_allowed(
+        assert!(ok(
             &post,
-            &headers(&[("referer", "https://console.example.com/w/acme")]),
-            me
+            &[("referer", "https://console.example.com/w/acme")],
+            true
         ));
-        assert!(!is_allowed(
-            &post,
-            &headers(&[("referer", "https://evil.example/x")]),
-            me
-        ));
-        assert!(is_allowed(
-            &post,
-            &headers(&[("content-type", "application/json")]),
-            me
-        ));
-        assert!(!is_allowed(
-            &post,
-            &headers(&[("content-type", "application/x-www-form-urlencoded")]),
-            me
-        ));
-        assert!(!is_allowed(&Method::DELETE, &headers(&[]), me));
-        assert!(is_allowed(
+        assert!(!ok(&post, &[("referer", "https://evil.example/x")], true));
+        assert!(ok(&post, &[json], true));
+        assert!(!ok(&post, &[form], true));
+        assert!(ok(&post, &[form], false), "no ambient credential");
+        assert!(!ok(&Method::DELETE, &[], true));
+        assert!(ok(&Method::DELETE, &[], false));
+        assert!(ok(
             &Method::DELETE,
-            &headers(&[("authorization", "Bearer sy_x")]),
-            me
+            &[("authorization", "Bearer sy_x")],
+            true
         ));
-        assert!(!is_allowed(
+        assert!(!ok(
             &post,
-            &headers(&[("origin", "null"), ("content-type", "text/plain")]),
-            me
+            &[("origin", "null"), ("content-type", "text/plain")],
+            true
         ));
     }
 }

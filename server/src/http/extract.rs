@@ -136,10 +136,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             );
         }
         let path = e.path().to_string();
-        // serde reports unknown and missing fields at the parent; the name is in backticks.
         let named = message.split('`').nth(1).map(str::to_owned);
-        let field = if message.starts_with("unknown field") || message.starts_with("missing field")
-        {
+        // serde reports a missing field at its parent (the name is in backticks); an unknown
+        // field is already the last segment of the path.
+        let field = if message.starts_with("missing field") {
             named.map(|n| {
                 if path == "." {
                     n

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
 
 use crate::console;
 use crate::control::Control;
@@ -51,6 +52,7 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::serve))
+        .merge(oauth::router())
         .with_state(state.clone())
         .merge(console::router(control, max_body))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -268,6 +268,71 @@ impl Store {
         Ok(())
     }
 
+    /// The user an OAuth identity belongs to.
+    pub async fn oauth_user(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.password_hash, u.created_at FROM oauth_identities o
+             JOIN users u ON u.id = o.user_id WHERE o.provider = $1 AND o.subject = $2",
+        )
+        .bind(provider)
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| UserRecord::from_row(&r)).transpose()
+    }
+
+    /// Links an OAuth identity to an existing user.
+    pub async fn link_oauth_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user: UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO oauth_identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(provider)
+            .bind(subject)
+            .bind(user.to_string())
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_to_conflict(e, "identity"))?;
+        Ok(())
+    }
+
+    /// Creates a user without a password and links its OAuth identity, atomically.
+    pub async fn create_oauth_user(
+        &self,
+        user: &UserRecord,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Global).await?;
+        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id.to_string())
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(user.password_hash.clone())
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "email"))?;
+        sqlx::query("INSERT INTO oauth_identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(provider)
+            .bind(subject)
+            .bind(user.id.to_string())
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_to_conflict(e, "identity"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     // ---- sessions ----------------------------------------------------------------------
 
     /// Records a new session.

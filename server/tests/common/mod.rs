@@ -130,6 +130,7 @@ pub fn test_config(database_url: &str) -> Config {
         max_body_bytes: 16 * 1024,
         site_root: PathBuf::from("target/no-site"),
         trust_forwarded_for: true,
+        oauth_providers: Vec::new(),
     }
 }
 
@@ -205,7 +206,10 @@ impl TestApp {
             .header("x-forwarded-for", "10.1.1.1");
         builder = match auth {
             Auth::None => builder,
-            Auth::Cookie(c) => builder.header(header::COOKIE, c),
+            // As a browser on the console would: the session cookie and the console's Origin.
+            Auth::Cookie(c) => builder
+                .header(header::COOKIE, c)
+                .header(header::ORIGIN, "http://127.0.0.1:3000"),
             Auth::Bearer(k) => builder.header(header::AUTHORIZATION, format!("Bearer {k}")),
         };
         let request = match body {
