@@ -3,6 +3,8 @@
 //! comes through the server functions in [`api`], which reach the control plane only through
 //! the `ConsoleService` contract from `shared`.
 
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod error;
 pub mod forms;

@@ -799,7 +799,7 @@ async fn cross_site_state_changes_are_refused() {
     // Server functions of the console are guarded too.
     let sf = app
         .send(
-            Request::post("/api/log_out")
+            Request::post(<app::api::LogOut as leptos::server_fn::ServerFn>::PATH)
                 .header(header::COOKIE, cookie.as_str())
                 .header(header::ORIGIN, "https://evil.example")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -811,6 +811,22 @@ async fn cross_site_state_changes_are_refused() {
     assert_eq!(
         app.call(Method::GET, "/api/v1/me", None, &ada).await.status,
         StatusCode::OK
+    );
+    // The same server function from the console's own page goes through and logs out.
+    let same_site = app
+        .send(
+            Request::post(<app::api::LogOut as leptos::server_fn::ServerFn>::PATH)
+                .header(header::COOKIE, cookie.as_str())
+                .header(header::ORIGIN, "http://127.0.0.1:3000")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_ne!(same_site.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &ada).await.status,
+        StatusCode::UNAUTHORIZED
     );
     app.finish().await;
 }
