@@ -3,15 +3,15 @@
 # small image as a non-root user.
 
 FROM rust:1.95-bookworm AS builder
-ARG CARGO_LEPTOS_VERSION=0.3.10
-ARG BINARYEN_VERSION=132.0.0
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm \
  && rm -rf /var/lib/apt/lists/*
-RUN rustup target add wasm32-unknown-unknown \
- && cargo install cargo-leptos --locked --version ${CARGO_LEPTOS_VERSION} \
- && npm install -g binaryen@${BINARYEN_VERSION}
 WORKDIR /src
+# Tool versions are pinned in one place, the Makefile.
+COPY Makefile Cargo.lock ./
+RUN rustup target add wasm32-unknown-unknown \
+ && cargo install cargo-leptos --locked --version "$(sed -n 's/^CARGO_LEPTOS_VERSION := //p' Makefile)" \
+ && npm install -g "binaryen@$(sed -n 's/^BINARYEN_VERSION := //p' Makefile)"
 COPY . .
 RUN WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock) \
  && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION}

@@ -20,11 +20,14 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
+TEST_NATS_URL ?= nats://127.0.0.1:4222
+export TEST_NATS_URL
+NATS_HOSTPORT := $(patsubst nats://%,%,$(TEST_NATS_URL))
 
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
 E2E_PORT ?= 3100
 
-.PHONY: run test release tools e2e-deps postgres fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test release tools e2e-deps postgres nats fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -61,6 +64,18 @@ postgres:
 	fi
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL at $(TEST_DATABASE_URL) does not answer"; exit 1; }
 
+## NATS with JetStream for the bus tests: use TEST_NATS_URL, or start a local server.
+nats:
+	@if ! timeout 2 bash -c "exec 3<>/dev/tcp/$(subst :,/,$(NATS_HOSTPORT))" 2>/dev/null; then \
+		echo "starting nats-server with JetStream on $(NATS_HOSTPORT)"; \
+		command -v nats-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server; }; \
+		mkdir -p $(HOME)/.cache/switchyard/nats; \
+		nohup nats-server -a $(firstword $(subst :, ,$(NATS_HOSTPORT))) -p $(lastword $(subst :, ,$(NATS_HOSTPORT))) -js \
+			-sd $(HOME)/.cache/switchyard/nats > $(HOME)/.cache/switchyard/nats.log 2>&1 & \
+		for i in $$(seq 1 30); do timeout 1 bash -c "exec 3<>/dev/tcp/$(subst :,/,$(NATS_HOSTPORT))" 2>/dev/null && break; sleep 0.5; done; \
+	fi
+	@timeout 2 bash -c "exec 3<>/dev/tcp/$(subst :,/,$(NATS_HOSTPORT))" 2>/dev/null || { echo "NATS at $(TEST_NATS_URL) does not answer"; exit 1; }
+
 clean-test-dbs: postgres
 	@psql "$(TEST_DATABASE_URL)" -Atc "select datname from pg_database where datname like 'sy_test_%'" | \
 		while read -r db; do psql "$(TEST_DATABASE_URL)" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)" >/dev/null; done
@@ -92,7 +107,7 @@ fmt-check:
 clippy:
 	cargo clippy --all-targets -- -D warnings
 
-unit-tests: postgres clean-test-dbs
+unit-tests: postgres clean-test-dbs nats
 	cargo test --workspace
 
 wasm-size:

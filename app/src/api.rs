@@ -8,6 +8,9 @@ use shared::ids::{ApiKeyId, SessionId, UserId};
 use shared::roles::Role;
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr::set_error_status;
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
     use crate::Console;
@@ -51,12 +54,18 @@ mod ssr {
         }
     }
 
-    /// Where to go after signing in: a local path only, never another site.
-    pub fn local_path(next: &str, fallback: &str) -> String {
-        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-            next.to_owned()
-        } else {
-            fallback.to_owned()
+    /// Answers a failed call with the error's HTTP status (and `Retry-After` when rate
+    /// limited), as the REST API does.
+    pub fn set_error_status(error: &ApiError) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(error.code.http_status()) {
+                response.set_status(status);
+            }
+            if let Some(secs) = error.retry_after {
+                if let Ok(value) = http::HeaderValue::from_str(&secs.to_string()) {
+                    response.insert_header(http::header::RETRY_AFTER, value);
+                }
+            }
         }
     }
 }
@@ -80,7 +89,7 @@ pub async fn sign_up(
         )
         .await?;
     ssr::set_cookie(&signed.set_cookie);
-    leptos_axum::redirect(&ssr::local_path(&next, "/workspaces"));
+    leptos_axum::redirect(shared::redirects::local_path(&next, "/workspaces"));
     Ok(())
 }
 
@@ -91,7 +100,7 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<(),
         .log_in(LoginRequest { email, password }, &ssr::client())
         .await?;
     ssr::set_cookie(&signed.set_cookie);
-    leptos_axum::redirect(&ssr::local_path(&next, "/workspaces"));
+    leptos_axum::redirect(shared::redirects::local_path(&next, "/workspaces"));
     Ok(())
 }
 

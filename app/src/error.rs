@@ -40,7 +40,11 @@ impl AppError {
 }
 
 impl From<ApiError> for AppError {
+    /// On the server this also gives the response the error's status and `Retry-After`, so
+    /// a server function refused with 403 or 429 answers 403 or 429.
     fn from(e: ApiError) -> Self {
+        #[cfg(feature = "ssr")]
+        crate::api::set_error_status(&e);
         AppError::Api(e)
     }
 }

@@ -42,15 +42,19 @@ impl Control {
             password_hash: Some(password_hash),
             created_at: now(),
         };
-        self.store.create_user(&user).await.map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => Failure::from(ApiError::conflict(
-                Some("email"),
-                "an account with this e-mail already exists",
-            )),
-            other => other.into(),
-        })?;
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store
+            .create_user(&user, Some(&session))
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => Failure::from(ApiError::conflict(
+                    Some("email"),
+                    "an account with this e-mail already exists",
+                )),
+                other => other.into(),
+            })?;
         tracing::info!(user = %user.id, "account created");
-        self.start_session(user, client).await
+        Ok(signed)
     }
 
     /// Signs in with e-mail and password.
@@ -162,6 +166,8 @@ impl Control {
     ) -> ControlResult<SignedIn> {
         let user = require_user(principal)?.clone();
         self.limiter.attempt_from(client_key(client))?;
+        // Guessing the current password through a stolen session counts against the account.
+        self.limiter.check_account(&user.email)?;
         check_new_password(&req.new_password, "new_password")?;
         let stored = user.password_hash.clone();
         let current = req.current_password;
@@ -175,9 +181,12 @@ impl Control {
             return Err(FieldError::new("current_password", "is not your current password").into());
         }
         let hash = hash_password(req.new_password).await?;
-        self.store.change_password(user.id, &hash, now()).await?;
-        tracing::info!(user = %user.id, "password changed; sessions ended");
-        self.start_session(user, client).await
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store
+            .change_password(user.id, &hash, now(), &session)
+            .await?;
+        tracing::info!(user = %user.id, "password changed; other sessions ended");
+        Ok(signed)
     }
 
     /// The caller's live sessions.
@@ -229,8 +238,8 @@ impl Control {
     }
 
     /// Signs in the person a provider vouched for: the user already linked to the identity,
-    /// else the account with the same e-mail (only if the provider verified it), else a new
-    /// account without a password.
+    /// else the account with the same e-mail, else a new account without a password. Only
+    /// an address the provider verified may link to or create an account.
     pub async fn oauth_sign_in(
         &self,
         provider: &str,
@@ -256,6 +265,13 @@ impl Control {
             tracing::info!(user = %user.id, provider, "OAuth identity linked");
             return self.start_session(user, client).await;
         }
+        if !identity.email_verified {
+            // An unverified address could be someone else's: it may not claim an account.
+            return Err(ApiError::forbidden(
+                "the provider has not verified your e-mail address; verify it there, or sign up with a password",
+            )
+            .into());
+        }
         let fallback_name = email
             .as_str()
             .split('@')
@@ -270,18 +286,32 @@ impl Control {
             password_hash: None,
             created_at: now(),
         };
+        let (session, signed) = self.new_session(&user, client)?;
         self.store
-            .create_oauth_user(&user, provider, &identity.subject)
+            .create_oauth_user(&user, provider, &identity.subject, &session)
             .await?;
         tracing::info!(user = %user.id, provider, "account created through OAuth");
-        self.start_session(user, client).await
+        Ok(signed)
     }
 
+    /// Records a new session for `user` and answers its cookie.
     async fn start_session(
         &self,
         user: UserRecord,
         client: &ClientInfo,
     ) -> ControlResult<SignedIn> {
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store.create_session(&session).await?;
+        Ok(signed)
+    }
+
+    /// A session for `user` not yet stored, and the cookie that will carry it. Callers store
+    /// it, in the same transaction as the change that starts it where there is one.
+    fn new_session(
+        &self,
+        user: &UserRecord,
+        client: &ClientInfo,
+    ) -> ControlResult<(SessionRecord, SignedIn)> {
         let t = now();
         let lifetime = self.config.session_lifetime.as_secs() as i64;
         let session = SessionRecord {
@@ -299,7 +329,6 @@ impl Control {
                 .take(300)
                 .collect(),
         };
-        self.store.create_session(&session).await?;
         let token = self
             .keys
             .sign(&Claims {
@@ -312,10 +341,11 @@ impl Control {
                 tracing::error!(error = %e, "signing a session token failed");
                 ApiError::internal()
             })?;
-        Ok(SignedIn {
-            user: user_view(&user),
+        let signed = SignedIn {
+            user: user_view(user),
             set_cookie: sessions::set_cookie(&token, lifetime, self.config.secure_cookies()),
-        })
+        };
+        Ok((session, signed))
     }
 }
 

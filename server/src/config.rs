@@ -198,12 +198,18 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| err(format!("cannot create {}: {e}", data_dir.display())))?;
     let secret = crate::auth::secrets::random_token(48).into_bytes();
-    std::fs::write(&path, &secret)
-        .map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        // Readable by the server's user only, from the moment it exists.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
+    let write = |options: &std::fs::OpenOptions| -> std::io::Result<()> {
+        use std::io::Write;
+        options.open(&path)?.write_all(&secret)
+    };
+    write(&options).map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
     Ok(secret)
 }

@@ -61,7 +61,10 @@ pub fn router(control: Arc<Control>, max_body: usize) -> Router {
 struct ConsoleImpl(Arc<Control>);
 
 fn plain<T>(r: ControlResult<T>) -> ConsoleResult<T> {
-    r.map_err(|f: Failure| f.error)
+    r.map_err(|f: Failure| ApiError {
+        retry_after: f.retry_after,
+        ..f.error
+    })
 }
 
 impl ConsoleImpl {

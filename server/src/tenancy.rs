@@ -108,16 +108,15 @@ impl Control {
                 }
             }
             Principal::ApiKey(key) => {
-                let workspace = self
-                    .store
-                    .workspace(key.tenant_id)
+                let (workspace, role) = self
+                    .key_access(key)
                     .await?
-                    .filter(|w| w.slug == slug)
+                    .filter(|(w, _)| w.slug == slug)
                     .ok_or_else(|| ApiError::not_found("workspace"))?;
                 let member_count = self.store.member_count(workspace.id).await?;
                 Access {
                     workspace,
-                    role: key.role,
+                    role,
                     member_count,
                     acting_user: key.created_by,
                 }
@@ -127,6 +126,23 @@ impl Control {
             return Err(too_low(permission).into());
         }
         Ok(access)
+    }
+
+    /// An API key's workspace and the role it acts with: its own role, but never more than
+    /// its creator holds now. A key whose creator left the workspace acts as nobody (401).
+    async fn key_access(
+        &self,
+        key: &ApiKeyRecord,
+    ) -> ControlResult<Option<(WorkspaceRecord, Role)>> {
+        let Some(workspace) = self.store.workspace(key.tenant_id).await? else {
+            return Ok(None);
+        };
+        let creator = self
+            .store
+            .member(workspace.id, key.created_by)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Some((workspace, key.role.lower(creator.role))))
     }
 
     /// The workspaces the caller can see: a user's memberships, or an API key's workspace.
@@ -140,11 +156,11 @@ impl Control {
                 .map(|m| workspace_view(&m.workspace, m.role, m.member_count))
                 .collect()),
             Principal::ApiKey(key) => {
-                let Some(w) = self.store.workspace(key.tenant_id).await? else {
+                let Some((w, role)) = self.key_access(key).await? else {
                     return Ok(Vec::new());
                 };
                 let n = self.store.member_count(w.id).await?;
-                Ok(vec![workspace_view(&w, key.role, n)])
+                Ok(vec![workspace_view(&w, role, n)])
             }
         }
     }
@@ -416,9 +432,22 @@ impl Control {
         token: &str,
     ) -> ControlResult<Workspace> {
         let user = require_user(principal)?;
+        let token_hash = secrets::hash(token);
+        // An invitation is for the address it was sent to: a forwarded link is no key.
+        if let Some((inv, _)) = self.store.invitation_by_token(&token_hash).await? {
+            let usable =
+                inv.accepted_at.is_none() && inv.revoked_at.is_none() && inv.expires_at > now();
+            if usable && inv.email != user.email {
+                return Err(ApiError::forbidden(format!(
+                    "this invitation was sent to {}; sign in with that address to accept it",
+                    inv.email
+                ))
+                .into());
+            }
+        }
         let m: Membership = self
             .store
-            .accept_invitation(&secrets::hash(token), user.id, now())
+            .accept_invitation(&token_hash, user.id, now())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => Failure::from(ApiError::new(

@@ -243,6 +243,37 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             a.body
         );
     }
+    // Another workspace's ids through one's own slug reach nothing either.
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/api/v1/workspaces/globex/members/{tom_id}"),
+            Some(json!({"role": "owner"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/members/{tom_id}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/api-keys/{target_key}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/invitations/{invitation_id}"),
+            None,
+        ),
+    ] {
+        let a = app.call(method.clone(), &path, body, &eve).await;
+        assert_eq!(
+            a.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} with a foreign id: {}",
+            a.body
+        );
+    }
     let after = (
         snapshot(&app.store, acme_id).await,
         snapshot(&app.store, globex_id).await,

@@ -65,17 +65,31 @@ async fn users_are_unique_by_email(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let ada = user("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     assert_eq!(
         store.user_by_email("ada@example.com").await.unwrap(),
         Some(ada.clone())
     );
     assert_eq!(store.user(ada.id).await.unwrap(), Some(ada.clone()));
+    let session = SessionRecord {
+        id: SessionId::new(),
+        user_id: UserId::new(),
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 2,
+        revoked_at: None,
+        user_agent: String::new(),
+    };
     let err = store
-        .create_user(&user("ada@example.com"))
+        .create_user(&user("ada@example.com"), Some(&session))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::Conflict("email")), "{err:?}");
+    assert_eq!(
+        store.session(session.id).await.unwrap(),
+        None,
+        "nothing half-written"
+    );
     assert_eq!(
         store.user_by_email("nobody@example.com").await.unwrap(),
         None
@@ -89,7 +103,7 @@ async fn sessions_end_by_revocation_and_password_change(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let ada = user("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let mk = |created| SessionRecord {
         id: SessionId::new(),
         user_id: ada.id,
@@ -134,8 +148,9 @@ async fn sessions_end_by_revocation_and_password_change(backend: Backend) {
         "expired sessions are not active"
     );
 
+    let fresh = mk(1_080);
     store
-        .change_password(ada.id, "$argon2id$new", 1_080)
+        .change_password(ada.id, "$argon2id$new", 1_080, &fresh)
         .await
         .unwrap();
     assert_eq!(
@@ -148,11 +163,14 @@ async fn sessions_end_by_revocation_and_password_change(backend: Backend) {
             .as_deref(),
         Some("$argon2id$new")
     );
-    assert!(store
+    let left: Vec<SessionId> = store
         .active_sessions(ada.id, 1_090)
         .await
         .unwrap()
-        .is_empty());
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, vec![fresh.id], "only the session the change started");
     assert_eq!(
         store.session(c.id).await.unwrap().unwrap().revoked_at,
         Some(1_080)
@@ -170,8 +188,8 @@ async fn workspaces_have_unique_slugs_and_an_owner(backend: Backend) {
     let store = db.store().await;
     let ada = user("ada@example.com");
     let bob = user("bob@example.com");
-    store.create_user(&ada).await.unwrap();
-    store.create_user(&bob).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
+    store.create_user(&bob, None).await.unwrap();
     let acme = workspace("acme");
     store.create_workspace(&acme, ada.id).await.unwrap();
 
@@ -233,8 +251,8 @@ async fn the_last_owner_stays(backend: Backend) {
     let store = db.store().await;
     let ada = user("ada@example.com");
     let bob = user("bob@example.com");
-    store.create_user(&ada).await.unwrap();
-    store.create_user(&bob).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
+    store.create_user(&bob, None).await.unwrap();
     let acme = workspace("acme");
     store.create_workspace(&acme, ada.id).await.unwrap();
     assert!(matches!(
@@ -300,7 +318,7 @@ async fn invitations_are_single_use_and_expire(backend: Backend) {
     let bob = user("bob@example.com");
     let cy = user("cy@example.com");
     for u in [&ada, &bob, &cy] {
-        store.create_user(u).await.unwrap();
+        store.create_user(u, None).await.unwrap();
     }
     let acme = workspace("acme");
     store.create_workspace(&acme, ada.id).await.unwrap();
@@ -388,7 +406,7 @@ async fn api_keys_are_scoped_to_their_workspace(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let ada = user("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let (acme, globex) = (workspace("acme"), workspace("globex"));
     store.create_workspace(&acme, ada.id).await.unwrap();
     store.create_workspace(&globex, ada.id).await.unwrap();
@@ -428,7 +446,7 @@ async fn deleting_a_workspace_removes_what_it_owns(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let ada = user("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let (acme, globex) = (workspace("acme"), workspace("globex"));
     store.create_workspace(&acme, ada.id).await.unwrap();
     store.create_workspace(&globex, ada.id).await.unwrap();
@@ -484,8 +502,8 @@ async fn postgres_row_level_security_enforces_the_tenant() {
     let store = db.store().await;
     let ada = user("ada@example.com");
     let bob = user("bob@example.com");
-    store.create_user(&ada).await.unwrap();
-    store.create_user(&bob).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
+    store.create_user(&bob, None).await.unwrap();
     let (acme, globex) = (workspace("acme"), workspace("globex"));
     store.create_workspace(&acme, ada.id).await.unwrap();
     store.create_workspace(&globex, ada.id).await.unwrap();

@@ -60,6 +60,9 @@ pub struct ApiError {
     /// The request field at fault, when one is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For rate limits: seconds to wait. Sent as the `Retry-After` header, not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -69,6 +72,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -78,6 +82,7 @@ impl ApiError {
             code: ErrorCode::Validation,
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 
@@ -102,6 +107,7 @@ impl ApiError {
             code: ErrorCode::Conflict,
             message: message.into(),
             field: field.map(str::to_owned),
+            retry_after: None,
         }
     }
 

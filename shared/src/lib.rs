@@ -7,6 +7,8 @@
 //! - [`roles`]: the four roles and the permission table every check uses.
 //! - [`api`]: the request and response bodies of the REST API and the console.
 //! - [`error`]: the one error shape every failure reaches a client in.
+//! - [`jobs`]: job states, the retry schedule and queue pressure.
+//! - [`redirects`]: which post-login destinations are safe.
 //! - [`contracts`]: the service the console's server functions call, implemented by `server`.
 
 pub mod accounts;
@@ -14,5 +16,7 @@ pub mod api;
 pub mod contracts;
 pub mod error;
 pub mod ids;
+pub mod jobs;
+pub mod redirects;
 pub mod roles;
 pub mod tenancy;

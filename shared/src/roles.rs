@@ -85,6 +85,15 @@ impl Role {
         self.rank() >= other.rank()
     }
 
+    /// The less powerful of two roles.
+    pub fn lower(self, other: Role) -> Role {
+        if self.at_least(other) {
+            other
+        } else {
+            self
+        }
+    }
+
     /// Whether a member with this role may hand out `granted` (to an invitee, a member or an
     /// API key). Nobody grants more than they hold; only owners make owners.
     pub fn may_grant(self, granted: Role) -> bool {
@@ -165,6 +174,13 @@ mod tests {
         assert!(!Role::Admin.may_grant(Role::Owner));
         assert!(Role::Admin.may_grant(Role::Admin));
         assert!(!Role::Developer.may_grant(Role::Viewer));
+    }
+
+    #[test]
+    fn lower_picks_the_weaker_role() {
+        assert_eq!(Role::Owner.lower(Role::Viewer), Role::Viewer);
+        assert_eq!(Role::Developer.lower(Role::Admin), Role::Developer);
+        assert_eq!(Role::Admin.lower(Role::Admin), Role::Admin);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Switchyard's data plane: the worker pools that run a workspace's jobs.
-//!
-//! This crate grows the `Bus` seam, job execution and the node runtimes; for now it owns the
-//! naming rules of worker pools, which the control plane validates submissions against.
+//! Switchyard's data plane: the [`bus`] seam the control plane and workers talk over, the
+//! naming rules of worker [`pools`], and the [`breaker`] that guards outbound calls of jobs.
+//! Workers reach the control plane only through the bus.
 
+pub mod breaker;
+pub mod bus;
 pub mod pools;

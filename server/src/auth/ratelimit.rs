@@ -1,12 +1,13 @@
-//! Login and sign-up rate limits: attempts per client IP, and failed logins per account.
-//! Both answer with how long to wait, for `Retry-After`.
+//! Login and sign-up rate limits: attempts per client IP (governor), and failed logins per
+//! account (N failures within the lockout window lock the account for that window). Both
+//! answer with how long to wait, for `Retry-After`.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
@@ -16,18 +17,23 @@ type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 pub struct AuthLimits {
     /// Login and sign-up attempts per IP per minute.
     pub attempts_per_ip_per_minute: u32,
-    /// Failed logins per account before it is locked for [`AuthLimits::lockout`].
+    /// Failed logins per account within [`AuthLimits::lockout`] that lock it.
     pub failed_logins_per_account: u32,
-    /// How long an account stays locked after too many failures.
+    /// The failure window, and how long an account stays locked.
     pub lockout: Duration,
+}
+
+#[derive(Default)]
+struct AccountState {
+    failures: Vec<Instant>,
+    locked_until: Option<Instant>,
 }
 
 /// The limiter state, shared by the REST API and the console.
 pub struct AuthLimiter {
     per_ip: Keyed,
-    failures: Keyed,
-    locked_until: Mutex<HashMap<String, Instant>>,
-    lockout: Duration,
+    accounts: Mutex<HashMap<String, AccountState>>,
+    limits: AuthLimits,
 }
 
 /// Too many attempts: wait this long.
@@ -41,25 +47,20 @@ impl RetryAfter {
     }
 }
 
-fn nonzero(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN)
-}
-
 impl AuthLimiter {
     /// A limiter enforcing `limits`.
     pub fn new(limits: AuthLimits) -> Self {
-        let failures_period = limits.lockout / limits.failed_logins_per_account.max(1);
-        let failures_quota = Quota::with_period(failures_period.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| Quota::per_minute(nonzero(1)))
-            .allow_burst(nonzero(limits.failed_logins_per_account));
+        let per_minute =
+            NonZeroU32::new(limits.attempts_per_ip_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(nonzero(
-                limits.attempts_per_ip_per_minute,
-            ))),
-            failures: RateLimiter::keyed(failures_quota),
-            locked_until: Mutex::new(HashMap::new()),
-            lockout: limits.lockout,
+            per_ip: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            accounts: Mutex::new(HashMap::new()),
+            limits,
         }
+    }
+
+    fn accounts(&self) -> MutexGuard<'_, HashMap<String, AccountState>> {
+        self.accounts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Counts one attempt from `ip`; refuses it when the IP is over its limit.
@@ -71,33 +72,36 @@ impl AuthLimiter {
 
     /// Refuses a login to `account` while it is locked.
     pub fn check_account(&self, account: &str) -> Result<(), RetryAfter> {
-        let mut locked = self.locked_until.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        match locked.get(account) {
-            Some(until) if *until > now => Err(RetryAfter(*until - now)),
-            Some(_) => {
-                locked.remove(account);
-                Ok(())
-            }
-            None => Ok(()),
+        match self.accounts().get(account).and_then(|a| a.locked_until) {
+            Some(until) if until > now => Err(RetryAfter(until - now)),
+            _ => Ok(()),
         }
     }
 
-    /// Records a failed login to `account`; locks it once the failures exceed the limit.
+    /// Records a failed login to `account`; the N-th failure within the window locks it.
     pub fn record_failure(&self, account: &str) {
-        if self.failures.check_key(&account.to_owned()).is_err() {
-            let mut locked = self.locked_until.lock().unwrap_or_else(|p| p.into_inner());
-            locked.insert(account.to_owned(), Instant::now() + self.lockout);
+        let now = Instant::now();
+        let window = self.limits.lockout;
+        let mut accounts = self.accounts();
+        let state = accounts.entry(account.to_owned()).or_default();
+        state.failures.retain(|t| now.duration_since(*t) < window);
+        state.failures.push(now);
+        if state.failures.len() >= self.limits.failed_logins_per_account.max(1) as usize {
+            state.failures.clear();
+            state.locked_until = Some(now + window);
         }
     }
 
     /// Drops state of keys that no longer limit anything (call periodically).
     pub fn forget_idle(&self) {
         self.per_ip.retain_recent();
-        self.failures.retain_recent();
         let now = Instant::now();
-        let mut locked = self.locked_until.lock().unwrap_or_else(|p| p.into_inner());
-        locked.retain(|_, until| *until > now);
+        let window = self.limits.lockout;
+        self.accounts().retain(|_, a| {
+            a.locked_until.is_some_and(|u| u > now)
+                || a.failures.iter().any(|t| now.duration_since(*t) < window)
+        });
     }
 }
 
@@ -125,14 +129,18 @@ mod tests {
     }
 
     #[test]
-    fn account_locks_after_repeated_failures_only() {
+    fn the_nth_failure_locks_the_account() {
         let l = limiter();
-        l.record_failure("a@example.com");
         l.record_failure("a@example.com");
         assert!(l.check_account("a@example.com").is_ok());
         l.record_failure("a@example.com");
         let retry = l.check_account("a@example.com").unwrap_err();
         assert!(retry.seconds() > 500);
         assert!(l.check_account("b@example.com").is_ok());
+        l.forget_idle();
+        assert!(
+            l.check_account("a@example.com").is_err(),
+            "a lock outlives the janitor"
+        );
     }
 }

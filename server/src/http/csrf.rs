@@ -1,5 +1,5 @@
-//! Cross-site request forgery defence for state-changing requests without an `Authorization`
-//! header. When the request names where it comes from (`Origin`, or else `Referer`), that
+//! Cross-site request forgery defence for state-changing requests (except REST calls
+//! authenticated by a Bearer key, which ignore the cookie). When the request names where it comes from (`Origin`, or else `Referer`), that
 //! must be the console itself — browsers always send `Origin` on cross-site POSTs, so this
 //! also stops login CSRF. When it names nothing and carries the session cookie, the body
 //! must be `application/json`, which a cross-site form cannot send.
@@ -14,7 +14,12 @@ use shared::error::ApiError;
 
 /// Middleware refusing cross-site state-changing requests with 403.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let has_session = crate::http::extract::session_token(request.headers()).is_some();
+    // On the REST API a Bearer key, when present, is the credential and the cookie is
+    // ignored; everywhere else (the console's server functions) the cookie counts.
+    let bearer_api = request.uri().path().starts_with("/api/v1/")
+        && request.headers().contains_key(header::AUTHORIZATION);
+    let has_session =
+        !bearer_api && crate::http::extract::session_token(request.headers()).is_some();
     let origin = state.control.config().public_origin();
     if is_allowed(request.method(), request.headers(), has_session, &origin) {
         next.run(request).await
@@ -39,9 +44,6 @@ pub fn is_allowed(
     public_origin: &str,
 ) -> bool {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return true;
-    }
-    if headers.contains_key(header::AUTHORIZATION) {
         return true;
     }
     let text = |name| {
@@ -117,10 +119,11 @@ mod tests {
         assert!(ok(&post, &[form], false), "no ambient credential");
         assert!(!ok(&Method::DELETE, &[], true));
         assert!(ok(&Method::DELETE, &[], false));
+        // A Bearer call on the REST API reaches `is_allowed` as carrying no session.
         assert!(ok(
             &Method::DELETE,
             &[("authorization", "Bearer sy_x")],
-            true
+            false
         ));
         assert!(!ok(
             &post,

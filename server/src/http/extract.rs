@@ -64,14 +64,15 @@ impl FromRequestParts<AppState> for Client {
     }
 }
 
-/// Describes the client from the request: its IP (the socket's, or the first
-/// `X-Forwarded-For` hop when the proxy is trusted) and its user agent.
+/// Describes the client from the request: its IP (the socket's, or the last
+/// `X-Forwarded-For` hop, the one the trusted proxy added, when the proxy is trusted) and
+/// its user agent.
 pub fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
     let forwarded = trust_forwarded_for
         .then(|| parts.headers.get("x-forwarded-for"))
         .flatten()
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .map(|ip| ip.trim().to_owned())
         .filter(|ip| !ip.is_empty());
     let socket = parts
@@ -161,6 +162,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             code: ErrorCode::Validation,
             message,
             field,
+            retry_after: None,
         }
     })
 }

@@ -17,7 +17,11 @@ pub async fn live() -> Json<Value> {
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = match state.control.store().ping().await {
         Ok(()) => json!({"status": "ok", "critical": true}),
-        Err(e) => json!({"status": "down", "critical": true, "error": e.to_string()}),
+        Err(e) => {
+            // The detail goes to the log; the public probe says only that it is down.
+            tracing::error!(error = %e, "readiness: database check failed");
+            json!({"status": "down", "critical": true, "error": "the database does not answer"})
+        }
     };
     let site_root = &state.control.config().site_root;
     let assets = if site_root.join("pkg").is_dir() {

@@ -45,7 +45,12 @@ pub fn router(control: Arc<Control>) -> Router {
             .get(REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        // The route pattern, not the path: paths carry secrets (invitation tokens).
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
     });
     Router::new()
         .nest("/api/v1", api::router(max_body))

@@ -61,11 +61,7 @@ fn to_login(message: &str, secure: bool) -> Response {
 }
 
 fn local_path(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_owned()
-    } else {
-        "/workspaces".to_owned()
-    }
+    shared::redirects::local_path(next, "/workspaces").to_owned()
 }
 
 fn callback_uri(state: &AppState, provider: &str) -> String {

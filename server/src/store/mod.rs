@@ -201,8 +201,13 @@ impl Store {
 
     // ---- users -------------------------------------------------------------------------
 
-    /// Creates a user; the e-mail must be unused.
-    pub async fn create_user(&self, user: &UserRecord) -> StoreResult<()> {
+    /// Creates a user (and its first session, if given) in one transaction; the e-mail must
+    /// be unused.
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        session: Option<&SessionRecord>,
+    ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Global).await?;
         sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -215,6 +220,9 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_to_conflict(e, "email"))?;
+        if let Some(session) = session {
+            insert_session(&mut tx, session).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -241,12 +249,14 @@ impl Store {
         row.map(|r| UserRecord::from_row(&r)).transpose()
     }
 
-    /// Replaces the user's password hash and ends every session they have, atomically.
+    /// Replaces the user's password hash, ends every session they have and starts
+    /// `new_session`, atomically.
     pub async fn change_password(
         &self,
         id: UserId,
         password_hash: &str,
         now: i64,
+        new_session: &SessionRecord,
     ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Global).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -264,6 +274,7 @@ impl Store {
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+        insert_session(&mut tx, new_session).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -304,12 +315,14 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a user without a password and links its OAuth identity, atomically.
+    /// Creates a user without a password, links its OAuth identity and starts its first
+    /// session, atomically.
     pub async fn create_oauth_user(
         &self,
         user: &UserRecord,
         provider: &str,
         subject: &str,
+        session: &SessionRecord,
     ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Global).await?;
         sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -329,6 +342,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| unique_to_conflict(e, "identity"))?;
+        insert_session(&mut tx, session).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -337,18 +351,9 @@ impl Store {
 
     /// Records a new session.
     pub async fn create_session(&self, s: &SessionRecord) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, revoked_at, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(s.id.to_string())
-        .bind(s.user_id.to_string())
-        .bind(s.created_at)
-        .bind(s.last_seen_at)
-        .bind(s.expires_at)
-        .bind(s.revoked_at)
-        .bind(&s.user_agent)
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.begin(Scope::Global).await?;
+        insert_session(&mut tx, s).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -582,6 +587,7 @@ impl Store {
         role: Role,
     ) -> StoreResult<MemberRecord> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        lock_workspace(self.backend, &mut tx, tenant).await?;
         let current = fetch_member(&mut tx, tenant, user)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -604,6 +610,7 @@ impl Store {
     /// Removes a member; refuses to remove the last owner.
     pub async fn remove_member(&self, tenant: TenantId, user: UserId) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        lock_workspace(self.backend, &mut tx, tenant).await?;
         let current = fetch_member(&mut tx, tenant, user)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -731,6 +738,8 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let inv = InvitationRecord::from_row(&row.ok_or(StoreError::NotFound)?)?;
+        // Writes happen in the tenant's scope (the RLS write check).
+        self.widen_to_tenant(&mut tx, inv.tenant_id).await?;
         let used = sqlx::query(
             "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND accepted_at IS NULL",
         )
@@ -742,7 +751,6 @@ impl Store {
         if used.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        self.widen_to_tenant(&mut tx, inv.tenant_id).await?;
         let existing = fetch_member(&mut tx, inv.tenant_id, user).await?;
         let role = match existing {
             Some(m) => m.role,
@@ -844,6 +852,7 @@ impl Store {
             return Ok(None);
         };
         let key = ApiKeyRecord::from_row(&row)?;
+        self.widen_to_tenant(&mut tx, key.tenant_id).await?;
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(key.id.to_string())
@@ -861,6 +870,38 @@ const INVITATION_COLUMNS: &str =
     "id, tenant_id, email, role, token_hash, invited_by, created_at, expires_at, accepted_at, revoked_at";
 const API_KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, key_hash, role, created_by, created_at, last_used_at";
+
+async fn insert_session(tx: &mut Transaction<'static, Any>, s: &SessionRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, revoked_at, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(s.id.to_string())
+    .bind(s.user_id.to_string())
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.expires_at)
+    .bind(s.revoked_at)
+    .bind(&s.user_agent)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// On PostgreSQL, locks the workspace row so that concurrent changes to its owners
+/// serialise (SQLite has a single writer already).
+async fn lock_workspace(
+    backend: Backend,
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+) -> StoreResult<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+            .bind(tenant.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
 
 async fn set_scope(tx: &mut Transaction<'static, Any>, scope: &Scope<'_>) -> StoreResult<()> {
     let (key, value) = match scope {

@@ -1,0 +1,203 @@
+//! Durable jobs: their states, the retry schedule, queue pressure, and the bodies of the
+//! jobs API. Pure: the control plane and the workers both use it.
+
+use crate::error::FieldError;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where a job is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Waiting for a worker (new, or a retry waiting out its backoff).
+    Queued,
+    /// A worker holds it under a lease.
+    Running,
+    /// Finished successfully.
+    Succeeded,
+    /// Finished unsuccessfully and will not be retried (the failure is not retryable).
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+    /// Used up its attempts: in the dead-letter list until retried by hand.
+    Dead,
+}
+
+impl JobStatus {
+    /// Every status.
+    pub const ALL: [JobStatus; 6] = [
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+        JobStatus::Dead,
+    ];
+
+    /// The lowercase name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Dead => "dead",
+        }
+    }
+
+    /// Whether nothing more happens to the job by itself.
+    pub fn is_final(self) -> bool {
+        !matches!(self, JobStatus::Queued | JobStatus::Running)
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = FieldError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "status",
+                    "must be one of queued, running, succeeded, failed, cancelled, dead",
+                )
+            })
+    }
+}
+
+/// How a job is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Delay before the first retry (before jitter).
+    pub base_delay: Duration,
+    /// Longest delay between attempts.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before the attempt after `failed_attempt` (1-based), or `None` when the
+    /// attempts are used up. Exponential, capped, with "equal jitter": half the step is
+    /// fixed and half is scaled by `jitter` in `[0, 1)`, so retries of many jobs that failed
+    /// together spread out but never come back immediately.
+    pub fn next_delay(&self, failed_attempt: u32, jitter: f64) -> Option<Duration> {
+        if failed_attempt >= self.max_attempts {
+            return None;
+        }
+        let exponent = failed_attempt.saturating_sub(1).min(30);
+        let step = self
+            .base_delay
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_delay);
+        let jitter = jitter.clamp(0.0, 1.0);
+        let half = step / 2;
+        Some(half + half.mul_f64(jitter))
+    }
+}
+
+/// How full a queue is, against its configured capacity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum QueuePressure {
+    /// Below half the capacity.
+    Normal,
+    /// Between half and 80%.
+    Warning,
+    /// Above 80%: new submissions are refused with 429.
+    Critical,
+}
+
+impl QueuePressure {
+    /// Classifies `depth` against `capacity` (a zero capacity is always critical).
+    pub fn of(depth: u64, capacity: u64) -> QueuePressure {
+        if capacity == 0 {
+            return QueuePressure::Critical;
+        }
+        // Integer arithmetic: depth/capacity > 0.8 <=> 5 * depth > 4 * capacity.
+        if depth.saturating_mul(5) > capacity.saturating_mul(4) {
+            QueuePressure::Critical
+        } else if depth.saturating_mul(2) >= capacity {
+            QueuePressure::Warning
+        } else {
+            QueuePressure::Normal
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_and_know_if_final() {
+        for s in JobStatus::ALL {
+            assert_eq!(s.as_str().parse::<JobStatus>().ok(), Some(s));
+        }
+        assert!("done".parse::<JobStatus>().is_err());
+        assert!(!JobStatus::Queued.is_final() && !JobStatus::Running.is_final());
+        assert!(JobStatus::Dead.is_final() && JobStatus::Succeeded.is_final());
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_with_bounded_jitter() {
+        let p = RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(20),
+        };
+        assert_eq!(p.next_delay(1, 0.0), Some(Duration::from_secs(1)));
+        assert_eq!(p.next_delay(1, 1.0), Some(Duration::from_secs(2)));
+        assert_eq!(p.next_delay(2, 0.0), Some(Duration::from_secs(2)));
+        assert_eq!(p.next_delay(3, 0.5), Some(Duration::from_secs(6)));
+        assert_eq!(
+            p.next_delay(5, 1.0),
+            Some(Duration::from_secs(20)),
+            "capped"
+        );
+        assert_eq!(p.next_delay(6, 0.3), None, "attempts used up");
+        for attempt in 1..6 {
+            for j in [0.0, 0.25, 0.99] {
+                let d = p.next_delay(attempt, j).unwrap();
+                assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(20));
+            }
+        }
+        assert_eq!(
+            p.next_delay(1, 7.0),
+            Some(Duration::from_secs(2)),
+            "jitter is clamped"
+        );
+    }
+
+    #[test]
+    fn pressure_thresholds() {
+        assert_eq!(QueuePressure::of(0, 100), QueuePressure::Normal);
+        assert_eq!(QueuePressure::of(49, 100), QueuePressure::Normal);
+        assert_eq!(QueuePressure::of(50, 100), QueuePressure::Warning);
+        assert_eq!(QueuePressure::of(80, 100), QueuePressure::Warning);
+        assert_eq!(QueuePressure::of(81, 100), QueuePressure::Critical);
+        assert_eq!(QueuePressure::of(0, 0), QueuePressure::Critical);
+    }
+}
