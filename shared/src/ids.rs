@@ -62,6 +62,10 @@ typed_id!(
     /// A pending invitation to join a workspace.
     InvitationId
 );
+typed_id!(
+    /// A durable job.
+    JobId
+);
 
 #[cfg(test)]
 mod tests {

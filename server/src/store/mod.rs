@@ -11,8 +11,10 @@
 //! - Multi-row changes (a workspace and its owner, accepting an invitation, a password change
 //!   and the sessions it ends) commit in one transaction or not at all.
 
+mod jobs;
 mod records;
 
+pub use jobs::*;
 pub use records::*;
 
 use shared::ids::{ApiKeyId, InvitationId, SessionId, TenantId, UserId};
@@ -73,6 +75,9 @@ enum Scope<'a> {
     Invitation(&'a str),
     /// Rows that belong to no tenant (users, sessions).
     Global,
+    /// The control plane's own background work across every tenant (dispatching jobs,
+    /// expiring leases). Never used on behalf of a caller.
+    System,
 }
 
 /// The control plane's durable state.
@@ -909,6 +914,7 @@ async fn set_scope(tx: &mut Transaction<'static, Any>, scope: &Scope<'_>) -> Sto
         Scope::User(u) => ("app.user_id", u.to_string()),
         Scope::ApiKey(h) => ("app.api_key", (*h).to_owned()),
         Scope::Invitation(h) => ("app.invitation", (*h).to_owned()),
+        Scope::System => ("app.system", "on".to_owned()),
         Scope::Global => return Ok(()),
     };
     sqlx::query("SELECT set_config($1, $2, true)")
