@@ -40,6 +40,12 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// OAuth2 login providers (GitHub preset and/or one generic provider).
     pub oauth_providers: Vec<Provider>,
+    /// NATS server (with JetStream) for the bus; `None` runs the in-process bus.
+    pub nats_url: Option<String>,
+    /// Slots of the `default` worker pool run inside the server (0: none).
+    pub embedded_workers: u32,
+    /// How jobs are leased, retried and admitted.
+    pub jobs: crate::jobs::JobsConfig,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -122,6 +128,14 @@ impl Config {
             site_root,
             trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", false)?,
             oauth_providers: oauth_providers_from_env()?,
+            nats_url: var("NATS_URL"),
+            embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
+            jobs: crate::jobs::JobsConfig {
+                lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(3)),
+                pool_capacity: parsed("POOL_CAPACITY", 10_000)?,
+                tenant_concurrency: parsed("WORKSPACE_JOB_CONCURRENCY", 20)?,
+                ..Default::default()
+            },
         })
     }
 

@@ -93,12 +93,14 @@ pub struct Control {
     pub(crate) config: Arc<Config>,
     pub(crate) keys: SessionKeys,
     pub(crate) limiter: AuthLimiter,
+    pub(crate) jobs: Arc<crate::jobs::Jobs>,
 }
 
 impl Control {
-    /// A control plane over `store` configured by `config`.
-    pub fn new(store: Store, config: Arc<Config>) -> Control {
+    /// A control plane over `store` configured by `config`, running jobs through `jobs`.
+    pub fn new(store: Store, config: Arc<Config>, jobs: Arc<crate::jobs::Jobs>) -> Control {
         Control {
+            jobs,
             keys: SessionKeys::new(&config.session_secret),
             limiter: AuthLimiter::new(config.auth_limits),
             store,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod control;
 pub mod http;
+pub mod jobs;
 pub mod store;
 pub mod tenancy;
 
@@ -25,7 +26,31 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     .await?;
     tracing::info!(backend = ?store.backend(), "store ready");
     let addr = config.addr;
-    let control = Arc::new(control::Control::new(store.clone(), Arc::new(config)));
+    let bus: Arc<dyn workers::bus::Bus> = match &config.nats_url {
+        Some(url) => Arc::new(workers::bus::nats::NatsBus::connect(url).await?),
+        None => Arc::new(workers::bus::memory::InProcessBus::new()),
+    };
+    tracing::info!(nats = config.nats_url.is_some(), "bus ready");
+    let job_service = Arc::new(jobs::Jobs::new(
+        store.clone(),
+        bus.clone(),
+        config.jobs.clone(),
+    ));
+    let job_tasks = job_service.start().await?;
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let embedded = (config.embedded_workers > 0).then(|| {
+        let worker = workers::runtime::WorkerConfig::new("default", config.embedded_workers);
+        tokio::spawn(workers::runtime::run_pool(
+            bus.clone(),
+            worker,
+            workers_stop,
+        ))
+    });
+    let control = Arc::new(control::Control::new(
+        store.clone(),
+        Arc::new(config),
+        job_service,
+    ));
     let janitor = {
         let control = control.clone();
         tokio::spawn(async move {
@@ -46,11 +71,19 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     janitor.abort();
+    let _ = stop_workers.send(true);
+    if let Some(worker) = embedded {
+        let _ = worker.await;
+    }
+    for task in job_tasks {
+        task.abort();
+    }
     store.close().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -1,24 +1,86 @@
-//! The `switchyard` binary: `switchyard` (or `switchyard serve`) runs the control plane with
-//! the console; configuration comes from the environment (see README.md).
+//! The `switchyard` binary:
+//! - `switchyard` (or `switchyard serve`) runs the control plane with the console;
+//! - `switchyard worker --pool NAME --concurrency N` runs a worker pool that talks to the
+//!   control plane over NATS only (`NATS_URL`), and drains on SIGTERM.
+//!
+//! Configuration comes from the environment (see README.md).
 
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage:
+  switchyard [serve]                                   control plane and console
+  switchyard worker [--pool NAME] [--concurrency N]    a worker pool (needs NATS_URL)
+
+Configuration is read from the environment; see README.md.";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
     match args.first().map(String::as_str) {
-        None | Some("serve") => {}
-        Some("--help") | Some("-h") | Some("help") => {
-            println!("usage: switchyard [serve]\n\nRuns the control plane and the console. Configuration is read from the environment; see README.md.");
-            return Ok(());
+        None | Some("serve") => {
+            init_logging();
+            let config = server::config::Config::from_env()?;
+            runtime()?.block_on(server::serve(config))
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}; try `switchyard --help`"),
+        Some("worker") => {
+            let (pool, concurrency) = worker_args(&args[1..])?;
+            init_logging();
+            runtime()?.block_on(worker(pool, concurrency))
+        }
+        Some("--help") | Some("-h") | Some("help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => anyhow::bail!("unknown command {other:?}\n\n{USAGE}"),
     }
-    init_logging();
-    let config = server::config::Config::from_env()?;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(server::serve(config))
+}
+
+fn worker_args(args: &[String]) -> anyhow::Result<(String, u32)> {
+    let mut pool = workers::pools::DEFAULT_POOL.to_owned();
+    let mut concurrency = 4u32;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value\n\n{USAGE}"))?;
+        match flag.as_str() {
+            "--pool" => pool = workers::pools::PoolName::parse(value)?.as_str().to_owned(),
+            "--concurrency" => {
+                concurrency = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("--concurrency must be a number from 1 to 256")
+                    })?
+            }
+            other => anyhow::bail!("unknown option {other:?}\n\n{USAGE}"),
+        }
+    }
+    Ok((pool, concurrency))
+}
+
+async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
+    let url = std::env::var("NATS_URL").map_err(|_| {
+        anyhow::anyhow!("NATS_URL must name the NATS server the control plane uses")
+    })?;
+    let bus: Arc<dyn workers::bus::Bus> =
+        Arc::new(workers::bus::nats::NatsBus::connect(&url).await?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let pool_task = tokio::spawn(workers::runtime::run_pool(
+        bus,
+        workers::runtime::WorkerConfig::new(&pool, concurrency),
+        stopped,
+    ));
+    server::shutdown_signal().await;
+    let _ = stop.send(true);
+    pool_task.await??;
+    Ok(())
 }
 
 fn init_logging() {

@@ -61,7 +61,7 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
     let due: Vec<JobId> = store
-        .due_jobs(1_000, 10)
+        .due_jobs(1_000, 0, 10)
         .await
         .unwrap()
         .iter()
@@ -70,8 +70,13 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     assert_eq!(due, vec![j.id]);
     store.mark_dispatched(j.id, 1_001).await.unwrap();
     assert!(
-        store.due_jobs(2_000, 10).await.unwrap().is_empty(),
+        store.due_jobs(2_000, 0, 10).await.unwrap().is_empty(),
         "dispatched jobs are not due again"
+    );
+    assert_eq!(
+        store.due_jobs(2_000, 1_500, 10).await.unwrap().len(),
+        1,
+        "a ticket never claimed is sent again"
     );
 
     let running = store
@@ -160,10 +165,10 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
         (JobStatus::Queued, Some("boom"), 5_000, None)
     );
     assert!(
-        store.due_jobs(4_999, 10).await.unwrap().is_empty(),
+        store.due_jobs(4_999, 0, 10).await.unwrap().is_empty(),
         "waits out its backoff"
     );
-    assert_eq!(store.due_jobs(5_000, 10).await.unwrap().len(), 1);
+    assert_eq!(store.due_jobs(5_000, 0, 10).await.unwrap().len(), 1);
 
     let second = store
         .claim_job(j.id, "w2", 5_000, 6_000)

@@ -201,3 +201,118 @@ mod tests {
         assert_eq!(QueuePressure::of(0, 0), QueuePressure::Critical);
     }
 }
+
+/// `POST /workspaces/{slug}/jobs`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubmitJobRequest {
+    /// What to run (`diagnostic`).
+    pub kind: String,
+    /// The worker pool to run it on.
+    #[serde(default = "default_pool")]
+    pub pool: String,
+    /// Its input (default `{}`).
+    #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: serde_json::Value,
+    /// Attempts in all (1-20, default 5).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+fn default_pool() -> String {
+    "default".to_owned()
+}
+
+/// The answer to a submission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobSubmitted {
+    /// The new job.
+    pub id: crate::ids::JobId,
+    /// Its status (`queued`).
+    pub status: JobStatus,
+}
+
+/// A job as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobView {
+    /// Job id.
+    pub id: crate::ids::JobId,
+    /// What it runs.
+    pub kind: String,
+    /// Its pool.
+    pub pool: String,
+    /// Where it is.
+    pub status: JobStatus,
+    /// Attempts started.
+    pub attempts: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+    /// Its input.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: serde_json::Value,
+    /// The result of a successful run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result: Option<serde_json::Value>,
+    /// The last attempt's error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Whether a stop was asked for.
+    pub cancel_requested: bool,
+    /// Submission time (RFC 3339).
+    pub created_at: String,
+    /// First start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// End.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+/// A page of a job's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobLogPage {
+    /// Lines in order.
+    pub lines: Vec<JobLogEntry>,
+}
+
+/// One log line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobLogEntry {
+    /// Position in the log.
+    pub seq: i64,
+    /// When (RFC 3339, milliseconds).
+    pub at: String,
+    /// The text.
+    pub line: String,
+}
+
+/// A worker as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkerView {
+    /// Worker id.
+    pub id: String,
+    /// Its pool.
+    pub pool: String,
+    /// Its host.
+    pub host: String,
+    /// `online`, `offline` or `draining`.
+    pub status: String,
+    /// Jobs it runs now.
+    pub running: i64,
+    /// Jobs it may run at once.
+    pub concurrency: i64,
+    /// Last heartbeat (RFC 3339).
+    pub last_heartbeat: String,
+}

@@ -56,12 +56,13 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/invitations/{token}", get(preview_invitation))
         .route("/invitations/{token}/accept", post(accept_invitation))
         .route("/openapi.json", get(openapi))
+        .merge(crate::http::jobs::router())
         .fallback(|| async { error_response(ApiError::not_found("API route")) })
         .layer(DefaultBodyLimit::max(max_body_bytes))
 }
 
 /// An id from the path; a malformed id names nothing that exists, so it is a 404.
-fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Failure> {
+pub(crate) fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Failure> {
     raw.parse().map_err(|_| ApiError::not_found(what).into())
 }
 
@@ -383,8 +384,10 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     info(title = "Switchyard API", description = "Workspaces, members, invitations and API keys. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
     paths(signup, login, logout, providers, change_password, list_sessions, revoke_session, me, list_workspaces, create_workspace,
         get_workspace, rename_workspace, delete_workspace, list_members, update_member, remove_member, list_invitations,
-        create_invitation, revoke_invitation, preview_invitation, accept_invitation, list_api_keys, create_api_key, revoke_api_key),
+        create_invitation, revoke_invitation, preview_invitation, accept_invitation, list_api_keys, create_api_key, revoke_api_key,
+        crate::http::jobs::submit_job, crate::http::jobs::list_jobs, crate::http::jobs::get_job, crate::http::jobs::job_logs,
+        crate::http::jobs::cancel_job, crate::http::jobs::retry_job, crate::http::jobs::list_workers),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
-    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"))
+    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "jobs"))
 )]
 pub struct ApiDoc;

@@ -236,14 +236,23 @@ impl Store {
         rows.iter().map(JobRecord::from_row).collect()
     }
 
-    /// Queued jobs due at `now` that are not on the bus yet, oldest first (all tenants).
-    pub async fn due_jobs(&self, now: i64, limit: i64) -> StoreResult<Vec<JobRecord>> {
+    /// Queued jobs due at `now` that are not on the bus yet, or were put there before
+    /// `stale_before` and never claimed (their ticket may be lost), oldest first (all
+    /// tenants).
+    pub async fn due_jobs(
+        &self,
+        now: i64,
+        stale_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRecord>> {
         let mut tx = self.begin(Scope::System).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL AND run_at <= $1
-             ORDER BY run_at, created_at LIMIT $2"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND run_at <= $1
+             AND (dispatched_at IS NULL OR dispatched_at < $2)
+             ORDER BY run_at, created_at LIMIT $3"
         ))
         .bind(now)
+        .bind(stale_before)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
@@ -489,6 +498,17 @@ impl Store {
         row.map(|r| JobRecord::from_row(&r)).transpose()
     }
 
+    /// The highest log sequence number of a job so far (0 without lines).
+    pub async fn last_log_seq(&self, job: JobId) -> StoreResult<i64> {
+        let mut tx = self.begin(Scope::System).await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1")
+            .bind(job.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
     /// Running jobs of `tenant` (for its concurrency limit).
     pub async fn running_jobs(&self, tenant: TenantId) -> StoreResult<i64> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
@@ -598,6 +618,14 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Every pool a worker has announced.
+    pub async fn worker_pools(&self) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT DISTINCT pool FROM workers ORDER BY pool")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("pool")?)).collect()
     }
 
     /// Workers of the given pools, online first, then by last heartbeat.

@@ -10,12 +10,16 @@ use serde_json::Value;
 use server::auth::ratelimit::AuthLimits;
 use server::config::Config;
 use server::control::Control;
+use server::jobs::Jobs;
 use server::store::{Backend, Store, StoreOptions};
 use sqlx::{Connection, Executor};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
+use workers::bus::memory::InProcessBus;
+use workers::bus::Bus;
+use workers::runtime::{run_pool, WorkerConfig};
 
 /// The PostgreSQL server tests use.
 pub fn admin_url() -> String {
@@ -131,6 +135,13 @@ pub fn test_config(database_url: &str) -> Config {
         site_root: PathBuf::from("target/no-site"),
         trust_forwarded_for: true,
         oauth_providers: Vec::new(),
+        nats_url: None,
+        embedded_workers: 0,
+        jobs: server::jobs::JobsConfig {
+            lease: Duration::from_secs(3),
+            tick: Duration::from_millis(50),
+            ..Default::default()
+        },
     }
 }
 
@@ -146,7 +157,10 @@ pub enum Auth {
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    pub control: Arc<Control>,
     db: TestDb,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 /// An answer: status, headers and the JSON body (`Null` when empty or not JSON).
@@ -179,15 +193,51 @@ impl TestApp {
         let store = db.store().await;
         let mut config = test_config(&db.url);
         adjust(&mut config);
-        let control = Arc::new(Control::new(store.clone(), Arc::new(config)));
+        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let jobs = Arc::new(Jobs::new(store.clone(), bus, config.jobs.clone()));
+        let control = Arc::new(Control::new(store.clone(), Arc::new(config), jobs));
         TestApp {
-            router: server::http::router(control),
+            router: server::http::router(control.clone()),
             store,
+            control,
             db,
+            tasks: Vec::new(),
+            stop: None,
+        }
+    }
+
+    /// Starts the job service and `slots` worker slots of `pool`,
+    /// on `bus`.
+    pub async fn with_jobs(backend: Backend, bus: Arc<dyn Bus>, pool: &str, slots: u32) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let config = test_config(&db.url);
+        let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config.jobs.clone()));
+        let mut tasks = jobs.start().await.expect("job service starts");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut worker = WorkerConfig::new(pool, slots);
+        worker.presence_every = Duration::from_millis(200);
+        tasks.push(tokio::spawn(async move {
+            let _ = run_pool(bus, worker, stopped).await;
+        }));
+        let control = Arc::new(Control::new(store.clone(), Arc::new(config), jobs));
+        TestApp {
+            router: server::http::router(control.clone()),
+            store,
+            control,
+            db,
+            tasks,
+            stop: Some(stop),
         }
     }
 
     pub async fn finish(self) {
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
         self.store.close().await;
         self.db.drop_db().await;
     }

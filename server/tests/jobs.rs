@@ -1,0 +1,321 @@
+//! Durable jobs end to end: REST submission, the dispatcher, a worker pool pulling from its
+//! queue, heartbeats, log shipping, retries into the dead letter, cancellation, and the
+//! admission limits. Over the in-process bus and over NATS JetStream.
+
+mod common;
+
+use axum::http::{header, Method, StatusCode};
+use common::{Auth, TestApp};
+use serde_json::{json, Value};
+use server::store::Backend;
+use std::sync::Arc;
+use std::time::Duration;
+use workers::bus::memory::InProcessBus;
+use workers::bus::nats::NatsBus;
+use workers::bus::Bus;
+
+fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+/// A pool name of this test alone (tests share one NATS server).
+fn pool() -> String {
+    format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// Polls a job until `done` holds (or fails the test after 30 s).
+async fn wait_for(app: &TestApp, auth: &Auth, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let a = app.call(Method::GET, path, None, auth).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        if done(&a.body) {
+            return a.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never reached the expected state");
+}
+
+async fn submit(
+    app: &TestApp,
+    auth: &Auth,
+    pool: &str,
+    payload: Value,
+    max_attempts: u32,
+) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic", "pool": pool, "payload": payload, "max_attempts": max_attempts})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.body["status"], "queued");
+    a.body["id"].as_str().expect("job id").to_owned()
+}
+
+async fn jobs_run_fail_into_the_dead_letter_and_cancel(bus: Arc<dyn Bus>, backend: Backend) {
+    let pool = pool();
+    let app = TestApp::with_jobs(backend, bus, &pool, 4).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+
+    // A diagnostic job runs, logs its lines in order, and succeeds once.
+    let id = submit(&app, &ada, &pool, json!({"lines": 5, "seconds": 0.3}), 3).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+    let job = wait_for(&app, &ada, &path, |j| j["status"] == "succeeded").await;
+    assert_eq!(
+        (job["attempts"].clone(), job["result"].clone()),
+        (json!(1), json!({"lines": 5}))
+    );
+    assert!(job["finished_at"].is_string() && job["started_at"].is_string());
+    let logs = app
+        .call(Method::GET, &format!("{path}/logs"), None, &ada)
+        .await;
+    let lines: Vec<&str> = logs.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        (1..=5)
+            .map(|n| format!("diagnostic line {n} of 5"))
+            .collect::<Vec<_>>()
+    );
+    let later = app
+        .call(Method::GET, &format!("{path}/logs?after=3"), None, &ada)
+        .await;
+    assert_eq!(later.body["lines"].as_array().unwrap().len(), 2);
+
+    // A job that always fails is retried, then dead; a retry by hand queues it afresh.
+    let poison = submit(
+        &app,
+        &ada,
+        &pool,
+        json!({"lines": 1, "seconds": 0, "fail": true}),
+        2,
+    )
+    .await;
+    let ppath = format!("/api/v1/workspaces/acme/jobs/{poison}");
+    let dead = wait_for(&app, &ada, &ppath, |j| j["status"] == "dead").await;
+    assert_eq!(dead["attempts"], 2);
+    assert_eq!(dead["error"], "the diagnostic job was asked to fail");
+    let dead_list = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/jobs?status=dead",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(
+        dead_list.body.as_array().unwrap().len(),
+        1,
+        "the dead-letter list"
+    );
+    let retried = app
+        .call(Method::POST, &format!("{ppath}/retry"), None, &ada)
+        .await;
+    assert_eq!(
+        (
+            retried.status,
+            retried.body["status"].clone(),
+            retried.body["attempts"].clone()
+        ),
+        (StatusCode::OK, json!("queued"), json!(0))
+    );
+    // The poison job did not block others meanwhile.
+    let other = submit(&app, &ada, &pool, json!({"lines": 1, "seconds": 0}), 1).await;
+    wait_for(
+        &app,
+        &ada,
+        &format!("/api/v1/workspaces/acme/jobs/{other}"),
+        |j| j["status"] == "succeeded",
+    )
+    .await;
+
+    // A hanging job is cancelled while it runs; its worker stops it.
+    let hang = submit(
+        &app,
+        &ada,
+        &pool,
+        json!({"lines": 1, "seconds": 0, "hang": true}),
+        1,
+    )
+    .await;
+    let hpath = format!("/api/v1/workspaces/acme/jobs/{hang}");
+    wait_for(&app, &ada, &hpath, |j| j["status"] == "running").await;
+    let cancel = app
+        .call(Method::POST, &format!("{hpath}/cancel"), None, &ada)
+        .await;
+    assert_eq!(
+        (cancel.status, cancel.body["cancel_requested"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    wait_for(&app, &ada, &hpath, |j| j["status"] == "cancelled").await;
+    let hlogs = app
+        .call(Method::GET, &format!("{hpath}/logs"), None, &ada)
+        .await;
+    assert_eq!(
+        hlogs.body["lines"].as_array().unwrap().last().unwrap()["line"],
+        "cancelled while hanging"
+    );
+    let again = app
+        .call(Method::POST, &format!("{hpath}/cancel"), None, &ada)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "an ended job cannot be cancelled"
+    );
+
+    // The worker pool shows up, online.
+    let workers = app
+        .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &ada)
+        .await;
+    let mine: Vec<&Value> = workers
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["pool"] == json!(pool))
+        .collect();
+    assert_eq!(mine.len(), 1, "{}", workers.body);
+    assert_eq!(
+        (mine[0]["status"].clone(), mine[0]["concurrency"].clone()),
+        (json!("online"), json!(4))
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn jobs_on_the_in_process_bus() {
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn jobs_on_nats_and_postgres() {
+    let bus = NatsBus::connect(&nats_url())
+        .await
+        .expect("NATS at TEST_NATS_URL");
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(bus), Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn submissions_are_validated_authorised_and_admitted() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| c.jobs.pool_capacity = 5).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let (vic, _) = app.sign_up("vic@example.com").await;
+    let (eve, _) = app.sign_up("eve@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    app.create_workspace(&eve, "globex").await;
+    app.add_member(&ada, "acme", &vic, "vic@example.com", "viewer")
+        .await;
+    let jobs = "/api/v1/workspaces/acme/jobs";
+    for (body, field) in [
+        (json!({"kind": "mine-bitcoin"}), "kind"),
+        (json!({"kind": "diagnostic", "pool": "Not.A.Pool"}), "pool"),
+        (
+            json!({"kind": "diagnostic", "payload": {"lines": 50000}}),
+            "payload.lines",
+        ),
+        (
+            json!({"kind": "diagnostic", "payload": {"seconds": -2}}),
+            "payload.seconds",
+        ),
+        (
+            json!({"kind": "diagnostic", "payload": {"lines": "many"}}),
+            "payload",
+        ),
+        (
+            json!({"kind": "diagnostic", "max_attempts": 0}),
+            "max_attempts",
+        ),
+        (json!({"kind": "diagnostic", "priority": 1}), "priority"),
+    ] {
+        let a = app.call(Method::POST, jobs, Some(body.clone()), &ada).await;
+        assert_eq!(
+            (a.status, a.body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {}",
+            a.body
+        );
+    }
+    let ok = json!({"kind": "diagnostic", "payload": {"lines": 1}});
+    assert_eq!(
+        app.call(Method::POST, jobs, Some(ok.clone()), &vic)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(Method::POST, jobs, Some(ok.clone()), &eve)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::GET, jobs, None, &eve).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::GET, jobs, None, &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // No worker runs here: jobs stay queued and the pool fills up. Past 80% of its
+    // capacity of 5, submissions get 429 with Retry-After.
+    for _ in 0..5 {
+        assert_eq!(
+            app.call(Method::POST, jobs, Some(ok.clone()), &ada)
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let full = app.call(Method::POST, jobs, Some(ok.clone()), &ada).await;
+    assert_eq!(
+        (full.status, full.body["error"]["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("rate_limited"))
+    );
+    assert!(full.headers.contains_key(header::RETRY_AFTER));
+    let listed = app
+        .call(Method::GET, &format!("{jobs}?status=queued"), None, &vic)
+        .await;
+    assert_eq!(
+        listed.body.as_array().unwrap().len(),
+        5,
+        "viewers read jobs"
+    );
+    let id = listed.body[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/workspaces/globex/jobs/{id}"),
+            None,
+            &eve
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::POST, &format!("{jobs}/{id}/cancel"), None, &vic)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let bad_status = app
+        .call(Method::GET, &format!("{jobs}?status=finished"), None, &ada)
+        .await;
+    assert_eq!(
+        (bad_status.status, bad_status.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("status"))
+    );
+    app.finish().await;
+}

@@ -1,0 +1,240 @@
+//! What the control plane and workers say to each other over the bus, as JSON. Workers reach
+//! the control plane only through these messages; the store is the control plane's alone.
+//!
+//! A job's life on the bus:
+//! 1. the control plane puts a [`Ticket`] on the pool's work queue (`sy.work.{pool}`);
+//! 2. a worker pulls it and asks to [`Claim`] the job (request on the job's `claim`
+//!    subject); the answer grants an attempt under a lease, or refuses (taken, cancelled);
+//!    either way the worker then acks the ticket: from here the store's lease rules;
+//! 3. while it runs, the worker sends [`Heartbeat`]s (extending the lease; the answer says
+//!    whether to stop) and [`LogBatch`]es (acknowledged, idempotent by sequence number);
+//! 4. it reports the [`Outcome`] with [`Complete`]; the store records it only if the worker
+//!    still holds that attempt's lease.
+
+use serde::{Deserialize, Serialize};
+
+/// Subjects of the job protocol; `{tenant}` and `{job}` are ids.
+pub mod subjects {
+    /// Claim a job (request).
+    pub fn claim(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.claim")
+    }
+    /// Extend a lease (request).
+    pub fn heartbeat(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.heartbeat")
+    }
+    /// Log lines (request).
+    pub fn log(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.log")
+    }
+    /// Report the outcome (request).
+    pub fn complete(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.complete")
+    }
+    /// Job events for live views (publish).
+    pub fn events(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.events")
+    }
+    /// What the control plane listens on for each kind of job request.
+    pub const CLAIMS: &str = "sy.t.*.jobs.*.claim";
+    /// See [`CLAIMS`].
+    pub const HEARTBEATS: &str = "sy.t.*.jobs.*.heartbeat";
+    /// See [`CLAIMS`].
+    pub const LOGS: &str = "sy.t.*.jobs.*.log";
+    /// See [`CLAIMS`].
+    pub const COMPLETIONS: &str = "sy.t.*.jobs.*.complete";
+    /// Worker presence (publish).
+    pub fn worker_presence(pool: &str) -> String {
+        format!("sy.workers.{pool}.presence")
+    }
+    /// See [`worker_presence`].
+    pub const PRESENCE: &str = "sy.workers.*.presence";
+
+    /// The tenant and job ids of a job subject (`sy.t.{tenant}.jobs.{job}.…`).
+    pub fn job_of(subject: &str) -> Option<(&str, &str)> {
+        let mut parts = subject.split('.');
+        match (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) {
+            (Some("sy"), Some("t"), Some(tenant), Some("jobs"), Some(job)) => Some((tenant, job)),
+            _ => None,
+        }
+    }
+}
+
+/// A job waiting on a pool's queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The job's workspace.
+    pub tenant_id: String,
+    /// The job.
+    pub job_id: String,
+}
+
+/// A worker asks for a job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The asking worker.
+    pub worker_id: String,
+}
+
+/// The answer to a [`Claim`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum ClaimReply {
+    /// Run it: this attempt is yours until the lease runs out (keep it with heartbeats).
+    Granted {
+        /// The attempt number (fences everything the worker reports).
+        attempt: i64,
+        /// What to run.
+        kind: String,
+        /// Its input, JSON.
+        payload: String,
+        /// Lease length in milliseconds; heartbeat well within it.
+        lease_ms: u64,
+        /// The log sequence to continue from (earlier attempts' lines keep theirs).
+        log_seq: i64,
+    },
+    /// Do not run it (taken by another worker, cancelled, or finished).
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A worker still runs an attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// The worker.
+    pub worker_id: String,
+    /// The attempt it runs.
+    pub attempt: i64,
+}
+
+/// The answer to a [`Heartbeat`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatReply {
+    /// The lease was extended; `false` means the attempt is no longer this worker's.
+    pub keep: bool,
+    /// Someone asked to stop the job.
+    pub cancel: bool,
+}
+
+/// Log lines of an attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBatch {
+    /// The attempt that wrote them.
+    pub attempt: i64,
+    /// The lines, each with its sequence number and time (ms).
+    pub lines: Vec<LogLine>,
+}
+
+/// One log line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Position in the job's log.
+    pub seq: i64,
+    /// When it was written (Unix ms).
+    pub at: i64,
+    /// The text.
+    pub line: String,
+}
+
+/// How an attempt ended, as the worker saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done, with a JSON result.
+    Succeeded {
+        /// The result, JSON.
+        result: serde_json::Value,
+    },
+    /// Failed.
+    Failed {
+        /// What went wrong.
+        error: String,
+        /// Whether running it again could help (bad input cannot).
+        retryable: bool,
+    },
+    /// Stopped because it was asked to.
+    Cancelled,
+}
+
+/// A worker reports how an attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complete {
+    /// The worker.
+    pub worker_id: String,
+    /// The attempt.
+    pub attempt: i64,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// The answer to [`Complete`] (and to [`LogBatch`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Whether the store took it (a replaced attempt's report is refused).
+    pub recorded: bool,
+}
+
+/// A worker's presence, published every few seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    /// Worker id.
+    pub worker_id: String,
+    /// Its pool.
+    pub pool: String,
+    /// Its host.
+    pub host: String,
+    /// `online` or `draining`.
+    pub status: String,
+    /// Jobs it runs now.
+    pub running: u32,
+    /// Jobs it may run at once.
+    pub concurrency: u32,
+    /// When it started (Unix ms).
+    pub started_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_subjects_name_tenant_and_job() {
+        let s = subjects::claim("t1", "j1");
+        assert_eq!(subjects::job_of(&s), Some(("t1", "j1")));
+        assert!(crate::bus::subjects::matches(subjects::CLAIMS, &s));
+        assert!(!crate::bus::subjects::matches(
+            subjects::CLAIMS,
+            &subjects::complete("t1", "j1")
+        ));
+        assert_eq!(subjects::job_of("sy.work.default"), None);
+    }
+
+    #[test]
+    fn replies_are_tagged_json() {
+        let granted = ClaimReply::Granted {
+            attempt: 1,
+            kind: "diagnostic".into(),
+            payload: "{}".into(),
+            lease_ms: 30_000,
+            log_seq: 0,
+        };
+        let json = serde_json::to_value(&granted).unwrap();
+        assert_eq!(json["answer"], "granted");
+        let back: ClaimReply = serde_json::from_value(json).unwrap();
+        assert_eq!(back, granted);
+        let outcome = serde_json::to_value(Outcome::Failed {
+            error: "x".into(),
+            retryable: true,
+        })
+        .unwrap();
+        assert_eq!(outcome["outcome"], "failed");
+    }
+}

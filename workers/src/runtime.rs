@@ -1,0 +1,432 @@
+//! The worker runtime: a pool of `concurrency` slots pulling tickets from its pool's queue,
+//! claiming jobs from the control plane, running them with heartbeats and log shipping, and
+//! reporting how they ended. The same code runs as tasks inside the server (embedded
+//! default) and as `switchyard worker` processes.
+
+use crate::bus::{Bus, BusError, Delivery, QueueConfig};
+use crate::diagnostic;
+use crate::protocol::{
+    subjects, Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, LogLine, Outcome,
+    Presence, Recorded, Ticket,
+};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+
+/// The queue settings of every pool: a ticket's lease only covers the claim hand-off, so it
+/// is short; the job's own lease lives in the store.
+pub fn pool_queue_config() -> QueueConfig {
+    QueueConfig {
+        ack_wait: Duration::from_secs(30),
+        max_deliver: 20,
+        backoff: vec![
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+            Duration::from_secs(15),
+        ],
+    }
+}
+
+/// How a worker runs.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Unique per process start.
+    pub worker_id: String,
+    /// The pool it serves.
+    pub pool: String,
+    /// Host name shown on the console.
+    pub host: String,
+    /// Jobs at once.
+    pub concurrency: u32,
+    /// How long to wait for the control plane's answers.
+    pub request_timeout: Duration,
+    /// How often to announce presence.
+    pub presence_every: Duration,
+    /// How long a drain waits for running jobs before giving them back.
+    pub drain_timeout: Duration,
+}
+
+impl WorkerConfig {
+    /// Defaults for `pool` with `concurrency` slots.
+    pub fn new(pool: &str, concurrency: u32) -> WorkerConfig {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|h| h.trim().to_owned())
+            })
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned());
+        WorkerConfig {
+            worker_id: format!("{pool}-{}", uuid_like()),
+            pool: pool.to_owned(),
+            host,
+            concurrency: concurrency.max(1),
+            request_timeout: Duration::from_secs(5),
+            presence_every: Duration::from_secs(2),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(now_ms() as u128);
+    format!("{:016x}", h.finish())
+}
+
+/// Now in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+async fn ask<Q: Serialize, A: DeserializeOwned>(
+    bus: &dyn Bus,
+    subject: &str,
+    question: &Q,
+    timeout: Duration,
+) -> Result<A, BusError> {
+    let body = serde_json::to_vec(question).map_err(|e| BusError::Transport(e.to_string()))?;
+    let answer = bus.request(subject, Bytes::from(body), timeout).await?;
+    serde_json::from_slice(&answer)
+        .map_err(|e| BusError::Transport(format!("bad answer on {subject}: {e}")))
+}
+
+/// Runs a pool until `shutdown` turns true, then drains: stops taking work, waits for
+/// running jobs up to the drain timeout, and returns.
+pub async fn run_pool(
+    bus: Arc<dyn Bus>,
+    config: WorkerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), BusError> {
+    bus.declare_queue(&config.pool, pool_queue_config()).await?;
+    let slots = Arc::new(Semaphore::new(config.concurrency as usize));
+    let running = Arc::new(AtomicU32::new(0));
+    let started_at = now_ms();
+    let (draining_tx, draining_rx) = watch::channel(false);
+    let presence = tokio::spawn(announce(
+        bus.clone(),
+        config.clone(),
+        running.clone(),
+        started_at,
+        draining_rx,
+    ));
+    tracing::info!(worker = %config.worker_id, pool = %config.pool, concurrency = config.concurrency, "worker online");
+
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.changed() => break,
+        };
+        if *shutdown.borrow() {
+            break;
+        }
+        let delivery = tokio::select! {
+            d = bus.pull(&config.pool, Duration::from_secs(1)) => d,
+            _ = shutdown.changed() => break,
+        };
+        match delivery {
+            Ok(Some(d)) => {
+                let (bus, config, running) = (bus.clone(), config.clone(), running.clone());
+                tokio::spawn(async move {
+                    running.fetch_add(1, Ordering::SeqCst);
+                    handle_ticket(bus.as_ref(), &config, d).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    drop(permit);
+                });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, pool = %config.pool, "pulling work failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+
+    let _ = draining_tx.send(true);
+    tracing::info!(worker = %config.worker_id, "draining");
+    let all = config.concurrency;
+    let drained = tokio::time::timeout(config.drain_timeout, slots.acquire_many(all)).await;
+    if drained.is_err() {
+        tracing::warn!(worker = %config.worker_id, "drain timed out; unfinished jobs go back when their leases end");
+    }
+    presence.abort();
+    Ok(())
+}
+
+async fn announce(
+    bus: Arc<dyn Bus>,
+    config: WorkerConfig,
+    running: Arc<AtomicU32>,
+    started_at: i64,
+    draining: watch::Receiver<bool>,
+) {
+    let subject = subjects::worker_presence(&config.pool);
+    loop {
+        let presence = Presence {
+            worker_id: config.worker_id.clone(),
+            pool: config.pool.clone(),
+            host: config.host.clone(),
+            status: if *draining.borrow() {
+                "draining"
+            } else {
+                "online"
+            }
+            .to_owned(),
+            running: running.load(Ordering::SeqCst),
+            concurrency: config.concurrency,
+            started_at,
+        };
+        if let Ok(body) = serde_json::to_vec(&presence) {
+            if let Err(e) = bus.publish(&subject, Bytes::from(body)).await {
+                tracing::debug!(error = %e, "announcing presence failed");
+            }
+        }
+        tokio::time::sleep(config.presence_every).await;
+    }
+}
+
+/// One ticket: claim, ack, run.
+async fn handle_ticket(bus: &dyn Bus, config: &WorkerConfig, delivery: Box<dyn Delivery>) {
+    let ticket: Ticket = match serde_json::from_slice(delivery.payload()) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(error = %e, "unreadable ticket dropped");
+            let _ = delivery.terminate().await;
+            return;
+        }
+    };
+    let claim = Claim {
+        worker_id: config.worker_id.clone(),
+    };
+    let reply: ClaimReply = match ask(
+        bus,
+        &subjects::claim(&ticket.tenant_id, &ticket.job_id),
+        &claim,
+        config.request_timeout,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // The control plane did not answer: give the ticket back for later.
+            tracing::warn!(job = %ticket.job_id, error = %e, "claim unanswered; ticket returned");
+            let _ = delivery.nack(Duration::from_secs(2)).await;
+            return;
+        }
+    };
+    // From here the store's lease rules the job, whatever happens to this process.
+    if let Err(e) = delivery.ack().await {
+        tracing::warn!(job = %ticket.job_id, error = %e, "acking the ticket failed");
+    }
+    match reply {
+        ClaimReply::Refused { reason } => {
+            tracing::debug!(job = %ticket.job_id, reason, "claim refused");
+        }
+        ClaimReply::Granted {
+            attempt,
+            kind,
+            payload,
+            lease_ms,
+            log_seq,
+        } => {
+            let attempt = Attempt {
+                bus,
+                config,
+                tenant: &ticket.tenant_id,
+                job: &ticket.job_id,
+                attempt,
+            };
+            attempt
+                .run(&kind, &payload, Duration::from_millis(lease_ms), log_seq)
+                .await;
+        }
+    }
+}
+
+/// What a running job can do: write log lines, and learn that it should stop.
+#[derive(Clone)]
+pub struct JobContext {
+    lines: Arc<Mutex<Vec<LogLine>>>,
+    seq: Arc<AtomicI64>,
+    stop: watch::Receiver<bool>,
+}
+
+impl JobContext {
+    /// A context whose log is kept in memory and whose stop signal is `stop` (tests, local
+    /// runs).
+    pub fn detached(stop: watch::Receiver<bool>) -> JobContext {
+        JobContext {
+            lines: Arc::default(),
+            seq: Arc::new(AtomicI64::new(0)),
+            stop,
+        }
+    }
+
+    /// Writes a log line.
+    pub fn log(&self, line: impl Into<String>) {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        lines.push(LogLine {
+            seq,
+            at: now_ms(),
+            line: line.into(),
+        });
+    }
+
+    /// Whether the job has been asked to stop (cancelled, or its lease was lost).
+    pub fn should_stop(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Waits until the job is asked to stop.
+    pub async fn stopped(&self) {
+        let mut stop = self.stop.clone();
+        while !*stop.borrow() {
+            if stop.changed().await.is_err() {
+                // Nobody can ask any more: never.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// The lines written and not yet shipped.
+    pub fn take_lines(&self) -> Vec<LogLine> {
+        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn put_back(&self, mut unsent: Vec<LogLine>) {
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        unsent.append(&mut lines);
+        *lines = unsent;
+    }
+}
+
+struct Attempt<'a> {
+    bus: &'a dyn Bus,
+    config: &'a WorkerConfig,
+    tenant: &'a str,
+    job: &'a str,
+    attempt: i64,
+}
+
+impl Attempt<'_> {
+    async fn run(&self, kind: &str, payload: &str, lease: Duration, log_seq: i64) {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let ctx = JobContext {
+            lines: Arc::default(),
+            seq: Arc::new(AtomicI64::new(log_seq)),
+            stop: stop_rx,
+        };
+        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let work = run_kind(kind, payload, ctx.clone());
+        tokio::pin!(work);
+        let beat_every = (lease / 3).max(Duration::from_millis(200));
+        let ship_every = Duration::from_millis(250);
+        let mut beat = tokio::time::interval(beat_every);
+        let mut ship = tokio::time::interval(ship_every);
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut work => break outcome,
+                _ = beat.tick() => {
+                    let hb = Heartbeat { worker_id: self.config.worker_id.clone(), attempt: self.attempt };
+                    match ask::<_, HeartbeatReply>(self.bus, &subjects::heartbeat(self.tenant, self.job), &hb, self.config.request_timeout).await {
+                        Ok(reply) if !reply.keep => {
+                            tracing::warn!(job = %self.job, "lease lost; stopping the attempt");
+                            lost.store(true, Ordering::SeqCst);
+                            let _ = stop_tx.send(true);
+                        }
+                        Ok(reply) if reply.cancel => { let _ = stop_tx.send(true); }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(job = %self.job, error = %e, "heartbeat unanswered"),
+                    }
+                }
+                _ = ship.tick() => self.ship_logs(&ctx).await,
+            }
+        };
+        if lost.load(Ordering::SeqCst) {
+            // Another attempt owns the job now; nothing of this one may be recorded.
+            return;
+        }
+        self.ship_logs(&ctx).await;
+        let complete = Complete {
+            worker_id: self.config.worker_id.clone(),
+            attempt: self.attempt,
+            outcome,
+        };
+        for delay in [0u64, 500, 1_000, 2_000, 4_000] {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            self.ship_logs(&ctx).await;
+            match ask::<_, Recorded>(
+                self.bus,
+                &subjects::complete(self.tenant, self.job),
+                &complete,
+                self.config.request_timeout,
+            )
+            .await
+            {
+                Ok(r) => {
+                    if !r.recorded {
+                        tracing::info!(job = %self.job, "outcome refused: the attempt was replaced");
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(job = %self.job, error = %e, "reporting the outcome failed; retrying")
+                }
+            }
+        }
+        tracing::error!(job = %self.job, "outcome not delivered; the lease will expire and the job run again");
+    }
+
+    async fn ship_logs(&self, ctx: &JobContext) {
+        let lines = ctx.take_lines();
+        if lines.is_empty() {
+            return;
+        }
+        let batch = LogBatch {
+            attempt: self.attempt,
+            lines,
+        };
+        match ask::<_, Recorded>(
+            self.bus,
+            &subjects::log(self.tenant, self.job),
+            &batch,
+            self.config.request_timeout,
+        )
+        .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(job = %self.job, error = %e, "log lines not shipped yet");
+                ctx.put_back(batch.lines);
+            }
+        }
+    }
+}
+
+/// Runs one job kind.
+async fn run_kind(kind: &str, payload: &str, ctx: JobContext) -> Outcome {
+    match kind {
+        diagnostic::KIND => match serde_json::from_str::<diagnostic::Params>(payload) {
+            Ok(params) => diagnostic::run(params, ctx).await,
+            Err(e) => Outcome::Failed {
+                error: format!("payload: {e}"),
+                retryable: false,
+            },
+        },
+        other => Outcome::Failed {
+            error: format!("this worker cannot run jobs of kind {other:?}"),
+            retryable: false,
+        },
+    }
+}
