@@ -36,7 +36,31 @@ async fn snapshot(store: &Store, tenant: TenantId) -> String {
         .into_iter()
         .map(|k| (k.id, k.name, k.role))
         .collect();
-    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}")
+    let filter = server::store::JobFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    let jobs: Vec<_> = store
+        .jobs(tenant, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.status, j.attempt, j.cancel_requested))
+        .collect();
+    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}")
+}
+
+async fn submit_job(app: &TestApp, auth: &Auth) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic"})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
 }
 
 struct Endpoint {
@@ -100,6 +124,18 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         )
         .await;
     let invitation_id = invitation.body["id"].as_str().unwrap().to_owned();
+    // A queued job (no worker runs here) and a cancelled one to retry.
+    let job_id = submit_job(&app, &ada).await;
+    let dead_job = submit_job(&app, &ada).await;
+    let cancelled = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/jobs/{dead_job}/cancel"),
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(cancelled.body["status"], "cancelled");
 
     let ws = "/api/v1/workspaces/acme";
     let endpoints = vec![
@@ -174,6 +210,48 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             path: format!("{ws}/api-keys/{target_key}"),
             body: None,
             needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs"),
+            body: Some(json!({"kind": "diagnostic", "payload": {"lines": 1}})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs/{job_id}"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs/{job_id}/logs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs/{job_id}/cancel"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs/{dead_job}/retry"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/workers"),
+            body: None,
+            needs: Role::Viewer,
         },
     ];
 
@@ -263,6 +341,21 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         (
             Method::DELETE,
             format!("/api/v1/workspaces/globex/invitations/{invitation_id}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}/cancel"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}/logs"),
             None,
         ),
     ] {
