@@ -4,7 +4,8 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use shared::api::*;
-use shared::ids::{ApiKeyId, SessionId, UserId};
+use shared::ids::{ApiKeyId, JobId, SessionId, UserId};
+use shared::jobs::{JobLogEntry, JobSubmitted, JobView, WorkerView};
 use shared::roles::Role;
 
 #[cfg(feature = "ssr")]
@@ -275,4 +276,70 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
 #[server]
 pub async fn revoke_session(id: SessionId) -> Result<(), AppError> {
     Ok(ssr::service()?.revoke_session(&ssr::session(), id).await?)
+}
+
+/// Runs the diagnostic job ("Run a test job") and opens it.
+#[server]
+pub async fn run_test_job(
+    slug: String,
+    lines: u32,
+    seconds: f64,
+    fail: Option<String>,
+    hang: Option<String>,
+) -> Result<JobSubmitted, AppError> {
+    let req = shared::jobs::SubmitJobRequest {
+        kind: "diagnostic".to_owned(),
+        pool: "default".to_owned(),
+        payload: serde_json::json!({"lines": lines, "seconds": seconds, "fail": fail.is_some(), "hang": hang.is_some()}),
+        max_attempts: None,
+    };
+    let job = ssr::service()?
+        .submit_job(&ssr::session(), &slug, req)
+        .await?;
+    leptos_axum::redirect(&format!("/w/{slug}/jobs/{}", job.id));
+    Ok(job)
+}
+
+/// The workspace's jobs.
+#[server]
+pub async fn list_jobs(
+    slug: String,
+    status: Option<String>,
+    pool: Option<String>,
+) -> Result<Vec<JobView>, AppError> {
+    Ok(ssr::service()?
+        .jobs(&ssr::session(), &slug, status, pool)
+        .await?)
+}
+
+/// One job and its log so far.
+#[server]
+pub async fn get_job(slug: String, id: JobId) -> Result<(JobView, Vec<JobLogEntry>), AppError> {
+    let service = ssr::service()?;
+    let session = ssr::session();
+    let job = service.job(&session, &slug, id).await?;
+    let log = service.job_logs(&session, &slug, id, 0).await?;
+    Ok((job, log.lines))
+}
+
+/// Stops a job.
+#[server]
+pub async fn cancel_job(slug: String, id: JobId) -> Result<JobView, AppError> {
+    Ok(ssr::service()?
+        .cancel_job(&ssr::session(), &slug, id)
+        .await?)
+}
+
+/// Runs a job again.
+#[server]
+pub async fn retry_job(slug: String, id: JobId) -> Result<JobView, AppError> {
+    Ok(ssr::service()?
+        .retry_job(&ssr::session(), &slug, id)
+        .await?)
+}
+
+/// The workers the workspace can use.
+#[server]
+pub async fn list_workers(slug: String) -> Result<Vec<WorkerView>, AppError> {
+    Ok(ssr::service()?.workers(&ssr::session(), &slug).await?)
 }

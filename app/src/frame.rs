@@ -68,6 +68,8 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                         <nav class="sidebar-nav" aria-label="Workspace">
                                             <A href=base.clone() exact=true>"Overview"</A>
                                             <A href=format!("{base}/members")>"Members"</A>
+                                            <A href=format!("{base}/jobs")>"Jobs"</A>
+                                            <A href=format!("{base}/workers")>"Workers"</A>
                                             <Show when=move || admin>
                                                 <A href=format!("{base}/api-keys")>"API keys"</A>
                                                 <A href=format!("{base}/settings")>"Settings"</A>

@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod forms;
 pub mod frame;
+pub mod live;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -70,6 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members") view=pages::members::MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("jobs/:id") view=pages::jobs::JobPage ssr=SsrMode::Async/>
+                    <Route path=path!("workers") view=pages::workers::WorkersPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -171,3 +171,53 @@ test("password change signs out other sessions; log out and back in", async ({ b
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page).toHaveURL(/\/workspaces$/);
 });
+
+test("run a test job and watch its log live; cancel a hanging one; the pool is online", async ({ page }) => {
+  await signUp(page, "Jo Jobs", `${unique("jobs")}@example.com`);
+  await expect(page).toHaveURL(/\/workspaces$/);
+  const slug = unique("jobs-");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Jobs Lab");
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+
+  // Run a diagnostic job: its lines arrive while it runs, and its status follows.
+  await page.getByRole("link", { name: "Jobs" }).first().click();
+  await expect(page.getByText("No jobs")).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Lines").fill("5");
+  await page.getByLabel("Seconds").fill("4");
+  await page.getByRole("button", { name: "Run test job" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/jobs/[0-9a-f-]{36}$`));
+  await hydrated(page);
+  const log = page.getByTestId("job-log");
+  await expect(log).toContainText("diagnostic line 1 of 5");
+  await expect(log).not.toContainText("diagnostic line 5 of 5");
+  await expect(log).toContainText("diagnostic line 5 of 5");
+  await expect(page.getByTestId("job-status")).toHaveText("succeeded");
+  await expect(page.getByTestId("job-attempts")).toHaveText("1 / 5");
+
+  // A hanging job is cancelled from the console.
+  await page.getByRole("link", { name: "Jobs" }).first().click();
+  await expect(page.getByTestId("jobs")).toContainText("succeeded");
+  await hydrated(page);
+  await page.getByLabel("Lines").fill("1");
+  await page.getByLabel("Seconds").fill("0");
+  await page.getByLabel("Hang until cancelled").check();
+  await page.getByRole("button", { name: "Run test job" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/jobs/[0-9a-f-]{36}$`));
+  await hydrated(page);
+  await expect(page.getByTestId("job-log")).toContainText("hanging until cancelled");
+  await expect(page.getByTestId("job-status")).toHaveText("running");
+  await page.getByRole("button", { name: "Cancel job" }).click();
+  await expect(page.getByTestId("job-status")).toHaveText("cancelled");
+  await expect(page.getByTestId("job-log")).toContainText("cancelled while hanging");
+  await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
+
+  // The in-process pool is online.
+  await page.getByRole("link", { name: "Workers" }).first().click();
+  const workers = page.getByTestId("workers");
+  await expect(workers).toContainText("default");
+  await expect(workers).toContainText("online");
+});

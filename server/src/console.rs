@@ -18,7 +18,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::api::*;
 use shared::contracts::{ClientInfo, ConsoleResult, ConsoleService, SessionToken, SignedIn};
 use shared::error::ApiError;
-use shared::ids::{ApiKeyId, SessionId, UserId};
+use shared::ids::{ApiKeyId, JobId, SessionId, UserId};
+use shared::jobs::{JobLogPage, JobSubmitted, JobView, SubmitJobRequest, WorkerView};
 use shared::roles::Role;
 use std::sync::Arc;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -235,6 +236,72 @@ impl ConsoleService for ConsoleImpl {
     async fn sessions(&self, session: &SessionToken) -> ConsoleResult<Vec<SessionView>> {
         let p = self.caller(session).await?;
         plain(self.0.sessions(&p).await)
+    }
+
+    async fn submit_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        req: SubmitJobRequest,
+    ) -> ConsoleResult<JobSubmitted> {
+        let p = self.caller(session).await?;
+        plain(self.0.submit_job(&p, slug, req).await)
+    }
+
+    async fn jobs(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        status: Option<String>,
+        pool: Option<String>,
+    ) -> ConsoleResult<Vec<JobView>> {
+        let p = self.caller(session).await?;
+        plain(
+            self.0
+                .list_jobs(&p, slug, status.as_deref(), pool.as_deref(), None)
+                .await,
+        )
+    }
+
+    async fn job(&self, session: &SessionToken, slug: &str, id: JobId) -> ConsoleResult<JobView> {
+        let p = self.caller(session).await?;
+        plain(self.0.get_job(&p, slug, id).await)
+    }
+
+    async fn job_logs(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+        after: i64,
+    ) -> ConsoleResult<JobLogPage> {
+        let p = self.caller(session).await?;
+        plain(self.0.job_logs(&p, slug, id, after).await)
+    }
+
+    async fn cancel_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+    ) -> ConsoleResult<JobView> {
+        let p = self.caller(session).await?;
+        plain(self.0.cancel_job(&p, slug, id).await)
+    }
+
+    async fn retry_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+    ) -> ConsoleResult<JobView> {
+        let p = self.caller(session).await?;
+        plain(self.0.retry_job(&p, slug, id).await)
+    }
+
+    async fn workers(&self, session: &SessionToken, slug: &str) -> ConsoleResult<Vec<WorkerView>> {
+        let p = self.caller(session).await?;
+        plain(self.0.workers(&p, slug).await)
     }
 
     async fn revoke_session(&self, session: &SessionToken, id: SessionId) -> ConsoleResult<()> {

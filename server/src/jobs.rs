@@ -715,6 +715,47 @@ mod control_ops {
             Ok(JobLogPage { lines })
         }
 
+        /// Authorises a live view of a job (reading), answering its workspace.
+        pub async fn job_stream_target(
+            &self,
+            principal: &Principal,
+            slug: &str,
+            id: JobId,
+        ) -> ControlResult<TenantId> {
+            Ok(self
+                .find_job(principal, slug, id, Permission::ReadWorkspace)
+                .await?
+                .0
+                .tenant())
+        }
+
+        /// What a live view shows now: the job, and its log lines after `after`. Only for a
+        /// workspace the caller was authorised for by [`Control::job_stream_target`].
+        pub async fn job_snapshot(
+            &self,
+            tenant: TenantId,
+            id: JobId,
+            after: i64,
+        ) -> ControlResult<(JobView, Vec<JobLogEntry>)> {
+            let job = self
+                .store
+                .job(tenant, id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("job"))?;
+            let lines = self
+                .store
+                .job_log(tenant, id, after, 5_000)
+                .await?
+                .into_iter()
+                .map(|l| JobLogEntry {
+                    seq: l.seq,
+                    at: rfc3339_ms(l.at),
+                    line: l.line,
+                })
+                .collect();
+            Ok((job_view(job), lines))
+        }
+
         /// Stops a job: a queued one at once, a running one through its worker.
         pub async fn cancel_job(
             &self,

@@ -6,7 +6,8 @@
 
 use crate::api::*;
 use crate::error::ApiError;
-use crate::ids::{ApiKeyId, SessionId, UserId};
+use crate::ids::{ApiKeyId, JobId, SessionId, UserId};
+use crate::jobs::{JobLogPage, JobSubmitted, JobView, SubmitJobRequest, WorkerView};
 use crate::roles::Role;
 use async_trait::async_trait;
 
@@ -135,4 +136,45 @@ pub trait ConsoleService: Send + Sync + 'static {
     async fn sessions(&self, session: &SessionToken) -> ConsoleResult<Vec<SessionView>>;
     /// Ends one of the caller's sessions.
     async fn revoke_session(&self, session: &SessionToken, id: SessionId) -> ConsoleResult<()>;
+    /// Submits a job (developer and up).
+    async fn submit_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        req: SubmitJobRequest,
+    ) -> ConsoleResult<JobSubmitted>;
+    /// The workspace's jobs, newest first, optionally of one status and pool.
+    async fn jobs(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        status: Option<String>,
+        pool: Option<String>,
+    ) -> ConsoleResult<Vec<JobView>>;
+    /// One job.
+    async fn job(&self, session: &SessionToken, slug: &str, id: JobId) -> ConsoleResult<JobView>;
+    /// A job's log lines after `after`.
+    async fn job_logs(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+        after: i64,
+    ) -> ConsoleResult<JobLogPage>;
+    /// Stops a job (developer and up).
+    async fn cancel_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+    ) -> ConsoleResult<JobView>;
+    /// Runs a dead, failed or cancelled job again (developer and up).
+    async fn retry_job(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: JobId,
+    ) -> ConsoleResult<JobView>;
+    /// Workers of the pools the workspace can use.
+    async fn workers(&self, session: &SessionToken, slug: &str) -> ConsoleResult<Vec<WorkerView>>;
 }

@@ -316,3 +316,19 @@ pub struct WorkerView {
     /// Last heartbeat (RFC 3339).
     pub last_heartbeat: String,
 }
+
+/// A message of a job's live stream (`GET .../jobs/{id}/stream`, WebSocket).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum JobStreamMessage {
+    /// The job as it is now.
+    Job {
+        /// The job.
+        job: Box<JobView>,
+    },
+    /// Log lines not sent before, in order.
+    Log {
+        /// The lines.
+        lines: Vec<JobLogEntry>,
+    },
+}

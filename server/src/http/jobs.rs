@@ -4,13 +4,22 @@ use crate::control::ControlResult;
 use crate::http::api::path_id;
 use crate::http::extract::{ApiJson, Caller};
 use crate::http::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
+use shared::error::ApiError;
 use shared::error::ErrorBody;
-use shared::jobs::{JobLogPage, JobSubmitted, JobView, SubmitJobRequest, WorkerView};
+use shared::ids::{JobId, TenantId};
+use shared::jobs::{
+    JobLogPage, JobStreamMessage, JobSubmitted, JobView, SubmitJobRequest, WorkerView,
+};
+use std::time::Duration;
+use workers::protocol::subjects;
 
 /// The `/api/v1/workspaces/{slug}/jobs` and `/workers` routes.
 pub fn router() -> Router<AppState> {
@@ -20,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspaces/{slug}/jobs/{id}/logs", get(job_logs))
         .route("/workspaces/{slug}/jobs/{id}/cancel", post(cancel_job))
         .route("/workspaces/{slug}/jobs/{id}/retry", post(retry_job))
+        .route("/workspaces/{slug}/jobs/{id}/stream", get(stream_job))
         .route("/workspaces/{slug}/workers", get(list_workers))
 }
 
@@ -147,4 +157,128 @@ pub async fn list_workers(
     Path(slug): Path<String>,
 ) -> ControlResult<Json<Vec<WorkerView>>> {
     Ok(Json(state.control.workers(&p, &slug).await?))
+}
+
+/// A live view of a job over WebSocket: first its state and the log so far, then every
+/// change as it happens, as JSON messages `{"type": "job", "job": {...}}` and
+/// `{"type": "log", "lines": [...]}`. Closes after the job ends.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/jobs/{id}/stream", tag = "jobs", params(("slug" = String, Path), ("id" = String, Path)),
+    responses((status = 101, description = "WebSocket of job and log messages"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn stream_job(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path((slug, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ControlResult<Response> {
+    // A browser always names the page that opens a WebSocket: refuse other sites' pages.
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let own = state.control.config().public_origin();
+        if origin != own
+            && origin != format!("http://{host}")
+            && origin != format!("https://{host}")
+        {
+            return Err(ApiError::forbidden("cross-site WebSocket refused").into());
+        }
+    }
+    let id: JobId = path_id(&id, "job")?;
+    let tenant = state.control.job_stream_target(&p, &slug, id).await?;
+    Ok(ws.on_upgrade(move |socket| follow(state, tenant, id, socket)))
+}
+
+async fn send_json(socket: &mut WebSocket, message: JobStreamMessage) -> bool {
+    match serde_json::to_string(&message) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Sends what changed since `last_seq` and `last_status`; answers whether to stop (the job
+/// has ended, or the client went away).
+async fn catch_up(
+    state: &AppState,
+    tenant: TenantId,
+    id: JobId,
+    socket: &mut WebSocket,
+    last_seq: &mut i64,
+    last_status: &mut Option<String>,
+) -> bool {
+    let Ok((job, lines)) = state.control.job_snapshot(tenant, id, *last_seq).await else {
+        return true;
+    };
+    if let Some(last) = lines.last() {
+        *last_seq = last.seq;
+        if !send_json(socket, JobStreamMessage::Log { lines }).await {
+            return true;
+        }
+    }
+    let ended = job.status.is_final();
+    let status = format!("{}/{}/{}", job.status, job.attempts, job.cancel_requested);
+    if last_status.as_deref() != Some(status.as_str()) {
+        *last_status = Some(status);
+        if !send_json(socket, JobStreamMessage::Job { job: Box::new(job) }).await {
+            return true;
+        }
+    }
+    ended
+}
+
+async fn follow(state: AppState, tenant: TenantId, id: JobId, mut socket: WebSocket) {
+    let subject = subjects::events(&tenant.to_string(), &id.to_string());
+    // Listen before reading the backlog, so nothing falls between the two.
+    let mut events = match state.control.jobs().bus().subscribe(&subject).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "job stream: cannot subscribe");
+            return;
+        }
+    };
+    let (mut last_seq, mut last_status) = (0, None);
+    if catch_up(
+        &state,
+        tenant,
+        id,
+        &mut socket,
+        &mut last_seq,
+        &mut last_status,
+    )
+    .await
+    {
+        let _ = socket.close().await;
+        return;
+    }
+    // Events say that something changed; the store says what. A slow tick covers events
+    // the ephemeral bus dropped.
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            event = events.next() => {
+                if event.is_none() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            },
+            _ = tick.tick() => {}
+        }
+        if catch_up(
+            &state,
+            tenant,
+            id,
+            &mut socket,
+            &mut last_seq,
+            &mut last_status,
+        )
+        .await
+        {
+            break;
+        }
+    }
+    let _ = socket.close().await;
 }

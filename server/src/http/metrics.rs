@@ -9,8 +9,10 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use shared::jobs::QueuePressure;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,6 +32,19 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
+    jobs: Family<JobLabels, Gauge>,
+    pressure: Family<PoolLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    pool: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    pool: String,
 }
 
 impl Metrics {
@@ -46,10 +61,24 @@ impl Metrics {
             "Time to answer HTTP requests",
             latency.clone(),
         );
+        let jobs = Family::<JobLabels, Gauge>::default();
+        registry.register(
+            "jobs_open",
+            "Queued and running jobs by pool and status",
+            jobs.clone(),
+        );
+        let pressure = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_pressure",
+            "Queue pressure per pool: 0 normal, 1 warning (50-80% of capacity), 2 critical",
+            pressure.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
+            jobs,
+            pressure,
         })
     }
 
@@ -99,8 +128,37 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: the request series, plus queue depth and pressure read from the store.
 pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
+    match state.control.store().open_job_counts().await {
+        Ok(counts) => {
+            state.metrics.jobs.clear();
+            state.metrics.pressure.clear();
+            let capacity = state.control.jobs().config().pool_capacity;
+            let mut depth: std::collections::BTreeMap<String, i64> = Default::default();
+            for (pool, status, n) in counts {
+                *depth.entry(pool.clone()).or_default() += n;
+                let labels = JobLabels {
+                    pool,
+                    status: status.as_str().to_owned(),
+                };
+                state.metrics.jobs.get_or_create(&labels).set(n);
+            }
+            for (pool, n) in depth {
+                let level = match QueuePressure::of(n.max(0) as u64, capacity) {
+                    QueuePressure::Normal => 0,
+                    QueuePressure::Warning => 1,
+                    QueuePressure::Critical => 2,
+                };
+                state
+                    .metrics
+                    .pressure
+                    .get_or_create(&PoolLabels { pool })
+                    .set(level);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: job counts unavailable"),
+    }
     (
         [(
             header::CONTENT_TYPE,
