@@ -183,7 +183,7 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
 
   // Run a diagnostic job: its lines arrive while it runs, and its status follows.
-  await page.getByRole("link", { name: "Jobs" }).first().click();
+  await page.getByRole("link", { name: "Jobs", exact: true }).click();
   await expect(page.getByText("No jobs")).toBeVisible();
   await hydrated(page);
   await page.getByLabel("Lines").fill("5");
@@ -199,7 +199,7 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(page.getByTestId("job-attempts")).toHaveText("1 / 5");
 
   // A hanging job is cancelled from the console.
-  await page.getByRole("link", { name: "Jobs" }).first().click();
+  await page.getByRole("link", { name: "Jobs", exact: true }).click();
   await expect(page.getByTestId("jobs")).toContainText("succeeded");
   await hydrated(page);
   await page.getByLabel("Lines").fill("1");
@@ -216,7 +216,7 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
 
   // The in-process pool is online.
-  await page.getByRole("link", { name: "Workers" }).first().click();
+  await page.getByRole("link", { name: "Workers", exact: true }).click();
   const workers = page.getByTestId("workers");
   await expect(workers).toContainText("default");
   await expect(workers).toContainText("online");
