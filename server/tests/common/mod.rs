@@ -206,7 +206,7 @@ impl TestApp {
         }
     }
 
-    /// Starts the job service and `slots` worker slots of `pool`,
+    /// Starts the job service and `slots` worker slots of `pool` (none for 0),
     /// on `bus`.
     pub async fn with_jobs(backend: Backend, bus: Arc<dyn Bus>, pool: &str, slots: u32) -> TestApp {
         let db = TestDb::new(backend).await;
@@ -215,11 +215,13 @@ impl TestApp {
         let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config.jobs.clone()));
         let mut tasks = jobs.start().await.expect("job service starts");
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let mut worker = WorkerConfig::new(pool, slots);
-        worker.presence_every = Duration::from_millis(200);
-        tasks.push(tokio::spawn(async move {
-            let _ = run_pool(bus, worker, stopped).await;
-        }));
+        if slots > 0 {
+            let mut worker = WorkerConfig::new(pool, slots);
+            worker.presence_every = Duration::from_millis(200);
+            tasks.push(tokio::spawn(async move {
+                let _ = run_pool(bus, worker, stopped).await;
+            }));
+        }
         let control = Arc::new(Control::new(store.clone(), Arc::new(config), jobs));
         TestApp {
             router: server::http::router(control.clone()),
