@@ -178,11 +178,7 @@ impl OwnNats {
             .stderr(Stdio::null())
             .spawn()
             .expect("nats-server (Debian package) is installed");
-        OwnNats {
-            child,
-            port,
-            dir: dir.to_owned(),
-        }
+        OwnNats { child, port }
     }
 
     fn url(&self) -> String {
