@@ -27,7 +27,7 @@ NATS_HOSTPORT := $(patsubst nats://%,%,$(TEST_NATS_URL))
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
 E2E_PORT ?= 3100
 
-.PHONY: run test release tools e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -96,6 +96,11 @@ console: tools
 # Production build: fully optimised server (slow on two cores) and the same WASM.
 release: tools
 	cargo leptos build --release
+
+## Bench (figures, not a test) ----------------------------------------------------------------
+
+bench: postgres nats
+	cargo bench -p server --bench jobs
 
 ## Test ---------------------------------------------------------------------------------------
 
