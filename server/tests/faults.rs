@@ -265,3 +265,172 @@ async fn queued_jobs_complete_across_a_nats_restart() {
     let _ = std::fs::remove_dir_all(&dir);
     app.finish().await;
 }
+
+/// A `switchyard serve` process on PostgreSQL and NATS, without embedded workers.
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    fn start(database_url: &str, nats: &str, port: u16) -> ServerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("serve")
+            .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", database_url)
+            .env("NATS_URL", nats)
+            .env("EMBEDDED_WORKERS", "0")
+            .env("SESSION_SECRET", "fault-test-secret-fault-test-secret-!!")
+            .env("JOB_LEASE_SECS", "3")
+            .env("AUTH_ATTEMPTS_PER_IP_PER_MINUTE", "1000")
+            .env("SITE_ROOT", "target/no-site")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the switchyard binary starts");
+        ServerProcess(child)
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+async fn wait_http(base: &str) {
+    let http = oauth2::reqwest::Client::new();
+    for _ in 0..150 {
+        if http.get(format!("{base}/health/live")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server at {base} did not come up");
+}
+
+/// Sends JSON over real HTTP; answers the status, the session cookie set (if any) and the
+/// JSON body.
+async fn http_json(
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+    auth: &[(&str, String)],
+) -> (u16, Option<String>, Value) {
+    let http = oauth2::reqwest::Client::new();
+    let mut request = match method {
+        "POST" => http.post(url),
+        _ => http.get(url),
+    };
+    for (name, value) in auth {
+        request = request.header(*name, value.as_str());
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let bytes = response.bytes().await.unwrap_or_default();
+    (
+        status,
+        cookie,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn no_accepted_job_is_lost_when_the_server_is_killed() {
+    let db = common::TestDb::new(Backend::Postgres).await;
+    let pool = pool();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+
+    let mut first = ServerProcess::start(&db.url, &nats_url(), port);
+    wait_http(&base).await;
+    let (_, cookie, _) = http_json(
+        "POST",
+        &format!("{base}/api/v1/auth/signup"),
+        Some(
+            json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}),
+        ),
+        &[],
+    )
+    .await;
+    let session = [("cookie", cookie.expect("a session cookie"))];
+    let (status, _, _) = http_json(
+        "POST",
+        &format!("{base}/api/v1/workspaces"),
+        Some(json!({"slug": "acme", "name": "Acme"})),
+        &session,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, _, key) = http_json(
+        "POST",
+        &format!("{base}/api/v1/workspaces/acme/api-keys"),
+        Some(json!({"name": "faults", "role": "developer"})),
+        &session,
+    )
+    .await;
+    let bearer = [(
+        "authorization",
+        format!("Bearer {}", key["key"].as_str().unwrap()),
+    )];
+
+    // Accept a burst of jobs and kill the server the moment the last one is accepted:
+    // some are on the queue, some only in the store.
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let (status, _, job) = http_json(
+            "POST",
+            &format!("{base}/api/v1/workspaces/acme/jobs"),
+            Some(
+                json!({"kind": "diagnostic", "pool": pool, "payload": {"lines": 1, "seconds": 0}}),
+            ),
+            &bearer,
+        )
+        .await;
+        assert_eq!(status, 201, "{job}");
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    first.kill9();
+
+    let second = ServerProcess::start(&db.url, &nats_url(), port);
+    wait_http(&base).await;
+    let _worker = WorkerProcess::start(&nats_url(), &pool);
+    for id in &ids {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            let (_, _, job) = http_json(
+                "GET",
+                &format!("{base}/api/v1/workspaces/acme/jobs/{id}"),
+                None,
+                &bearer,
+            )
+            .await;
+            last = job;
+            if last["status"] == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(last["status"], "succeeded", "job {id} was lost: {last}");
+        assert_eq!(last["attempts"], 1);
+    }
+    drop(second);
+    db.drop_db().await;
+}
