@@ -126,6 +126,8 @@ async fn run_jobs(label: &str, store: Store, bus: Arc<dyn Bus>) -> Figures {
     let config = JobsConfig {
         tenant_concurrency: 1_000,
         tick: Duration::from_millis(20),
+        pools: vec![pool.clone()],
+        group: format!("bench-{}", uuid::Uuid::new_v4().simple()),
         ..Default::default()
     };
     let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config));

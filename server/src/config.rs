@@ -131,7 +131,15 @@ impl Config {
             nats_url: var("NATS_URL"),
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             jobs: crate::jobs::JobsConfig {
-                lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(3)),
+                lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
+                group: var("CONTROL_PLANE_GROUP")
+                    .unwrap_or_else(|| "switchyard-control-plane".to_owned()),
+                pools: var("WORKER_POOLS")
+                    .unwrap_or_else(|| workers::pools::DEFAULT_POOL.to_owned())
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
                 pool_capacity: parsed("POOL_CAPACITY", 10_000)?,
                 tenant_concurrency: parsed("WORKSPACE_JOB_CONCURRENCY", 20)?,
                 ..Default::default()

@@ -43,6 +43,11 @@ pub struct JobsConfig {
     pub redispatch_after: Duration,
     /// A worker silent this long is shown offline.
     pub worker_silence: Duration,
+    /// The pools jobs may be submitted to.
+    pub pools: Vec<String>,
+    /// The queue group the control-plane replicas answer workers in (each request reaches
+    /// one replica).
+    pub group: String,
 }
 
 impl Default for JobsConfig {
@@ -53,8 +58,10 @@ impl Default for JobsConfig {
             pool_capacity: 10_000,
             tenant_concurrency: 20,
             tick: Duration::from_millis(250),
-            redispatch_after: Duration::from_secs(60),
+            redispatch_after: Duration::from_secs(600),
             worker_silence: Duration::from_secs(10),
+            pools: vec![workers::pools::DEFAULT_POOL.to_owned()],
+            group: "switchyard-control-plane".to_owned(),
         }
     }
 }
@@ -107,6 +114,7 @@ impl Jobs {
 
     /// Validates a submission's parts against the job kinds this installation runs.
     pub fn validate(
+        &self,
         kind: &str,
         pool: &str,
         payload: &serde_json::Value,
@@ -118,6 +126,13 @@ impl Jobs {
                 e.to_string().trim_start_matches("pool: ").to_owned(),
             )
         })?;
+        // Only configured pools: each one is a JetStream stream and consumer.
+        if !self.config.pools.iter().any(|p| p == pool.as_str()) {
+            return Err(FieldError::new(
+                "pool",
+                format!("unknown pool; available: {}", self.config.pools.join(", ")),
+            ));
+        }
         match kind {
             workers::diagnostic::KIND => {
                 let params: workers::diagnostic::Params =
@@ -204,7 +219,15 @@ impl Jobs {
 
     /// Starts the dispatcher, the sweeper and the bus handlers.
     pub async fn start(self: &Arc<Self>) -> Result<Vec<JoinHandle<()>>, BusError> {
+        if !self.bus.is_durable() {
+            // An in-process queue starts empty: every queued job needs its ticket again.
+            if let Err(e) = self.store.reset_dispatch().await {
+                tracing::warn!(error = %e, "could not reset dispatch marks");
+            }
+        }
         let mut tasks = Vec::new();
+        // Handlers run concurrently, but not without bound.
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(256));
         for (pattern, handler) in [
             (subjects::CLAIMS, Handler::Claim),
             (subjects::HEARTBEATS, Handler::Heartbeat),
@@ -212,12 +235,22 @@ impl Jobs {
             (subjects::COMPLETIONS, Handler::Complete),
             (subjects::PRESENCE, Handler::Presence),
         ] {
-            let mut sub = self.bus.subscribe(pattern).await?;
-            let jobs = self.clone();
+            // Replicas share the answering: each request reaches one of them.
+            let mut sub = self
+                .bus
+                .subscribe_queue(pattern, &self.config.group)
+                .await?;
+            let (jobs, in_flight) = (self.clone(), in_flight.clone());
             tasks.push(tokio::spawn(async move {
                 while let Some(message) = sub.next().await {
+                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                        break;
+                    };
                     let jobs = jobs.clone();
-                    tokio::spawn(async move { jobs.handle(handler, message).await });
+                    tokio::spawn(async move {
+                        jobs.handle(handler, message).await;
+                        drop(permit);
+                    });
                 }
             }));
         }
@@ -251,15 +284,24 @@ impl Jobs {
         let stale = now - self.config.redispatch_after.as_millis() as i64;
         let due = self.store.due_jobs(now, stale, 200).await?;
         let mut sent = 0;
+        // Running jobs and tickets not yet claimed count against a workspace's limit.
+        let mut active: std::collections::HashMap<TenantId, i64> = Default::default();
         for job in due {
-            if self.store.running_jobs(job.tenant_id).await? >= self.config.tenant_concurrency {
+            let count = match active.get(&job.tenant_id) {
+                Some(n) => *n,
+                None => self.store.active_jobs(job.tenant_id).await?,
+            };
+            let redispatch = job.dispatched_at.is_some();
+            if count >= self.config.tenant_concurrency && !redispatch {
+                active.insert(job.tenant_id, count);
                 continue;
             }
             if let Err(e) = self.send_ticket(&job).await {
                 tracing::warn!(job = %job.id, error = %e, "could not put the job on its queue; will retry");
                 continue;
             }
-            self.store.mark_dispatched(job.id, now).await?;
+            self.store.mark_dispatched(job.id, job.attempt, now).await?;
+            active.insert(job.tenant_id, if redispatch { count } else { count + 1 });
             sent += 1;
         }
         Ok(sent)
@@ -284,8 +326,19 @@ impl Jobs {
             tenant_id: job.tenant_id.to_string(),
             job_id: job.id.to_string(),
         };
-        let body = serde_json::to_vec(&ticket).map_err(|e| BusError::Transport(e.to_string()))?;
-        self.bus.enqueue(&job.pool, Bytes::from(body)).await
+        let body = Bytes::from(
+            serde_json::to_vec(&ticket).map_err(|e| BusError::Transport(e.to_string()))?,
+        );
+        match self.bus.enqueue(&job.pool, body.clone()).await {
+            Err(BusError::UnknownQueue(_)) => {
+                // The queue went away (a new NATS server, a deleted stream): declare again.
+                self.bus
+                    .declare_queue(&job.pool, pool_queue_config())
+                    .await?;
+                self.bus.enqueue(&job.pool, body).await
+            }
+            other => other,
+        }
     }
 
     /// Takes back attempts whose lease ran out, and marks silent workers offline.
@@ -313,6 +366,7 @@ impl Jobs {
         self.store
             .mark_silent_workers_offline(silent_before)
             .await?;
+        self.store.prune_workers(now - 86_400_000).await?;
         if reclaimed > 0 {
             self.wake.notify_one();
         }
@@ -327,6 +381,9 @@ impl Jobs {
         retryable: bool,
         now: i64,
     ) -> AttemptEnd {
+        if job.cancel_requested {
+            return AttemptEnd::Cancelled;
+        }
         if !retryable {
             return AttemptEnd::Failed(error);
         }
@@ -450,12 +507,15 @@ impl Jobs {
 
     async fn on_heartbeat(
         &self,
-        (_, job): (TenantId, JobId),
+        (tenant, job): (TenantId, JobId),
         beat: Heartbeat,
     ) -> Result<Option<HeartbeatReply>, Failure> {
         let Some(known) = self.store.job_any_tenant(job).await? else {
             return Ok(None);
         };
+        if known.tenant_id != tenant {
+            return Ok(None);
+        }
         let lease_until = now_ms() + self.config.lease.as_millis() as i64;
         let keep = self
             .store
@@ -472,8 +532,17 @@ impl Jobs {
         (tenant, job): (TenantId, JobId),
         batch: LogBatch,
     ) -> Result<Option<Recorded>, Failure> {
-        if self.store.job_any_tenant(job).await?.is_none() {
+        let Some(known) = self.store.job_any_tenant(job).await? else {
             return Ok(None);
+        };
+        // Only the current lease holder's lines count: a worker that lost its lease must
+        // not take sequence numbers from the attempt that replaced it.
+        let current = known.tenant_id == tenant
+            && known.status == JobStatus::Running
+            && known.attempt == batch.attempt
+            && known.lease_holder.as_deref() == Some(batch.worker_id.as_str());
+        if !current {
+            return Ok(Some(Recorded { recorded: false }));
         }
         for line in &batch.lines {
             let line = JobLogLine {
@@ -497,12 +566,15 @@ impl Jobs {
 
     async fn on_complete(
         &self,
-        (_, job): (TenantId, JobId),
+        (tenant, job): (TenantId, JobId),
         complete: Complete,
     ) -> Result<Option<Recorded>, Failure> {
         let Some(current) = self.store.job_any_tenant(job).await? else {
             return Ok(None);
         };
+        if current.tenant_id != tenant {
+            return Ok(None);
+        }
         let now = now_ms();
         let end = match complete.outcome {
             Outcome::Succeeded { result } => AttemptEnd::Succeeded(result.to_string()),
@@ -613,7 +685,8 @@ mod control_ops {
         ) -> ControlResult<JobSubmitted> {
             let access = self.authorize(principal, slug, Permission::Develop).await?;
             let (pool, max_attempts) =
-                Jobs::validate(&req.kind, &req.pool, &req.payload, req.max_attempts)?;
+                self.jobs
+                    .validate(&req.kind, &req.pool, &req.payload, req.max_attempts)?;
             let job = self
                 .jobs
                 .submit(NewJob {
@@ -779,6 +852,16 @@ mod control_ops {
                 .await?
                 .ok_or_else(|| ApiError::not_found("job"))?;
             self.jobs.announce(&updated).await;
+            if updated.status == JobStatus::Running {
+                let subject = workers::bus::subjects::job_cancel(
+                    &updated.tenant_id.to_string(),
+                    &updated.id.to_string(),
+                );
+                if let Err(e) = self.jobs.bus.publish(&subject, Bytes::new()).await {
+                    // The next heartbeat carries the request anyway.
+                    tracing::debug!(error = %e, "publishing a cancel failed");
+                }
+            }
             Ok(job_view(updated))
         }
 

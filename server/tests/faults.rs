@@ -134,7 +134,11 @@ async fn an_accepted_job_runs_after_the_control_plane_died_before_dispatching_it
     let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
     // A control plane that accepts the job but dies before its dispatcher runs: the job
     // exists only in the store.
-    let down = TestApp::with_config(Backend::Postgres, |_| {}).await;
+    let down = TestApp::with_config(Backend::Postgres, |c| {
+        c.jobs.pools.push(pool.clone());
+        c.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
+    })
+    .await;
     let (ada, _) = down.sign_up("ada@example.com").await;
     down.create_workspace(&ada, "acme").await;
     let id = submit(&down, &ada, &pool, json!({"lines": 2, "seconds": 0.2})).await;
@@ -270,15 +274,17 @@ async fn queued_jobs_complete_across_a_nats_restart() {
 struct ServerProcess(Child);
 
 impl ServerProcess {
-    fn start(database_url: &str, nats: &str, port: u16) -> ServerProcess {
+    fn start(database_url: &str, nats: &str, port: u16, pool: &str, group: &str) -> ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("serve")
+            .env("WORKER_POOLS", pool)
+            .env("CONTROL_PLANE_GROUP", group)
             .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", database_url)
             .env("NATS_URL", nats)
             .env("EMBEDDED_WORKERS", "0")
             .env("SESSION_SECRET", "fault-test-secret-fault-test-secret-!!")
-            .env("JOB_LEASE_SECS", "3")
+            .env("JOB_LEASE_SECS", "10")
             .env("AUTH_ATTEMPTS_PER_IP_PER_MINUTE", "1000")
             .env("SITE_ROOT", "target/no-site")
             .env("RUST_LOG", "warn")
@@ -358,8 +364,9 @@ async fn no_accepted_job_is_lost_when_the_server_is_killed() {
         l.local_addr().unwrap().port()
     };
     let base = format!("http://127.0.0.1:{port}");
+    let group = format!("cp-{}", uuid::Uuid::new_v4().simple());
 
-    let mut first = ServerProcess::start(&db.url, &nats_url(), port);
+    let mut first = ServerProcess::start(&db.url, &nats_url(), port, &pool, &group);
     wait_http(&base).await;
     let (_, cookie, _) = http_json(
         "POST",
@@ -409,7 +416,7 @@ async fn no_accepted_job_is_lost_when_the_server_is_killed() {
     }
     first.kill9();
 
-    let second = ServerProcess::start(&db.url, &nats_url(), port);
+    let second = ServerProcess::start(&db.url, &nats_url(), port, &pool, &group);
     wait_http(&base).await;
     let _worker = WorkerProcess::start(&nats_url(), &pool);
     for id in &ids {

@@ -68,7 +68,7 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
         .map(|j| j.id)
         .collect();
     assert_eq!(due, vec![j.id]);
-    store.mark_dispatched(j.id, 1_001).await.unwrap();
+    store.mark_dispatched(j.id, 0, 1_001).await.unwrap();
     assert!(
         store.due_jobs(2_000, 0, 10).await.unwrap().is_empty(),
         "dispatched jobs are not due again"
@@ -193,10 +193,12 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
         (
             again.status,
             again.attempt,
+            again.max_attempts,
             again.error.clone(),
             again.finished_at
         ),
-        (JobStatus::Queued, 0, None, None)
+        (JobStatus::Queued, 2, 5, None, None),
+        "attempt numbers keep growing (they fence reports); the retry adds fresh attempts"
     );
     // Retrying a job that is not finished changes nothing.
     assert_eq!(
@@ -393,8 +395,8 @@ async fn logs_counts_and_listing_stay_in_their_workspace(backend: Backend) {
         .unwrap()
         .unwrap();
     store.insert_job(&job(globex, 1_000)).await.unwrap();
-    assert_eq!(store.running_jobs(acme).await.unwrap(), 1);
-    assert_eq!(store.running_jobs(globex).await.unwrap(), 0);
+    assert_eq!(store.active_jobs(acme).await.unwrap(), 1);
+    assert_eq!(store.active_jobs(globex).await.unwrap(), 0);
     let counts = store.open_job_counts().await.unwrap();
     assert_eq!(
         counts,

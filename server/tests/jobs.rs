@@ -124,9 +124,10 @@ async fn jobs_run_fail_into_the_dead_letter_and_cancel(bus: Arc<dyn Bus>, backen
         (
             retried.status,
             retried.body["status"].clone(),
-            retried.body["attempts"].clone()
+            retried.body["attempts"].clone(),
+            retried.body["max_attempts"].clone()
         ),
-        (StatusCode::OK, json!("queued"), json!(0))
+        (StatusCode::OK, json!("queued"), json!(2), json!(4))
     );
     // The poison job did not block others meanwhile.
     let other = submit(&app, &ada, &pool, json!({"lines": 1, "seconds": 0}), 1).await;

@@ -127,6 +127,8 @@ pub struct HeartbeatReply {
 /// Log lines of an attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogBatch {
+    /// The worker that wrote them (only the lease holder's lines are kept).
+    pub worker_id: String,
     /// The attempt that wrote them.
     pub attempt: i64,
     /// The lines, each with its sequence number and time (ms).

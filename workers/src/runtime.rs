@@ -10,6 +10,7 @@ use crate::protocol::{
     Presence, Recorded, Ticket,
 };
 use bytes::Bytes;
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
@@ -17,19 +18,26 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
-/// The queue settings of every pool: a ticket's lease only covers the claim hand-off, so it
-/// is short; the job's own lease lives in the store.
+/// The queue settings of every pool. A ticket's lease covers only the claim hand-off (the
+/// job's own lease lives in the store); it is longer than any claim can take, and grows on
+/// each redelivery, so tickets of a pool whose workers keep dying come back less often.
 pub fn pool_queue_config() -> QueueConfig {
     QueueConfig {
-        ack_wait: Duration::from_secs(30),
+        ack_wait: Duration::from_secs(60),
         max_deliver: 20,
         backoff: vec![
-            Duration::from_secs(1),
-            Duration::from_secs(5),
-            Duration::from_secs(15),
+            Duration::from_secs(60),
+            Duration::from_secs(120),
+            Duration::from_secs(300),
         ],
     }
 }
+
+/// Most log lines in one batch (a batch must stay under NATS's payload limit).
+const MAX_BATCH_LINES: usize = 500;
+/// Most unshipped lines a job keeps while the control plane is unreachable; older ones are
+/// dropped (and the drop is logged in their place).
+const MAX_PENDING_LINES: usize = 20_000;
 
 /// How a worker runs.
 #[derive(Clone, Debug)]
@@ -218,9 +226,16 @@ async fn handle_ticket(bus: &dyn Bus, config: &WorkerConfig, delivery: Box<dyn D
     {
         Ok(r) => r,
         Err(e) => {
-            // The control plane did not answer: give the ticket back for later.
-            tracing::warn!(job = %ticket.job_id, error = %e, "claim unanswered; ticket returned");
-            let _ = delivery.nack(Duration::from_secs(2)).await;
+            if delivery.attempt() >= pool_queue_config().max_deliver {
+                // The queue will not deliver it again; the control plane re-dispatches
+                // jobs whose tickets were never claimed.
+                tracing::warn!(job = %ticket.job_id, error = %e, "claim unanswered on the last delivery; ticket dropped");
+                let _ = delivery.terminate().await;
+            } else {
+                // The control plane did not answer: give the ticket back for later.
+                tracing::warn!(job = %ticket.job_id, error = %e, "claim unanswered; ticket returned");
+                let _ = delivery.nack(Duration::from_secs(2)).await;
+            }
             return;
         }
     };
@@ -245,6 +260,7 @@ async fn handle_ticket(bus: &dyn Bus, config: &WorkerConfig, delivery: Box<dyn D
                 tenant: &ticket.tenant_id,
                 job: &ticket.job_id,
                 attempt,
+                cancel_seen: std::sync::atomic::AtomicBool::new(false),
             };
             attempt
                 .run(&kind, &payload, Duration::from_millis(lease_ms), log_seq)
@@ -276,6 +292,11 @@ impl JobContext {
     pub fn log(&self, line: impl Into<String>) {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        if lines.len() >= MAX_PENDING_LINES {
+            // The control plane has been unreachable for long: keep the newest lines.
+            let dropped = lines.len() + 1 - MAX_PENDING_LINES;
+            lines.drain(..dropped);
+        }
         lines.push(LogLine {
             seq,
             at: now_ms(),
@@ -317,6 +338,14 @@ struct Attempt<'a> {
     tenant: &'a str,
     job: &'a str,
     attempt: i64,
+    cancel_seen: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Beat {
+    Kept,
+    Lost,
+    Unanswered,
 }
 
 impl Attempt<'_> {
@@ -327,44 +356,56 @@ impl Attempt<'_> {
             seq: Arc::new(AtomicI64::new(log_seq)),
             stop: stop_rx,
         };
-        let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
+        // it too, as a fallback).
+        let mut cancels = match self
+            .bus
+            .subscribe(&crate::bus::subjects::job_cancel(self.tenant, self.job))
+            .await
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!(job = %self.job, error = %e, "cannot listen for cancellation; heartbeats will carry it");
+                None
+            }
+        };
         let work = run_kind(kind, payload, ctx.clone());
         tokio::pin!(work);
         let beat_every = (lease / 3).max(Duration::from_millis(200));
-        let ship_every = Duration::from_millis(250);
         let mut beat = tokio::time::interval(beat_every);
-        let mut ship = tokio::time::interval(ship_every);
+        let mut ship = tokio::time::interval(Duration::from_millis(250));
         let outcome = loop {
             tokio::select! {
                 outcome = &mut work => break outcome,
                 _ = beat.tick() => {
-                    let hb = Heartbeat { worker_id: self.config.worker_id.clone(), attempt: self.attempt };
-                    match ask::<_, HeartbeatReply>(self.bus, &subjects::heartbeat(self.tenant, self.job), &hb, self.config.request_timeout).await {
-                        Ok(reply) if !reply.keep => {
-                            tracing::warn!(job = %self.job, "lease lost; stopping the attempt");
-                            lost.store(true, Ordering::SeqCst);
-                            let _ = stop_tx.send(true);
-                        }
-                        Ok(reply) if reply.cancel => { let _ = stop_tx.send(true); }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(job = %self.job, error = %e, "heartbeat unanswered"),
+                    if self.heartbeat().await == Beat::Lost {
+                        // Another attempt owns the job now; nothing of this one may be recorded.
+                        tracing::warn!(job = %self.job, "lease lost; abandoning the attempt");
+                        let _ = stop_tx.send(true);
+                        return;
                     }
+                    if self.cancel_requested().await {
+                        let _ = stop_tx.send(true);
+                    }
+                }
+                Some(_) = async { match cancels.as_mut() { Some(c) => c.next().await, None => std::future::pending().await } } => {
+                    let _ = stop_tx.send(true);
                 }
                 _ = ship.tick() => self.ship_logs(&ctx).await,
             }
         };
-        if lost.load(Ordering::SeqCst) {
-            // Another attempt owns the job now; nothing of this one may be recorded.
-            return;
-        }
-        self.ship_logs(&ctx).await;
         let complete = Complete {
             worker_id: self.config.worker_id.clone(),
             attempt: self.attempt,
             outcome,
         };
-        for delay in [0u64, 500, 1_000, 2_000, 4_000] {
-            tokio::time::sleep(Duration::from_millis(delay)).await;
+        // Keep the lease while reporting: a control plane that is briefly away must not
+        // make a finished job run again.
+        let give_up = tokio::time::Instant::now() + Duration::from_secs(120);
+        let mut delay = Duration::ZERO;
+        while tokio::time::Instant::now() < give_up {
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
             self.ship_logs(&ctx).await;
             match ask::<_, Recorded>(
                 self.bus,
@@ -381,35 +422,67 @@ impl Attempt<'_> {
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(job = %self.job, error = %e, "reporting the outcome failed; retrying")
+                    tracing::warn!(job = %self.job, error = %e, "reporting the outcome failed; retrying");
+                    if self.heartbeat().await == Beat::Lost {
+                        return;
+                    }
                 }
             }
         }
         tracing::error!(job = %self.job, "outcome not delivered; the lease will expire and the job run again");
     }
 
-    async fn ship_logs(&self, ctx: &JobContext) {
-        let lines = ctx.take_lines();
-        if lines.is_empty() {
-            return;
-        }
-        let batch = LogBatch {
+    /// Extends the lease. `Lost` only when the control plane answered that this attempt is
+    /// no longer this worker's.
+    async fn heartbeat(&self) -> Beat {
+        let hb = Heartbeat {
+            worker_id: self.config.worker_id.clone(),
             attempt: self.attempt,
-            lines,
         };
-        match ask::<_, Recorded>(
+        match ask::<_, HeartbeatReply>(
             self.bus,
-            &subjects::log(self.tenant, self.job),
-            &batch,
+            &subjects::heartbeat(self.tenant, self.job),
+            &hb,
             self.config.request_timeout,
         )
         .await
         {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::debug!(job = %self.job, error = %e, "log lines not shipped yet");
-                ctx.put_back(batch.lines);
+            Ok(reply) if !reply.keep => Beat::Lost,
+            Ok(reply) => {
+                self.cancel_seen.store(reply.cancel, Ordering::SeqCst);
+                Beat::Kept
             }
+            Err(e) => {
+                tracing::warn!(job = %self.job, error = %e, "heartbeat unanswered");
+                Beat::Unanswered
+            }
+        }
+    }
+
+    async fn cancel_requested(&self) -> bool {
+        self.cancel_seen.load(Ordering::SeqCst)
+    }
+
+    async fn ship_logs(&self, ctx: &JobContext) {
+        let mut lines = ctx.take_lines();
+        while !lines.is_empty() {
+            let rest = lines.split_off(lines.len().min(MAX_BATCH_LINES));
+            let batch = LogBatch {
+                worker_id: self.config.worker_id.clone(),
+                attempt: self.attempt,
+                lines,
+            };
+            let subject = subjects::log(self.tenant, self.job);
+            if let Err(e) =
+                ask::<_, Recorded>(self.bus, &subject, &batch, self.config.request_timeout).await
+            {
+                tracing::debug!(job = %self.job, error = %e, "log lines not shipped yet");
+                let mut unsent = batch.lines;
+                unsent.extend(rest);
+                ctx.put_back(unsent);
+                return;
+            }
+            lines = rest;
         }
     }
 }

@@ -297,3 +297,77 @@ async fn nats_queued_work_survives_the_producer() {
     d.ack().await.unwrap();
     worker.delete_queue(&q).await.unwrap();
 }
+
+async fn queue_groups_share_messages_and_plain_subscribers_see_all(bus: &dyn Bus, id: &str) {
+    let subject = format!("sy.test.{id}.work");
+    let mut a = bus.subscribe_queue(&subject, "replicas").await.unwrap();
+    let mut b = bus.subscribe_queue(&subject, "replicas").await.unwrap();
+    let mut watcher = bus.subscribe(&subject).await.unwrap();
+    for n in 0..6 {
+        bus.publish(&subject, Bytes::from(format!("m{n}")))
+            .await
+            .unwrap();
+    }
+    let quiet = Duration::from_millis(500);
+    let mut group_got = Vec::new();
+    while let Some(m) = next(&mut a, quiet).await {
+        group_got.push(m);
+    }
+    while let Some(m) = next(&mut b, quiet).await {
+        group_got.push(m);
+    }
+    group_got.sort();
+    assert_eq!(
+        group_got,
+        (0..6).map(|n| format!("m{n}")).collect::<Vec<_>>(),
+        "each message to exactly one member"
+    );
+    let mut all = Vec::new();
+    while let Some(m) = next(&mut watcher, quiet).await {
+        all.push(m);
+    }
+    assert_eq!(all.len(), 6);
+}
+conformance!(queue_groups_share_messages_and_plain_subscribers_see_all);
+
+async fn backoff_sets_the_lease_of_each_delivery(bus: &dyn Bus, q: &str) {
+    bus.declare_queue(
+        q,
+        QueueConfig {
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 3,
+            backoff: vec![Duration::from_secs(1), Duration::from_secs(2)],
+        },
+    )
+    .await
+    .unwrap();
+    bus.enqueue(q, Bytes::from("job")).await.unwrap();
+    let first = bus
+        .pull(q, Duration::from_secs(3))
+        .await
+        .unwrap()
+        .expect("delivered");
+    assert_eq!(first.attempt(), 1);
+    // Not the 30 s ack_wait: the first backoff step is the first lease.
+    let second = bus
+        .pull(q, Duration::from_secs(6))
+        .await
+        .unwrap()
+        .expect("redelivered after 1 s");
+    assert_eq!(second.attempt(), 2);
+    assert!(
+        bus.pull(q, Duration::from_millis(800))
+            .await
+            .unwrap()
+            .is_none(),
+        "the second lease is longer"
+    );
+    let third = bus
+        .pull(q, Duration::from_secs(6))
+        .await
+        .unwrap()
+        .expect("redelivered after 2 s");
+    assert_eq!(third.attempt(), 3);
+    third.ack().await.unwrap();
+}
+conformance!(backoff_sets_the_lease_of_each_delivery);

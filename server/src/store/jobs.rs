@@ -260,12 +260,14 @@ impl Store {
         rows.iter().map(JobRecord::from_row).collect()
     }
 
-    /// Notes that a queued job was put on the bus.
-    pub async fn mark_dispatched(&self, id: JobId, now: i64) -> StoreResult<()> {
+    /// Notes that a queued job was put on the bus, unless it moved on meanwhile (claimed,
+    /// failed and queued again: that retry must not inherit this dispatch).
+    pub async fn mark_dispatched(&self, id: JobId, attempt: i64, now: i64) -> StoreResult<()> {
         let mut tx = self.begin(Scope::System).await?;
-        sqlx::query("UPDATE jobs SET dispatched_at = $1 WHERE id = $2 AND status = 'queued'")
+        sqlx::query("UPDATE jobs SET dispatched_at = $1 WHERE id = $2 AND status = 'queued' AND attempt = $3")
             .bind(now)
             .bind(id.to_string())
+            .bind(attempt)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -284,7 +286,8 @@ impl Store {
         let mut tx = self.begin(Scope::System).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
-             started_at = COALESCE(started_at, $3) WHERE id = $4 AND status = 'queued'",
+             started_at = COALESCE(started_at, $3)
+             WHERE id = $4 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0",
         )
         .bind(worker)
         .bind(lease_until)
@@ -478,8 +481,8 @@ impl Store {
     ) -> StoreResult<Option<JobRecord>> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
         sqlx::query(
-            "UPDATE jobs SET status = 'queued', attempt = 0, run_at = $1, dispatched_at = NULL, result = NULL,
-             error = NULL, finished_at = NULL, cancel_requested = 0
+            "UPDATE jobs SET status = 'queued', max_attempts = attempt + max_attempts, run_at = $1,
+             dispatched_at = NULL, result = NULL, error = NULL, finished_at = NULL, cancel_requested = 0
              WHERE id = $2 AND tenant_id = $3 AND status IN ('dead', 'failed', 'cancelled')",
         )
         .bind(now)
@@ -509,11 +512,13 @@ impl Store {
         Ok(row.try_get::<i64, _>("n")?)
     }
 
-    /// Running jobs of `tenant` (for its concurrency limit).
-    pub async fn running_jobs(&self, tenant: TenantId) -> StoreResult<i64> {
+    /// Jobs of `tenant` running or handed to the bus and not yet claimed (for its
+    /// concurrency limit).
+    pub async fn active_jobs(&self, tenant: TenantId) -> StoreResult<i64> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = $1 AND status = 'running'",
+            "SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = $1
+             AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))",
         )
         .bind(tenant.to_string())
         .fetch_one(&mut *tx)
@@ -609,6 +614,27 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Forgets workers offline since before `before`.
+    pub async fn prune_workers(&self, before: i64) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM workers WHERE status = 'offline' AND last_heartbeat < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets which queued jobs were put on the bus (an in-process bus starts empty, so
+    /// after a restart every queued job must be dispatched again).
+    pub async fn reset_dispatch(&self) -> StoreResult<u64> {
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query("UPDATE jobs SET dispatched_at = NULL WHERE status = 'queued'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// Marks workers silent since `before` as offline.

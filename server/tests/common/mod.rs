@@ -211,7 +211,10 @@ impl TestApp {
     pub async fn with_jobs(backend: Backend, bus: Arc<dyn Bus>, pool: &str, slots: u32) -> TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
-        let config = test_config(&db.url);
+        let mut config = test_config(&db.url);
+        // Tests share one NATS server: each control plane answers in its own group.
+        config.jobs.pools.push(pool.to_owned());
+        config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
         let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config.jobs.clone()));
         let mut tasks = jobs.start().await.expect("job service starts");
         let (stop, stopped) = tokio::sync::watch::channel(false);

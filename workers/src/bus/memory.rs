@@ -3,9 +3,7 @@
 //! control plane's store holds what must survive a restart).
 
 use super::subjects::{check_pattern, check_queue, check_subject, matches};
-use super::{
-    backoff_delay, Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription,
-};
+use super::{lease_for, Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -22,6 +20,7 @@ const SUBSCRIBER_BUFFER: usize = 4096;
 
 struct Subscriber {
     pattern: String,
+    group: Option<String>,
     tx: mpsc::Sender<BusMessage>,
 }
 
@@ -61,7 +60,7 @@ impl Queue {
                 if item.delivered >= self.config.max_deliver {
                     continue;
                 }
-                item.visible_at = now + backoff_delay(&self.config.backoff, item.delivered);
+                item.visible_at = now;
                 self.ready.push_back(item);
             }
         }
@@ -117,11 +116,24 @@ impl InProcessBus {
         let mut subscribers = lock(&self.inner.subscribers);
         subscribers.retain(|s| !s.tx.is_closed());
         let mut reached = 0;
+        let mut groups: HashMap<&str, Vec<&Subscriber>> = HashMap::new();
         for s in subscribers
             .iter()
             .filter(|s| matches(&s.pattern, &message.subject))
         {
-            if s.tx.try_send(message.clone()).is_ok() {
+            match &s.group {
+                Some(g) => groups.entry(g.as_str()).or_default().push(s),
+                None => {
+                    if s.tx.try_send(message.clone()).is_ok() {
+                        reached += 1;
+                    }
+                }
+            }
+        }
+        // One member per queue group, rotating.
+        for members in groups.values() {
+            let pick = self.next_id() as usize % members.len();
+            if members[pick].tx.try_send(message.clone()).is_ok() {
                 reached += 1;
             }
         }
@@ -134,10 +146,11 @@ impl InProcessBus {
         subscribers.iter().any(|s| matches(&s.pattern, subject))
     }
 
-    fn listen(&self, pattern: &str) -> mpsc::Receiver<BusMessage> {
+    fn listen(&self, pattern: &str, group: Option<&str>) -> mpsc::Receiver<BusMessage> {
         let (tx, rx) = mpsc::channel(SUBSCRIBER_BUFFER);
         lock(&self.inner.subscribers).push(Subscriber {
             pattern: pattern.to_owned(),
+            group: group.map(str::to_owned),
             tx,
         });
         rx
@@ -162,7 +175,16 @@ impl Bus for InProcessBus {
 
     async fn subscribe(&self, subject: &str) -> BusResult<Subscription> {
         check_pattern(subject)?;
-        Ok(receiver_stream(self.listen(subject)))
+        Ok(receiver_stream(self.listen(subject, None)))
+    }
+
+    async fn subscribe_queue(&self, subject: &str, group: &str) -> BusResult<Subscription> {
+        check_pattern(subject)?;
+        Ok(receiver_stream(self.listen(subject, Some(group))))
+    }
+
+    fn is_durable(&self) -> bool {
+        false
     }
 
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes> {
@@ -171,7 +193,7 @@ impl Bus for InProcessBus {
             return Err(BusError::NoResponders(subject.to_owned()));
         }
         let inbox = format!("_INBOX.{}", self.next_id());
-        let mut answers = self.listen(&inbox);
+        let mut answers = self.listen(&inbox, None);
         self.deliver(BusMessage {
             subject: subject.to_owned(),
             payload,
@@ -258,7 +280,7 @@ impl Bus for InProcessBus {
                             attempt: item.delivered,
                             payload: item.payload.clone(),
                         };
-                        let deadline = now + q.config.ack_wait;
+                        let deadline = now + lease_for(&q.config, item.delivered);
                         q.leased.insert(
                             item.id,
                             Leased {
@@ -358,7 +380,7 @@ impl Delivery for MemoryDelivery {
 
     async fn in_progress(&self) -> BusResult<()> {
         self.with_lease(|q, mut leased| {
-            leased.deadline = Instant::now() + q.config.ack_wait;
+            leased.deadline = Instant::now() + lease_for(&q.config, leased.item.delivered);
             q.leased.insert(self.id, leased);
         });
         Ok(())

@@ -68,8 +68,9 @@ pub struct QueueConfig {
     pub ack_wait: Duration,
     /// Deliveries of one message at most (then it is dropped from the queue).
     pub max_deliver: u32,
-    /// Delay before the n-th redelivery after a lease ran out (the last entry repeats);
-    /// empty means at once.
+    /// The lease of the n-th delivery, replacing `ack_wait` (the last entry repeats), as
+    /// JetStream's consumer backoff does; empty: `ack_wait` for every delivery. Growing
+    /// leases space out redeliveries of work whose holders keep dying.
     pub backoff: Vec<Duration>,
 }
 
@@ -107,6 +108,11 @@ pub trait Bus: Send + Sync + 'static {
     async fn publish(&self, subject: &str, payload: Bytes) -> BusResult<()>;
     /// Listens on `subject` (wildcards allowed).
     async fn subscribe(&self, subject: &str) -> BusResult<Subscription>;
+    /// Listens on `subject` as a member of `group`: each message reaches one member of the
+    /// group (and every plain subscriber), so replicas can share the work of answering.
+    async fn subscribe_queue(&self, subject: &str, group: &str) -> BusResult<Subscription>;
+    /// Whether queued work outlives this process (JetStream) or not (in-process).
+    fn is_durable(&self) -> bool;
     /// Sends a request and waits up to `timeout` for the first answer.
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes>;
     /// Answers a request (publishes on its reply subject).
@@ -121,13 +127,13 @@ pub trait Bus: Send + Sync + 'static {
     async fn queue_depth(&self, queue: &str) -> BusResult<u64>;
 }
 
-/// The delay before redelivery number `redelivery` (1 for the first redelivery).
-pub fn backoff_delay(backoff: &[Duration], redelivery: u32) -> Duration {
-    if backoff.is_empty() || redelivery == 0 {
-        return Duration::ZERO;
+/// The lease of delivery number `delivery` (1 for the first) under `config`.
+pub fn lease_for(config: &QueueConfig, delivery: u32) -> Duration {
+    if config.backoff.is_empty() {
+        return config.ack_wait;
     }
-    let index = (redelivery as usize - 1).min(backoff.len() - 1);
-    backoff[index]
+    let index = (delivery.max(1) as usize - 1).min(config.backoff.len() - 1);
+    config.backoff[index]
 }
 
 #[cfg(test)]
@@ -135,11 +141,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_repeats_its_last_step() {
-        let b = [Duration::from_secs(1), Duration::from_secs(5)];
-        assert_eq!(backoff_delay(&b, 1), Duration::from_secs(1));
-        assert_eq!(backoff_delay(&b, 2), Duration::from_secs(5));
-        assert_eq!(backoff_delay(&b, 9), Duration::from_secs(5));
-        assert_eq!(backoff_delay(&[], 3), Duration::ZERO);
+    fn backoff_sets_each_deliverys_lease_and_repeats_its_last_step() {
+        let mut c = QueueConfig {
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 5,
+            backoff: vec![Duration::from_secs(1), Duration::from_secs(5)],
+        };
+        assert_eq!(lease_for(&c, 1), Duration::from_secs(1));
+        assert_eq!(lease_for(&c, 2), Duration::from_secs(5));
+        assert_eq!(lease_for(&c, 9), Duration::from_secs(5));
+        c.backoff.clear();
+        assert_eq!(lease_for(&c, 3), Duration::from_secs(30));
     }
 }

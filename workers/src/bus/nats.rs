@@ -113,6 +113,27 @@ impl Bus for NatsBus {
             .boxed())
     }
 
+    async fn subscribe_queue(&self, subject: &str, group: &str) -> BusResult<Subscription> {
+        check_pattern(subject)?;
+        let subscriber = self
+            .client
+            .queue_subscribe(subject.to_owned(), group.to_owned())
+            .await
+            .map_err(transport)?;
+        self.client.flush().await.map_err(transport)?;
+        Ok(subscriber
+            .map(|m| BusMessage {
+                subject: m.subject.to_string(),
+                payload: m.payload,
+                reply: m.reply.map(|r| r.to_string()),
+            })
+            .boxed())
+    }
+
+    fn is_durable(&self) -> bool {
+        true
+    }
+
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes> {
         check_subject(subject)?;
         let request = async_nats::Request::new()
