@@ -72,12 +72,16 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     let bus: Arc<dyn workers::bus::Bus> =
         Arc::new(workers::bus::nats::NatsBus::connect(&url).await?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let pool_task = tokio::spawn(workers::runtime::run_pool(
+    let mut pool_task = tokio::spawn(workers::runtime::run_pool(
         bus,
         workers::runtime::WorkerConfig::new(&pool, concurrency),
         stopped,
     ));
-    server::shutdown_signal().await;
+    tokio::select! {
+        // The pool ended by itself: it could not start (or failed); say why and exit.
+        ended = &mut pool_task => return Ok(ended??),
+        _ = server::shutdown_signal() => {}
+    }
     let _ = stop.send(true);
     pool_task.await??;
     Ok(())

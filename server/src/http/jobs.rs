@@ -187,7 +187,42 @@ pub async fn stream_job(
     }
     let id: JobId = path_id(&id, "job")?;
     let tenant = state.control.job_stream_target(&p, &slug, id).await?;
-    Ok(ws.on_upgrade(move |socket| follow(state, tenant, id, socket)))
+    let credential = credential(&headers);
+    Ok(ws.on_upgrade(move |socket| follow(state, tenant, id, socket, credential, slug)))
+}
+
+/// The credential a stream was opened with, to check it again while it lasts.
+enum Credential {
+    Session(String),
+    Key(String),
+}
+
+fn credential(headers: &HeaderMap) -> Option<Credential> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|k| Credential::Key(k.trim().to_owned()));
+    bearer.or_else(|| crate::http::extract::session_token(headers).map(Credential::Session))
+}
+
+/// Whether the stream's caller may still watch the job (the session may have ended, the
+/// member been removed, the key revoked).
+async fn still_allowed(
+    state: &AppState,
+    credential: &Option<Credential>,
+    slug: &str,
+    id: JobId,
+) -> bool {
+    let principal = match credential {
+        Some(Credential::Session(token)) => state.control.authenticate_session(token).await,
+        Some(Credential::Key(key)) => state.control.authenticate_api_key(key).await,
+        None => return false,
+    };
+    match principal {
+        Ok(p) => state.control.job_stream_target(&p, slug, id).await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 async fn send_json(socket: &mut WebSocket, message: JobStreamMessage) -> bool {
@@ -227,7 +262,14 @@ async fn catch_up(
     ended
 }
 
-async fn follow(state: AppState, tenant: TenantId, id: JobId, mut socket: WebSocket) {
+async fn follow(
+    state: AppState,
+    tenant: TenantId,
+    id: JobId,
+    mut socket: WebSocket,
+    credential: Option<Credential>,
+    slug: String,
+) {
     let subject = subjects::events(&tenant.to_string(), &id.to_string());
     // Listen before reading the backlog, so nothing falls between the two.
     let mut events = match state.control.jobs().bus().subscribe(&subject).await {
@@ -265,7 +307,11 @@ async fn follow(state: AppState, tenant: TenantId, id: JobId, mut socket: WebSoc
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => continue,
             },
-            _ = tick.tick() => {}
+            _ = tick.tick() => {
+                if !still_allowed(&state, &credential, &slug, id).await {
+                    break;
+                }
+            }
         }
         if catch_up(
             &state,
