@@ -162,6 +162,18 @@ pub struct JobFilter {
     pub limit: i64,
 }
 
+/// The job `id` as it is inside `tx`.
+async fn fetch_job(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: JobId,
+) -> StoreResult<JobRecord> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    JobRecord::from_row(&row)
+}
+
 impl Store {
     /// Records a new job (queued, not yet dispatched).
     pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
@@ -298,12 +310,9 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(None);
         }
-        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let job = fetch_job(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(Some(JobRecord::from_row(&row)?))
+        Ok(Some(job))
     }
 
     /// Extends the lease of a running attempt; `false` when `worker` no longer holds it.
@@ -428,12 +437,9 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(None);
         }
-        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let job = fetch_job(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(Some(JobRecord::from_row(&row)?))
+        Ok(Some(job))
     }
 
     /// Asks a job of `tenant` to stop: a queued job is cancelled at once, a running one is

@@ -104,13 +104,7 @@ impl Bus for NatsBus {
             .map_err(transport)?;
         // Make sure the server has the interest before anyone publishes to it.
         self.client.flush().await.map_err(transport)?;
-        Ok(subscriber
-            .map(|m| BusMessage {
-                subject: m.subject.to_string(),
-                payload: m.payload,
-                reply: m.reply.map(|r| r.to_string()),
-            })
-            .boxed())
+        Ok(into_subscription(subscriber))
     }
 
     async fn subscribe_queue(&self, subject: &str, group: &str) -> BusResult<Subscription> {
@@ -121,13 +115,7 @@ impl Bus for NatsBus {
             .await
             .map_err(transport)?;
         self.client.flush().await.map_err(transport)?;
-        Ok(subscriber
-            .map(|m| BusMessage {
-                subject: m.subject.to_string(),
-                payload: m.payload,
-                reply: m.reply.map(|r| r.to_string()),
-            })
-            .boxed())
+        Ok(into_subscription(subscriber))
     }
 
     fn is_durable(&self) -> bool {
@@ -232,6 +220,16 @@ impl Bus for NatsBus {
         let info = consumer.get_info().await.map_err(transport)?;
         Ok(info.num_pending + info.num_ack_pending as u64)
     }
+}
+
+fn into_subscription(subscriber: async_nats::Subscriber) -> Subscription {
+    subscriber
+        .map(|m| BusMessage {
+            subject: m.subject.to_string(),
+            payload: m.payload,
+            reply: m.reply.map(|r| r.to_string()),
+        })
+        .boxed()
 }
 
 /// A leased JetStream message.
