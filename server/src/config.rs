@@ -134,6 +134,12 @@ impl Config {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")
                     .unwrap_or_else(|| "switchyard-control-plane".to_owned()),
+                private_pools: var("PRIVATE_POOLS")
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(|pair| pair.split_once('='))
+                    .map(|(pool, slug)| (pool.trim().to_owned(), slug.trim().to_owned()))
+                    .collect(),
                 pools: var("WORKER_POOLS")
                     .unwrap_or_else(|| workers::pools::DEFAULT_POOL.to_owned())
                     .split(',')

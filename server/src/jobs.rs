@@ -48,6 +48,9 @@ pub struct JobsConfig {
     /// The queue group the control-plane replicas answer workers in (each request reaches
     /// one replica).
     pub group: String,
+    /// Pools private to one workspace: pool name → workspace slug. Other pools serve every
+    /// workspace.
+    pub private_pools: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for JobsConfig {
@@ -62,6 +65,7 @@ impl Default for JobsConfig {
             worker_silence: Duration::from_secs(10),
             pools: vec![workers::pools::DEFAULT_POOL.to_owned()],
             group: "switchyard-control-plane".to_owned(),
+            private_pools: Default::default(),
         }
     }
 }
@@ -113,8 +117,27 @@ impl Jobs {
     }
 
     /// Validates a submission's parts against the job kinds this installation runs.
+    /// The pools the workspace `slug` may use: every configured pool that is not private to
+    /// another workspace.
+    pub fn pools_of(&self, slug: &str) -> Vec<String> {
+        self.config
+            .pools
+            .iter()
+            .filter(|p| {
+                self.config
+                    .private_pools
+                    .get(*p)
+                    .is_none_or(|owner| owner == slug)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Validates a submission of workspace `slug` against the job kinds this installation
+    /// runs and the pools the workspace may use.
     pub fn validate(
         &self,
+        slug: &str,
         kind: &str,
         pool: &str,
         payload: &serde_json::Value,
@@ -126,11 +149,13 @@ impl Jobs {
                 e.to_string().trim_start_matches("pool: ").to_owned(),
             )
         })?;
-        // Only configured pools: each one is a JetStream stream and consumer.
-        if !self.config.pools.iter().any(|p| p == pool.as_str()) {
+        // Only configured pools (each one is a JetStream stream and consumer), and not
+        // another workspace's private pool (which reads as unknown).
+        let usable = self.pools_of(slug);
+        if !usable.iter().any(|p| p == pool.as_str()) {
             return Err(FieldError::new(
                 "pool",
-                format!("unknown pool; available: {}", self.config.pools.join(", ")),
+                format!("unknown pool; available: {}", usable.join(", ")),
             ));
         }
         match kind {
@@ -686,7 +711,7 @@ mod control_ops {
             let access = self.authorize(principal, slug, Permission::Develop).await?;
             let (pool, max_attempts) =
                 self.jobs
-                    .validate(&req.kind, &req.pool, &req.payload, req.max_attempts)?;
+                    .validate(slug, &req.kind, &req.pool, &req.payload, req.max_attempts)?;
             let job = self
                 .jobs
                 .submit(NewJob {
@@ -897,15 +922,16 @@ mod control_ops {
             Ok(job_view(updated))
         }
 
-        /// The workers of the pools the workspace can use (every pool: none is private yet).
+        /// The workers of the pools the workspace can use.
         pub async fn workers(
             &self,
             principal: &Principal,
             slug: &str,
         ) -> ControlResult<Vec<WorkerView>> {
-            self.authorize(principal, slug, Permission::ReadWorkspace)
+            let access = self
+                .authorize(principal, slug, Permission::ReadWorkspace)
                 .await?;
-            let pools: Vec<String> = self.store.worker_pools().await?;
+            let pools = self.jobs.pools_of(&access.workspace.slug);
             Ok(self
                 .store
                 .workers(&pools)

@@ -209,7 +209,12 @@ async fn jobs_on_nats_and_postgres() {
 
 #[tokio::test]
 async fn submissions_are_validated_authorised_and_admitted() {
-    let app = TestApp::with_config(Backend::Sqlite, |c| c.jobs.pool_capacity = 5).await;
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.jobs.pool_capacity = 5;
+        c.jobs.pools.push("gpu".into());
+        c.jobs.private_pools.insert("gpu".into(), "globex".into());
+    })
+    .await;
     let (ada, _) = app.sign_up("ada@example.com").await;
     let (vic, _) = app.sign_up("vic@example.com").await;
     let (eve, _) = app.sign_up("eve@example.com").await;
@@ -247,6 +252,56 @@ async fn submissions_are_validated_authorised_and_admitted() {
             a.body
         );
     }
+    // A pool private to another workspace reads as unknown; its owner may use it, and only
+    // its owner sees its workers.
+    let gpu = json!({"kind": "diagnostic", "pool": "gpu"});
+    let refused = app.call(Method::POST, jobs, Some(gpu.clone()), &ada).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("pool"))
+    );
+    let owned = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/jobs",
+            Some(gpu),
+            &eve,
+        )
+        .await;
+    assert_eq!(owned.status, StatusCode::CREATED, "{}", owned.body);
+    for (id, pool) in [("w-default", "default"), ("w-gpu", "gpu")] {
+        app.store
+            .upsert_worker(&server::store::WorkerRecord {
+                id: id.into(),
+                pool: pool.into(),
+                host: "h".into(),
+                status: "online".into(),
+                running: 0,
+                concurrency: 1,
+                started_at: 0,
+                last_heartbeat: workers::runtime::now_ms(),
+            })
+            .await
+            .unwrap();
+    }
+    let pools_seen = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["pool"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let acme_workers = app
+        .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &ada)
+        .await;
+    assert_eq!(pools_seen(&acme_workers.body), vec!["default"]);
+    let globex_workers = app
+        .call(Method::GET, "/api/v1/workspaces/globex/workers", None, &eve)
+        .await;
+    let mut seen = pools_seen(&globex_workers.body);
+    seen.sort();
+    assert_eq!(seen, vec!["default", "gpu"]);
+
     let ok = json!({"kind": "diagnostic", "payload": {"lines": 1}});
     assert_eq!(
         app.call(Method::POST, jobs, Some(ok.clone()), &vic)

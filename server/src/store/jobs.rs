@@ -652,14 +652,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Every pool a worker has announced.
-    pub async fn worker_pools(&self) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query("SELECT DISTINCT pool FROM workers ORDER BY pool")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get("pool")?)).collect()
-    }
-
     /// Workers of the given pools, online first, then by last heartbeat.
     pub async fn workers(&self, pools: &[String]) -> StoreResult<Vec<WorkerRecord>> {
         let rows = sqlx::query(
