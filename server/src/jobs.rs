@@ -22,7 +22,7 @@ use workers::bus::{Bus, BusError, BusMessage};
 use workers::pools::PoolName;
 use workers::protocol::{
     subjects, Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence,
-    Recorded, Ticket,
+    Recorded, Release, Ticket,
 };
 use workers::runtime::{now_ms, pool_queue_config};
 
@@ -258,6 +258,7 @@ impl Jobs {
             (subjects::HEARTBEATS, Handler::Heartbeat),
             (subjects::LOGS, Handler::Log),
             (subjects::COMPLETIONS, Handler::Complete),
+            (subjects::RELEASES, Handler::Release),
             (subjects::PRESENCE, Handler::Presence),
         ] {
             // Replicas share the answering: each request reaches one of them.
@@ -455,6 +456,12 @@ impl Jobs {
                 })
                 .await
             }
+            Handler::Release => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_release(ids, q).await
+                })
+                .await
+            }
             Handler::Presence => {
                 if let Ok(p) = serde_json::from_slice::<Presence>(&message.payload) {
                     self.on_presence(p).await;
@@ -623,6 +630,36 @@ impl Jobs {
         }))
     }
 
+    async fn on_release(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        release: Release,
+    ) -> Result<Option<Recorded>, Failure> {
+        let Some(current) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        if current.tenant_id != tenant {
+            return Ok(None);
+        }
+        let updated = self
+            .store
+            .end_attempt(
+                job,
+                &release.worker_id,
+                release.attempt,
+                &AttemptEnd::Released,
+                now_ms(),
+            )
+            .await?;
+        if let Some(updated) = &updated {
+            self.announce(updated).await;
+            self.wake.notify_one();
+        }
+        Ok(Some(Recorded {
+            recorded: updated.is_some(),
+        }))
+    }
+
     async fn on_presence(&self, p: Presence) {
         let record = WorkerRecord {
             id: p.worker_id,
@@ -651,6 +688,7 @@ enum Handler {
     Heartbeat,
     Log,
     Complete,
+    Release,
     Presence,
 }
 

@@ -375,3 +375,43 @@ async fn submissions_are_validated_authorised_and_admitted() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_draining_worker_hands_back_what_it_cannot_finish() {
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let pool = pool();
+    let app = TestApp::with_jobs(Backend::Sqlite, bus.clone(), &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let id = submit(&app, &ada, &pool, json!({"lines": 6, "seconds": 3}), 5).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+
+    let mut config = workers::runtime::WorkerConfig::new(&pool, 1);
+    config.drain_timeout = Duration::from_millis(300);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let draining = tokio::spawn(workers::runtime::run_pool(bus.clone(), config, stopped));
+    wait_for(&app, &ada, &path, |j| j["status"] == "running").await;
+    stop.send(true).unwrap();
+    draining.await.unwrap().unwrap();
+    let released = app.call(Method::GET, &path, None, &ada).await.body;
+    assert_eq!(released["status"], "queued", "{released}");
+    assert_eq!(released["error"], "released by a draining worker");
+    assert_eq!(
+        (
+            released["attempts"].clone(),
+            released["max_attempts"].clone()
+        ),
+        (json!(1), json!(6)),
+        "a release costs no attempt"
+    );
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(workers::runtime::run_pool(
+        bus,
+        workers::runtime::WorkerConfig::new(&pool, 1),
+        stopped,
+    ));
+    let done = wait_for(&app, &ada, &path, |j| j["status"] == "succeeded").await;
+    assert_eq!(done["attempts"], 2);
+    app.finish().await;
+}

@@ -31,6 +31,10 @@ pub mod subjects {
     pub fn complete(tenant: &str, job: &str) -> String {
         format!("sy.t.{tenant}.jobs.{job}.complete")
     }
+    /// Hand an unfinished attempt back (request), from a worker that drains.
+    pub fn release(tenant: &str, job: &str) -> String {
+        format!("sy.t.{tenant}.jobs.{job}.release")
+    }
     /// Job events for live views (publish).
     pub fn events(tenant: &str, job: &str) -> String {
         format!("sy.t.{tenant}.jobs.{job}.events")
@@ -43,6 +47,8 @@ pub mod subjects {
     pub const LOGS: &str = "sy.t.*.jobs.*.log";
     /// See [`CLAIMS`].
     pub const COMPLETIONS: &str = "sy.t.*.jobs.*.complete";
+    /// See [`CLAIMS`].
+    pub const RELEASES: &str = "sy.t.*.jobs.*.release";
     /// Worker presence (publish).
     pub fn worker_presence(pool: &str) -> String {
         format!("sy.workers.{pool}.presence")
@@ -177,7 +183,17 @@ pub struct Complete {
     pub outcome: Outcome,
 }
 
-/// The answer to [`Complete`] (and to [`LogBatch`]).
+/// A draining worker hands an unfinished attempt back: the job runs again at once, and the
+/// attempt does not count against its attempts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// The worker.
+    pub worker_id: String,
+    /// The attempt it gives up.
+    pub attempt: i64,
+}
+
+/// The answer to [`Complete`] (and to [`LogBatch`] and [`Release`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recorded {
     /// Whether the store took it (a replaced attempt's report is refused).

@@ -7,7 +7,7 @@ use crate::bus::{Bus, BusError, Delivery, QueueConfig};
 use crate::diagnostic;
 use crate::protocol::{
     subjects, Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, LogLine, Outcome,
-    Presence, Recorded, Ticket,
+    Presence, Recorded, Release, Ticket,
 };
 use bytes::Bytes;
 use futures::StreamExt;
@@ -121,6 +121,7 @@ pub async fn run_pool(
     let running = Arc::new(AtomicU32::new(0));
     let started_at = now_ms();
     let (draining_tx, draining_rx) = watch::channel(false);
+    let (release_tx, release_rx) = watch::channel(false);
     let presence = tokio::spawn(announce(
         bus.clone(),
         config.clone(),
@@ -145,9 +146,10 @@ pub async fn run_pool(
         match delivery {
             Ok(Some(d)) => {
                 let (bus, config, running) = (bus.clone(), config.clone(), running.clone());
+                let release = release_rx.clone();
                 tokio::spawn(async move {
                     running.fetch_add(1, Ordering::SeqCst);
-                    handle_ticket(bus.as_ref(), &config, d).await;
+                    handle_ticket(bus.as_ref(), &config, d, release).await;
                     running.fetch_sub(1, Ordering::SeqCst);
                     drop(permit);
                 });
@@ -165,7 +167,13 @@ pub async fn run_pool(
     let all = config.concurrency;
     let drained = tokio::time::timeout(config.drain_timeout, slots.acquire_many(all)).await;
     if drained.is_err() {
-        tracing::warn!(worker = %config.worker_id, "drain timed out; unfinished jobs go back when their leases end");
+        // Out of time: stop what still runs and hand it back, so it runs elsewhere at once.
+        tracing::warn!(worker = %config.worker_id, "drain timed out; releasing unfinished jobs");
+        let _ = release_tx.send(true);
+        let released = tokio::time::timeout(Duration::from_secs(10), slots.acquire_many(all)).await;
+        if released.is_err() {
+            tracing::warn!(worker = %config.worker_id, "some jobs were not released; their leases will expire");
+        }
     }
     presence.abort();
     Ok(())
@@ -204,7 +212,12 @@ async fn announce(
 }
 
 /// One ticket: claim, ack, run.
-async fn handle_ticket(bus: &dyn Bus, config: &WorkerConfig, delivery: Box<dyn Delivery>) {
+async fn handle_ticket(
+    bus: &dyn Bus,
+    config: &WorkerConfig,
+    delivery: Box<dyn Delivery>,
+    release: watch::Receiver<bool>,
+) {
     let ticket: Ticket = match serde_json::from_slice(delivery.payload()) {
         Ok(t) => t,
         Err(e) => {
@@ -263,7 +276,13 @@ async fn handle_ticket(bus: &dyn Bus, config: &WorkerConfig, delivery: Box<dyn D
                 cancel_seen: std::sync::atomic::AtomicBool::new(false),
             };
             attempt
-                .run(&kind, &payload, Duration::from_millis(lease_ms), log_seq)
+                .run(
+                    &kind,
+                    &payload,
+                    Duration::from_millis(lease_ms),
+                    log_seq,
+                    release,
+                )
                 .await;
         }
     }
@@ -349,7 +368,14 @@ enum Beat {
 }
 
 impl Attempt<'_> {
-    async fn run(&self, kind: &str, payload: &str, lease: Duration, log_seq: i64) {
+    async fn run(
+        &self,
+        kind: &str,
+        payload: &str,
+        lease: Duration,
+        log_seq: i64,
+        mut release: watch::Receiver<bool>,
+    ) {
         let (stop_tx, stop_rx) = watch::channel(false);
         let ctx = JobContext {
             lines: Arc::default(),
@@ -377,6 +403,14 @@ impl Attempt<'_> {
         let outcome = loop {
             tokio::select! {
                 outcome = &mut work => break outcome,
+                Ok(()) = release.changed() => {
+                    if *release.borrow() {
+                        let _ = stop_tx.send(true);
+                        self.ship_logs(&ctx).await;
+                        self.release().await;
+                        return;
+                    }
+                }
                 _ = beat.tick() => {
                     if self.heartbeat().await == Beat::Lost {
                         // Another attempt owns the job now; nothing of this one may be recorded.
@@ -455,6 +489,30 @@ impl Attempt<'_> {
             Err(e) => {
                 tracing::warn!(job = %self.job, error = %e, "heartbeat unanswered");
                 Beat::Unanswered
+            }
+        }
+    }
+
+    /// Hands the attempt back to the control plane (a draining worker out of time).
+    async fn release(&self) {
+        let release = Release {
+            worker_id: self.config.worker_id.clone(),
+            attempt: self.attempt,
+        };
+        match ask::<_, Recorded>(
+            self.bus,
+            &subjects::release(self.tenant, self.job),
+            &release,
+            self.config.request_timeout,
+        )
+        .await
+        {
+            Ok(r) if r.recorded => tracing::info!(job = %self.job, "attempt released"),
+            Ok(_) => {
+                tracing::info!(job = %self.job, "release refused: the attempt was already replaced")
+            }
+            Err(e) => {
+                tracing::warn!(job = %self.job, error = %e, "release unanswered; the lease will expire")
             }
         }
     }

@@ -102,6 +102,8 @@ pub enum AttemptEnd {
     Failed(String),
     /// Stopped on request.
     Cancelled,
+    /// Handed back unfinished by a draining worker: queued again at once, not counted.
+    Released,
 }
 
 /// A log line of a job.
@@ -415,11 +417,21 @@ impl Store {
                 Some(now),
             ),
             AttemptEnd::Cancelled => (JobStatus::Cancelled, None, None, None, Some(now)),
+            AttemptEnd::Released => (
+                JobStatus::Queued,
+                None,
+                Some("released by a draining worker".to_owned()),
+                Some(now),
+                None,
+            ),
         };
+        // A released attempt does not count against the job's attempts.
+        let extra_attempts = i64::from(matches!(end, AttemptEnd::Released));
         let mut tx = self.begin(Scope::System).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
-             finished_at = $5, lease_holder = NULL, lease_expires_at = NULL, dispatched_at = NULL
+             finished_at = $5, lease_holder = NULL, lease_expires_at = NULL, dispatched_at = NULL,
+             max_attempts = max_attempts + $10
              WHERE id = $6 AND status = 'running' AND attempt = $7
              AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)",
         )
@@ -432,6 +444,7 @@ impl Store {
         .bind(attempt)
         .bind(worker.unwrap_or(""))
         .bind(expired_before.unwrap_or(-1))
+        .bind(extra_attempts)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
