@@ -343,3 +343,9 @@ pub async fn retry_job(slug: String, id: JobId) -> Result<JobView, AppError> {
 pub async fn list_workers(slug: String) -> Result<Vec<WorkerView>, AppError> {
     Ok(ssr::service()?.workers(&ssr::session(), &slug).await?)
 }
+
+/// Queue depth and pressure of the pools the workspace can use.
+#[server]
+pub async fn list_pools(slug: String) -> Result<Vec<shared::jobs::PoolView>, AppError> {
+    Ok(ssr::service()?.pools(&ssr::session(), &slug).await?)
+}

@@ -185,6 +185,8 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   // Run a diagnostic job: its lines arrive while it runs, and its status follows.
   await page.getByRole("link", { name: "Jobs", exact: true }).click();
   await expect(page.getByText("No jobs")).toBeVisible();
+  await expect(page.getByTestId("queues")).toContainText("default");
+  await expect(page.getByTestId("queues")).toContainText("normal");
   await hydrated(page);
   await page.getByLabel("Lines").fill("5");
   await page.getByLabel("Seconds").fill("4");

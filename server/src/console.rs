@@ -299,6 +299,15 @@ impl ConsoleService for ConsoleImpl {
         plain(self.0.retry_job(&p, slug, id).await)
     }
 
+    async fn pools(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+    ) -> ConsoleResult<Vec<shared::jobs::PoolView>> {
+        let p = self.caller(session).await?;
+        plain(self.0.pools(&p, slug).await)
+    }
+
     async fn workers(&self, session: &SessionToken, slug: &str) -> ConsoleResult<Vec<WorkerView>> {
         let p = self.caller(session).await?;
         plain(self.0.workers(&p, slug).await)

@@ -960,6 +960,41 @@ mod control_ops {
             Ok(job_view(updated))
         }
 
+        /// The queues of the pools the workspace can use: depth and pressure.
+        pub async fn pools(
+            &self,
+            principal: &Principal,
+            slug: &str,
+        ) -> ControlResult<Vec<shared::jobs::PoolView>> {
+            let access = self
+                .authorize(principal, slug, Permission::ReadWorkspace)
+                .await?;
+            let counts = self.store.open_job_counts().await?;
+            let capacity = self.jobs.config.pool_capacity;
+            Ok(self
+                .jobs
+                .pools_of(&access.workspace.slug)
+                .into_iter()
+                .map(|pool| {
+                    let count = |status: JobStatus| {
+                        counts
+                            .iter()
+                            .filter(|(p, s, _)| *p == pool && *s == status)
+                            .map(|(_, _, n)| *n)
+                            .sum::<i64>()
+                    };
+                    let (queued, running) = (count(JobStatus::Queued), count(JobStatus::Running));
+                    shared::jobs::PoolView {
+                        pressure: QueuePressure::of((queued + running).max(0) as u64, capacity),
+                        pool,
+                        queued,
+                        running,
+                        capacity,
+                    }
+                })
+                .collect())
+        }
+
         /// The workers of the pools the workspace can use.
         pub async fn workers(
             &self,

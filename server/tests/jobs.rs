@@ -334,6 +334,13 @@ async fn submissions_are_validated_authorised_and_admitted() {
             StatusCode::CREATED
         );
     }
+    let pools = app
+        .call(Method::GET, "/api/v1/workspaces/acme/pools", None, &vic)
+        .await;
+    assert_eq!(
+        pools.body,
+        json!([{"pool": "default", "queued": 5, "running": 0, "capacity": 5, "pressure": "critical"}])
+    );
     let full = app.call(Method::POST, jobs, Some(ok.clone()), &ada).await;
     assert_eq!(
         (full.status, full.body["error"]["code"].clone()),

@@ -175,6 +175,12 @@ pub trait ConsoleService: Send + Sync + 'static {
         slug: &str,
         id: JobId,
     ) -> ConsoleResult<JobView>;
+    /// Queue depth and pressure of the pools the workspace can use.
+    async fn pools(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+    ) -> ConsoleResult<Vec<crate::jobs::PoolView>>;
     /// Workers of the pools the workspace can use.
     async fn workers(&self, session: &SessionToken, slug: &str) -> ConsoleResult<Vec<WorkerView>>;
 }

@@ -131,6 +131,15 @@ pub enum QueuePressure {
 }
 
 impl QueuePressure {
+    /// The lowercase name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueuePressure::Normal => "normal",
+            QueuePressure::Warning => "warning",
+            QueuePressure::Critical => "critical",
+        }
+    }
+
     /// Classifies `depth` against `capacity` (a zero capacity is always critical).
     pub fn of(depth: u64, capacity: u64) -> QueuePressure {
         if capacity == 0 {
@@ -331,4 +340,20 @@ pub enum JobStreamMessage {
         /// The lines.
         lines: Vec<JobLogEntry>,
     },
+}
+
+/// A worker pool's queue as a workspace sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PoolView {
+    /// Pool name.
+    pub pool: String,
+    /// Jobs waiting (all workspaces).
+    pub queued: i64,
+    /// Jobs running (all workspaces).
+    pub running: i64,
+    /// Open jobs at full capacity.
+    pub capacity: u64,
+    /// How full it is; at `critical` new submissions get 429.
+    pub pressure: QueuePressure,
 }

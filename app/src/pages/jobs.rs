@@ -1,7 +1,7 @@
 //! `/w/:slug/jobs` (the job list and "Run a test job") and `/w/:slug/jobs/:id` (a job with
 //! its live log).
 
-use crate::api::{get_job, list_jobs, CancelJob, RetryJob, RunTestJob};
+use crate::api::{get_job, list_jobs, list_pools, CancelJob, RetryJob, RunTestJob};
 use crate::forms::{form_error, ErrorPanel, FormError};
 use crate::frame::use_slug;
 use crate::live::follow_job;
@@ -40,6 +40,13 @@ pub fn JobsPage() -> impl IntoView {
         },
         |(s, status, pool)| list_jobs(s, status, pool),
     );
+    let pools = Resource::new(
+        {
+            let slug = slug.clone();
+            move || (slug(), run.version().get())
+        },
+        |(s, _)| list_pools(s),
+    );
     let form_slug = slug();
     let selected = status().unwrap_or_default();
     view! {
@@ -48,6 +55,23 @@ pub fn JobsPage() -> impl IntoView {
             <h1>"Jobs"</h1>
             <p class="muted">"Work that runs on the worker pools: queued, leased to a worker, retried with backoff, and kept in the dead-letter list when its attempts run out."</p>
         </div>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                pools.await.ok().map(|list| view! {
+                    <dl class="stats" data-testid="queues">
+                        {list.into_iter().map(|p| view! {
+                            <div class="stat">
+                                <dt>"Queue " <code>{p.pool.clone()}</code></dt>
+                                <dd>
+                                    {p.queued} " queued · " {p.running} " running "
+                                    <span class=format!("badge pressure-{}", p.pressure.as_str())>{p.pressure.as_str()}</span>
+                                </dd>
+                            </div>
+                        }).collect_view()}
+                    </dl>
+                })
+            })}
+        </Suspense>
         <section class="card" aria-labelledby="test-job">
             <h2 id="test-job">"Run a test job"</h2>
             <p class="muted small">"The diagnostic job writes log lines over a few seconds on the default pool; it can be told to fail (it is retried, then dead-lettered) or to hang until cancelled."</p>

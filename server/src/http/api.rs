@@ -386,7 +386,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         get_workspace, rename_workspace, delete_workspace, list_members, update_member, remove_member, list_invitations,
         create_invitation, revoke_invitation, preview_invitation, accept_invitation, list_api_keys, create_api_key, revoke_api_key,
         crate::http::jobs::submit_job, crate::http::jobs::list_jobs, crate::http::jobs::get_job, crate::http::jobs::job_logs,
-        crate::http::jobs::cancel_job, crate::http::jobs::retry_job, crate::http::jobs::list_workers, crate::http::jobs::stream_job),
+        crate::http::jobs::cancel_job, crate::http::jobs::retry_job, crate::http::jobs::list_workers, crate::http::jobs::stream_job, crate::http::jobs::list_pools),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
     tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "jobs"))
 )]

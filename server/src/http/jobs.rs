@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspaces/{slug}/jobs/{id}/retry", post(retry_job))
         .route("/workspaces/{slug}/jobs/{id}/stream", get(stream_job))
         .route("/workspaces/{slug}/workers", get(list_workers))
+        .route("/workspaces/{slug}/pools", get(list_pools))
 }
 
 /// Submit a job (developer and up); 429 with `Retry-After` while its pool is at capacity.
@@ -157,6 +158,17 @@ pub async fn list_workers(
     Path(slug): Path<String>,
 ) -> ControlResult<Json<Vec<WorkerView>>> {
     Ok(Json(state.control.workers(&p, &slug).await?))
+}
+
+/// The queues of the pools the workspace can use: depth and pressure.
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/pools", tag = "jobs", params(("slug" = String, Path)),
+    responses((status = 200, body = [shared::jobs::PoolView]), (status = 404, body = ErrorBody)))]
+pub async fn list_pools(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ControlResult<Json<Vec<shared::jobs::PoolView>>> {
+    Ok(Json(state.control.pools(&p, &slug).await?))
 }
 
 /// A live view of a job over WebSocket: first its state and the log so far, then every
