@@ -49,6 +49,7 @@ pub fn JobsPage() -> impl IntoView {
     );
     let form_slug = slug();
     let selected = status().unwrap_or_default();
+    let selected_pool = pool().unwrap_or_default();
     view! {
         <Title text="Jobs"/>
         <div class="page-head">
@@ -99,6 +100,8 @@ pub fn JobsPage() -> impl IntoView {
                 <option value="" selected=selected.is_empty()>"All"</option>
                 {JobStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str() selected=selected == s.as_str()>{s.as_str()}</option> }).collect_view()}
             </select>
+            <label for="filter-pool">"Pool"</label>
+            <input id="filter-pool" name="pool" type="text" placeholder="any" value=selected_pool/>
             <button type="submit" class="button small">"Filter"</button>
         </form>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
