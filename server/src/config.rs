@@ -46,6 +46,10 @@ pub struct Config {
     pub embedded_workers: u32,
     /// How jobs are leased, retried and admitted.
     pub jobs: crate::jobs::JobsConfig,
+    /// Slots of the `indexer` pool run inside the server (0: none).
+    pub embedded_indexers: u32,
+    /// Code intelligence: index location, allowed server paths, the embedding model.
+    pub code: crate::code::CodeConfig,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -130,6 +134,11 @@ impl Config {
             oauth_providers: oauth_providers_from_env()?,
             nats_url: var("NATS_URL"),
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
+            embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
+            code: crate::code::CodeConfig::from_env(&data_dir).map_err(|message| ConfigError {
+                var: "CODE_*",
+                message,
+            })?,
             jobs: crate::jobs::JobsConfig {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")
@@ -141,7 +150,13 @@ impl Config {
                     .map(|(pool, slug)| (pool.trim().to_owned(), slug.trim().to_owned()))
                     .collect(),
                 pools: var("WORKER_POOLS")
-                    .unwrap_or_else(|| workers::pools::DEFAULT_POOL.to_owned())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{},{}",
+                            workers::pools::DEFAULT_POOL,
+                            crate::code::INDEXER_POOL
+                        )
+                    })
                     .split(',')
                     .map(|p| p.trim().to_owned())
                     .filter(|p| !p.is_empty())

@@ -16,6 +16,10 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use shared::api::*;
+use shared::code::{
+    AddRepositoryRequest, CodeQuery, RepositoryAccepted, RepositoryView, SearchResponse,
+    SymbolDetail,
+};
 use shared::contracts::{ClientInfo, ConsoleResult, ConsoleService, SessionToken, SignedIn};
 use shared::error::ApiError;
 use shared::ids::{ApiKeyId, JobId, SessionId, UserId};
@@ -316,5 +320,83 @@ impl ConsoleService for ConsoleImpl {
     async fn revoke_session(&self, session: &SessionToken, id: SessionId) -> ConsoleResult<()> {
         let p = self.caller(session).await?;
         plain(self.0.revoke_session(&p, id).await)
+    }
+
+    async fn repositories(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+    ) -> ConsoleResult<Vec<RepositoryView>> {
+        let p = self.caller(session).await?;
+        plain(self.0.list_repositories(&p, slug).await)
+    }
+
+    async fn repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<RepositoryView> {
+        let p = self.caller(session).await?;
+        plain(self.0.get_repository(&p, slug, id).await)
+    }
+
+    async fn add_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        req: AddRepositoryRequest,
+    ) -> ConsoleResult<RepositoryAccepted> {
+        let p = self.caller(session).await?;
+        plain(self.0.add_repository(&p, slug, req).await)
+    }
+
+    async fn reindex_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<RepositoryAccepted> {
+        let p = self.caller(session).await?;
+        plain(self.0.reindex_repository(&p, slug, id).await)
+    }
+
+    async fn delete_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<()> {
+        let p = self.caller(session).await?;
+        plain(self.0.delete_repository(&p, slug, id).await)
+    }
+
+    async fn search_code(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        query: CodeQuery,
+    ) -> ConsoleResult<SearchResponse> {
+        let p = self.caller(session).await?;
+        let params = crate::code::ops::SearchParams {
+            q: query.q,
+            repo: query.repo,
+            lang: query.lang,
+            kind: query.kind,
+            path: query.path,
+            limit: query.limit,
+            mode: None,
+        };
+        plain(self.0.search_code(&p, slug, params).await)
+    }
+
+    async fn symbol(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<SymbolDetail> {
+        let p = self.caller(session).await?;
+        plain(self.0.symbol_detail(&p, slug, id).await)
     }
 }

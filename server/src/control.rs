@@ -94,13 +94,20 @@ pub struct Control {
     pub(crate) keys: SessionKeys,
     pub(crate) limiter: AuthLimiter,
     pub(crate) jobs: Arc<crate::jobs::Jobs>,
+    pub(crate) code: Arc<crate::code::CodeEngine>,
 }
 
 impl Control {
     /// A control plane over `store` configured by `config`, running jobs through `jobs`.
     pub fn new(store: Store, config: Arc<Config>, jobs: Arc<crate::jobs::Jobs>) -> Control {
+        let code = crate::code::CodeEngine::new(config.code.clone());
+        jobs.observe(Arc::new(crate::code::ops::RepositoryObserver {
+            store: store.clone(),
+            engine: code.clone(),
+        }));
         Control {
             jobs,
+            code,
             keys: SessionKeys::new(&config.session_secret),
             limiter: AuthLimiter::new(config.auth_limits),
             store,

@@ -85,6 +85,14 @@ pub struct NewJob {
     pub max_attempts: u32,
 }
 
+/// Told about every change of a job's state (claims, ends, expiries, cancellations), to
+/// keep what the job works for in step (a repository's index status).
+#[async_trait::async_trait]
+pub trait JobObserver: Send + Sync {
+    /// The job as it is now.
+    async fn changed(&self, job: &JobRecord);
+}
+
 /// The control plane's job service.
 pub struct Jobs {
     store: Store,
@@ -92,6 +100,7 @@ pub struct Jobs {
     config: JobsConfig,
     wake: Notify,
     declared: Mutex<HashSet<String>>,
+    observers: std::sync::RwLock<Vec<Arc<dyn JobObserver>>>,
 }
 
 impl Jobs {
@@ -103,7 +112,16 @@ impl Jobs {
             config,
             wake: Notify::new(),
             declared: Mutex::new(HashSet::new()),
+            observers: std::sync::RwLock::new(Vec::new()),
         }
+    }
+
+    /// Adds an observer of job changes.
+    pub fn observe(&self, observer: Arc<dyn JobObserver>) {
+        self.observers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observer);
     }
 
     /// The bus it dispatches on.
@@ -223,6 +241,7 @@ impl Jobs {
             created_at: now,
             started_at: None,
             finished_at: None,
+            progress: None,
         };
         self.store.insert_job(&record).await?;
         self.wake.notify_one();
@@ -231,6 +250,14 @@ impl Jobs {
 
     /// Tells the worker of a running job to stop it (after the store has the request).
     pub async fn announce(&self, job: &JobRecord) {
+        let observers = self
+            .observers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for observer in observers {
+            observer.changed(job).await;
+        }
         let event = serde_json::json!({"type": "status", "status": job.status.as_str(), "attempt": job.attempt});
         let subject = subjects::events(&job.tenant_id.to_string(), &job.id.to_string());
         if let Err(e) = self
@@ -576,6 +603,12 @@ impl Jobs {
         if !current {
             return Ok(Some(Recorded { recorded: false }));
         }
+        if let Some(progress) = &batch.progress {
+            let json = serde_json::to_string(progress).unwrap_or_default();
+            self.store
+                .set_job_progress(tenant, job, batch.attempt, &json)
+                .await?;
+        }
         for line in &batch.lines {
             let line = JobLogLine {
                 seq: line.seq,
@@ -584,7 +617,8 @@ impl Jobs {
             };
             self.store.append_job_log(tenant, job, &line).await?;
         }
-        let event = serde_json::json!({"type": "log", "lines": batch.lines});
+        let event =
+            serde_json::json!({"type": "log", "lines": batch.lines, "progress": batch.progress});
         let subject = subjects::events(&tenant.to_string(), &job.to_string());
         if let Err(e) = self
             .bus
@@ -703,7 +737,7 @@ fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn job_view(j: JobRecord) -> shared::jobs::JobView {
+pub(crate) fn job_view(j: JobRecord) -> shared::jobs::JobView {
     shared::jobs::JobView {
         id: j.id,
         kind: j.kind,
@@ -721,6 +755,10 @@ fn job_view(j: JobRecord) -> shared::jobs::JobView {
         created_at: rfc3339_ms(j.created_at),
         started_at: j.started_at.map(rfc3339_ms),
         finished_at: j.finished_at.map(rfc3339_ms),
+        progress: j
+            .progress
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod code;
 pub mod config;
 pub mod console;
 pub mod control;
@@ -38,19 +39,31 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     ));
     let job_tasks = job_service.start().await?;
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-    let embedded = (config.embedded_workers > 0).then(|| {
-        let worker = workers::runtime::WorkerConfig::new("default", config.embedded_workers);
-        tokio::spawn(workers::runtime::run_pool(
-            bus.clone(),
-            worker,
-            workers_stop,
-        ))
-    });
+    let embedded_indexers = config.embedded_indexers;
+    let embedded_workers = config.embedded_workers;
     let control = Arc::new(control::Control::new(
         store.clone(),
         Arc::new(config),
         job_service,
     ));
+    let mut embedded = Vec::new();
+    if embedded_workers > 0 {
+        let worker = workers::runtime::WorkerConfig::new("default", embedded_workers);
+        embedded.push(tokio::spawn(workers::runtime::run_pool(
+            bus.clone(),
+            worker,
+            workers_stop.clone(),
+        )));
+    }
+    if embedded_indexers > 0 {
+        let mut worker = workers::runtime::WorkerConfig::new(code::INDEXER_POOL, embedded_indexers);
+        worker.handlers = code::handlers(control.code().clone());
+        embedded.push(tokio::spawn(workers::runtime::run_pool(
+            bus.clone(),
+            worker,
+            workers_stop,
+        )));
+    }
     let janitor = {
         let control = control.clone();
         tokio::spawn(async move {
@@ -72,7 +85,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     .await?;
     janitor.abort();
     let _ = stop_workers.send(true);
-    if let Some(worker) = embedded {
+    for worker in embedded {
         let _ = worker.await;
     }
     for task in job_tasks {

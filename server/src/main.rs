@@ -71,12 +71,13 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     })?;
     let bus: Arc<dyn workers::bus::Bus> =
         Arc::new(workers::bus::nats::NatsBus::connect(&url).await?);
+    let data_dir =
+        std::path::PathBuf::from(std::env::var("DATA_DIR").unwrap_or_else(|_| "./data".into()));
+    let code = server::code::CodeConfig::from_env(&data_dir).map_err(|e| anyhow::anyhow!(e))?;
+    let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
+    config.handlers = server::code::handlers(server::code::CodeEngine::new(code));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let mut pool_task = tokio::spawn(workers::runtime::run_pool(
-        bus,
-        workers::runtime::WorkerConfig::new(&pool, concurrency),
-        stopped,
-    ));
+    let mut pool_task = tokio::spawn(workers::runtime::run_pool(bus, config, stopped));
     tokio::select! {
         // The pool ended by itself: it could not start (or failed); say why and exit.
         ended = &mut pool_task => return Ok(ended??),

@@ -51,6 +51,7 @@ fn job(tenant: TenantId, now: i64) -> JobRecord {
         created_at: now,
         started_at: None,
         finished_at: None,
+        progress: None,
     }
 }
 

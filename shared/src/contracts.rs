@@ -5,6 +5,10 @@
 //! implementation authenticates it and checks the caller's role, exactly as the REST API does.
 
 use crate::api::*;
+use crate::code::{
+    AddRepositoryRequest, CodeQuery, RepositoryAccepted, RepositoryView, SearchResponse,
+    SymbolDetail,
+};
 use crate::error::ApiError;
 use crate::ids::{ApiKeyId, JobId, SessionId, UserId};
 use crate::jobs::{JobLogPage, JobSubmitted, JobView, SubmitJobRequest, WorkerView};
@@ -183,4 +187,52 @@ pub trait ConsoleService: Send + Sync + 'static {
     ) -> ConsoleResult<Vec<crate::jobs::PoolView>>;
     /// Workers of the pools the workspace can use.
     async fn workers(&self, session: &SessionToken, slug: &str) -> ConsoleResult<Vec<WorkerView>>;
+    /// The workspace's code repositories.
+    async fn repositories(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+    ) -> ConsoleResult<Vec<RepositoryView>>;
+    /// One repository.
+    async fn repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<RepositoryView>;
+    /// Registers a repository and queues its index run (developer and up).
+    async fn add_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        req: AddRepositoryRequest,
+    ) -> ConsoleResult<RepositoryAccepted>;
+    /// Queues an index run (developer and up).
+    async fn reindex_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<RepositoryAccepted>;
+    /// Removes a repository and its index (developer and up).
+    async fn delete_repository(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<()>;
+    /// Searches the workspace's code.
+    async fn search_code(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        query: CodeQuery,
+    ) -> ConsoleResult<SearchResponse>;
+    /// A symbol with its code and neighbours.
+    async fn symbol(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        id: &str,
+    ) -> ConsoleResult<SymbolDetail>;
 }

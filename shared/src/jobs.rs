@@ -284,6 +284,28 @@ pub struct JobView {
     /// End.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// How far the running (or last) attempt got, when its job kind reports progress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<JobProgress>,
+}
+
+/// A job's progress: its current phase and how much of it is done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobProgress {
+    /// What it is doing (`parsing`, `embedding`, ...).
+    pub phase: String,
+    /// Units done in this phase.
+    pub done: u64,
+    /// Units in this phase (0 when unknown).
+    pub total: u64,
+}
+
+impl JobProgress {
+    /// Done as a percentage of the phase, when the total is known.
+    pub fn percent(&self) -> Option<u64> {
+        (self.total > 0).then(|| (self.done.min(self.total) * 100) / self.total)
+    }
 }
 
 /// A page of a job's log.

@@ -8,11 +8,13 @@
 //! - [`api`]: the request and response bodies of the REST API and the console.
 //! - [`error`]: the one error shape every failure reaches a client in.
 //! - [`jobs`]: job states, the retry schedule and queue pressure.
+//! - [`code`]: repositories, search results and code-graph symbols.
 //! - [`redirects`]: which post-login destinations are safe.
 //! - [`contracts`]: the service the console's server functions call, implemented by `server`.
 
 pub mod accounts;
 pub mod api;
+pub mod code;
 pub mod contracts;
 pub mod error;
 pub mod ids;

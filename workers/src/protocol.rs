@@ -139,6 +139,9 @@ pub struct LogBatch {
     pub attempt: i64,
     /// The lines, each with its sequence number and time (ms).
     pub lines: Vec<LogLine>,
+    /// The attempt's latest progress, when it changed since the last batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<shared::jobs::JobProgress>,
 }
 
 /// One log line.

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use shared::jobs::JobProgress;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,6 +57,41 @@ pub struct WorkerConfig {
     pub presence_every: Duration,
     /// How long a drain waits for running jobs before giving them back.
     pub drain_timeout: Duration,
+    /// Job kinds this worker runs besides the built-in diagnostic job.
+    pub handlers: Handlers,
+}
+
+/// A job kind a worker can run. Implementations live with what they need (the code
+/// indexer lives in the server binary, beside its heavy dependencies).
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync {
+    /// The job kind it runs.
+    fn kind(&self) -> &'static str;
+    /// Runs one attempt.
+    async fn run(&self, payload: String, ctx: JobContext) -> Outcome;
+}
+
+/// The job handlers of a worker, by kind.
+#[derive(Clone, Default)]
+pub struct Handlers(Arc<std::collections::HashMap<&'static str, Arc<dyn JobHandler>>>);
+
+impl Handlers {
+    /// Handlers for these kinds.
+    pub fn new(handlers: Vec<Arc<dyn JobHandler>>) -> Handlers {
+        Handlers(Arc::new(
+            handlers.into_iter().map(|h| (h.kind(), h)).collect(),
+        ))
+    }
+
+    fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.0.get(kind).cloned()
+    }
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 impl WorkerConfig {
@@ -78,6 +114,7 @@ impl WorkerConfig {
             request_timeout: Duration::from_secs(5),
             presence_every: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),
+            handlers: Handlers::default(),
         }
     }
 }
@@ -294,6 +331,8 @@ pub struct JobContext {
     lines: Arc<Mutex<Vec<LogLine>>>,
     seq: Arc<AtomicI64>,
     stop: watch::Receiver<bool>,
+    /// The latest progress not yet shipped.
+    progress: Arc<Mutex<Option<JobProgress>>>,
 }
 
 impl JobContext {
@@ -304,7 +343,26 @@ impl JobContext {
             lines: Arc::default(),
             seq: Arc::new(AtomicI64::new(0)),
             stop,
+            progress: Arc::default(),
         }
+    }
+
+    /// Reports progress: the phase, and how much of it is done. Only the latest report is
+    /// shipped, with the next log batch.
+    pub fn progress(&self, phase: &str, done: u64, total: u64) {
+        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = Some(JobProgress {
+            phase: phase.to_owned(),
+            done,
+            total,
+        });
+    }
+
+    /// The progress reported and not yet shipped.
+    pub fn take_progress(&self) -> Option<JobProgress> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// Writes a log line.
@@ -381,6 +439,7 @@ impl Attempt<'_> {
             lines: Arc::default(),
             seq: Arc::new(AtomicI64::new(log_seq)),
             stop: stop_rx,
+            progress: Arc::default(),
         };
         // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
         // it too, as a fallback).
@@ -395,7 +454,7 @@ impl Attempt<'_> {
                 None
             }
         };
-        let work = run_kind(kind, payload, ctx.clone());
+        let work = run_kind(&self.config.handlers, kind, payload, ctx.clone());
         tokio::pin!(work);
         let beat_every = (lease / 3).max(Duration::from_millis(200));
         let mut beat = tokio::time::interval(beat_every);
@@ -523,12 +582,14 @@ impl Attempt<'_> {
 
     async fn ship_logs(&self, ctx: &JobContext) {
         let mut lines = ctx.take_lines();
-        while !lines.is_empty() {
+        let mut progress = ctx.take_progress();
+        while !lines.is_empty() || progress.is_some() {
             let rest = lines.split_off(lines.len().min(MAX_BATCH_LINES));
             let batch = LogBatch {
                 worker_id: self.config.worker_id.clone(),
                 attempt: self.attempt,
                 lines,
+                progress: progress.take(),
             };
             let subject = subjects::log(self.tenant, self.job);
             if let Err(e) =
@@ -538,6 +599,10 @@ impl Attempt<'_> {
                 let mut unsent = batch.lines;
                 unsent.extend(rest);
                 ctx.put_back(unsent);
+                if let Some(progress) = batch.progress {
+                    let mut latest = ctx.progress.lock().unwrap_or_else(|p| p.into_inner());
+                    latest.get_or_insert(progress);
+                }
                 return;
             }
             lines = rest;
@@ -546,7 +611,10 @@ impl Attempt<'_> {
 }
 
 /// Runs one job kind.
-async fn run_kind(kind: &str, payload: &str, ctx: JobContext) -> Outcome {
+async fn run_kind(handlers: &Handlers, kind: &str, payload: &str, ctx: JobContext) -> Outcome {
+    if let Some(handler) = handlers.get(kind) {
+        return handler.run(payload.to_owned(), ctx).await;
+    }
     match kind {
         diagnostic::KIND => match serde_json::from_str::<diagnostic::Params>(payload) {
             Ok(params) => diagnostic::run(params, ctx).await,

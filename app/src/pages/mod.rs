@@ -3,6 +3,7 @@
 pub mod account;
 pub mod api_keys;
 pub mod auth;
+pub mod code;
 pub mod home;
 pub mod invitation;
 pub mod jobs;

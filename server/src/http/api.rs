@@ -18,7 +18,7 @@ use shared::error::{ApiError, ErrorBody};
 use utoipa::OpenApi;
 
 /// All `/api/v1` routes.
-pub fn router(max_body_bytes: usize) -> Router<AppState> {
+pub fn router(max_body_bytes: usize, upload_max_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/auth/signup", post(signup))
         .route("/auth/login", post(login))
@@ -57,6 +57,7 @@ pub fn router(max_body_bytes: usize) -> Router<AppState> {
         .route("/invitations/{token}/accept", post(accept_invitation))
         .route("/openapi.json", get(openapi))
         .merge(crate::http::jobs::router())
+        .merge(crate::http::code::router(upload_max_bytes))
         .fallback(|| async { error_response(ApiError::not_found("API route")) })
         .layer(DefaultBodyLimit::max(max_body_bytes))
 }
@@ -386,8 +387,12 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         get_workspace, rename_workspace, delete_workspace, list_members, update_member, remove_member, list_invitations,
         create_invitation, revoke_invitation, preview_invitation, accept_invitation, list_api_keys, create_api_key, revoke_api_key,
         crate::http::jobs::submit_job, crate::http::jobs::list_jobs, crate::http::jobs::get_job, crate::http::jobs::job_logs,
-        crate::http::jobs::cancel_job, crate::http::jobs::retry_job, crate::http::jobs::list_workers, crate::http::jobs::stream_job, crate::http::jobs::list_pools),
+        crate::http::jobs::cancel_job, crate::http::jobs::retry_job, crate::http::jobs::list_workers, crate::http::jobs::stream_job, crate::http::jobs::list_pools,
+        crate::http::code::add_repository, crate::http::code::upload_repository, crate::http::code::list_repositories,
+        crate::http::code::get_repository, crate::http::code::delete_repository, crate::http::code::reindex_repository,
+        crate::http::code::repository_runs, crate::http::code::file_outline, crate::http::code::search,
+        crate::http::code::definitions, crate::http::code::symbol, crate::http::code::callers, crate::http::code::callees),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
-    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "jobs"))
+    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "jobs"), (name = "code"))
 )]
 pub struct ApiDoc;

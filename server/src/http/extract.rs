@@ -124,6 +124,43 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Query parameters: failures (a missing parameter, a number that is not one) are 422 and
+/// name the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let message = e.inner().to_string();
+                let path = e.path().to_string();
+                let field = if message.starts_with("missing field") {
+                    message.split('`').nth(1).map(str::to_owned)
+                } else if path != "." {
+                    Some(path)
+                } else {
+                    None
+                };
+                let message = match &field {
+                    Some(f) => format!("{f}: {message}"),
+                    None => message,
+                };
+                ApiError {
+                    code: ErrorCode::Validation,
+                    message,
+                    field,
+                    retry_after: None,
+                }
+                .into()
+            })
+    }
+}
+
 /// Parses `bytes` as `T`, turning serde's complaint into an error naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

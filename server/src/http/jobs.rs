@@ -264,7 +264,10 @@ async fn catch_up(
         }
     }
     let ended = job.status.is_final();
-    let status = format!("{}/{}/{}", job.status, job.attempts, job.cancel_requested);
+    let status = format!(
+        "{}/{}/{}/{:?}",
+        job.status, job.attempts, job.cancel_requested, job.progress
+    );
     if last_status.as_deref() != Some(status.as_str()) {
         *last_status = Some(status);
         if !send_json(socket, JobStreamMessage::Job { job: Box::new(job) }).await {

@@ -3,11 +3,13 @@
 //! layers (request ids and tracing, metrics, CSRF, body limits).
 
 pub mod api;
+pub mod code;
 pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod jobs;
+pub mod mcp;
 pub mod metrics;
 pub mod oauth;
 
@@ -40,6 +42,7 @@ pub fn router(control: Arc<Control>) -> Router {
         control: control.clone(),
     };
     let max_body = control.config().max_body_bytes;
+    let upload_max = usize::try_from(control.config().code.upload_max_bytes).unwrap_or(usize::MAX);
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let id = req
             .headers()
@@ -54,11 +57,12 @@ pub fn router(control: Arc<Control>) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
     });
     Router::new()
-        .nest("/api/v1", api::router(max_body))
+        .nest("/api/v1", api::router(max_body, upload_max))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::serve))
         .merge(oauth::router())
+        .merge(mcp::router())
         .with_state(state.clone())
         .merge(console::router(control, max_body))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

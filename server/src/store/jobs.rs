@@ -48,10 +48,12 @@ pub struct JobRecord {
     pub started_at: Option<i64>,
     /// When it reached a final state.
     pub finished_at: Option<i64>,
+    /// The latest progress report of the running (or last) attempt, JSON.
+    pub progress: Option<String>,
 }
 
 const JOB_COLUMNS: &str = "id, tenant_id, pool, kind, payload, status, attempt, max_attempts, lease_holder, \
-     lease_expires_at, run_at, dispatched_at, cancel_requested, result, error, created_at, started_at, finished_at";
+     lease_expires_at, run_at, dispatched_at, cancel_requested, result, error, created_at, started_at, finished_at, progress";
 
 fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> StoreResult<T> {
     let raw: String = row.try_get(column)?;
@@ -80,6 +82,7 @@ impl JobRecord {
             created_at: row.try_get("created_at")?,
             started_at: row.try_get("started_at")?,
             finished_at: row.try_get("finished_at")?,
+            progress: row.try_get("progress")?,
         })
     }
 }
@@ -181,7 +184,7 @@ impl Store {
     pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(job.tenant_id)).await?;
         sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         ))
         .bind(job.id.to_string())
         .bind(job.tenant_id.to_string())
@@ -201,6 +204,7 @@ impl Store {
         .bind(job.created_at)
         .bind(job.started_at)
         .bind(job.finished_at)
+        .bind(job.progress.clone())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -501,7 +505,8 @@ impl Store {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
         sqlx::query(
             "UPDATE jobs SET status = 'queued', max_attempts = attempt + max_attempts, run_at = $1,
-             dispatched_at = NULL, result = NULL, error = NULL, finished_at = NULL, cancel_requested = 0
+             dispatched_at = NULL, result = NULL, error = NULL, finished_at = NULL, cancel_requested = 0,
+             progress = NULL
              WHERE id = $2 AND tenant_id = $3 AND status IN ('dead', 'failed', 'cancelled')",
         )
         .bind(now)
@@ -578,6 +583,28 @@ impl Store {
         .bind(line.seq)
         .bind(line.at)
         .bind(&line.line)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the latest progress report of a job's running attempt (JSON).
+    pub async fn set_job_progress(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+        attempt: i64,
+        progress: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "UPDATE jobs SET progress = $1 WHERE id = $2 AND tenant_id = $3 AND attempt = $4",
+        )
+        .bind(progress)
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(attempt)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

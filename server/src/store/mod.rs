@@ -11,9 +11,11 @@
 //! - Multi-row changes (a workspace and its owner, accepting an invitation, a password change
 //!   and the sessions it ends) commit in one transaction or not at all.
 
+mod code;
 mod jobs;
 mod records;
 
+pub use code::*;
 pub use jobs::*;
 pub use records::*;
 

@@ -142,6 +142,25 @@ pub fn test_config(database_url: &str) -> Config {
             tick: Duration::from_millis(50),
             ..Default::default()
         },
+        embedded_indexers: 0,
+        code: test_code_config(),
+    }
+}
+
+/// Code intelligence for tests: a fresh index directory, server paths allowed under the
+/// system temp directory, and the real embedding model when `make model` installed it
+/// (`EMBEDDING_MODEL_DIR`, set by `make test`).
+pub fn test_code_config() -> server::code::CodeConfig {
+    let dir = std::env::temp_dir().join(format!("sy-code-{}", uuid::Uuid::new_v4().simple()));
+    server::code::CodeConfig {
+        dir,
+        allowed_root: Some(std::env::temp_dir()),
+        max_file_bytes: 1024 * 1024,
+        upload_max_bytes: 5 * 1024 * 1024,
+        embedding: std::env::var("EMBEDDING_MODEL_DIR")
+            .ok()
+            .filter(|d| !d.is_empty())
+            .map(|d| codeintel::embed::EmbeddingConfig::Local(PathBuf::from(d))),
     }
 }
 
@@ -218,14 +237,15 @@ impl TestApp {
         let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config.jobs.clone()));
         let mut tasks = jobs.start().await.expect("job service starts");
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let control = Arc::new(Control::new(store.clone(), Arc::new(config), jobs));
         if slots > 0 {
             let mut worker = WorkerConfig::new(pool, slots);
             worker.presence_every = Duration::from_millis(200);
+            worker.handlers = server::code::handlers(control.code().clone());
             tasks.push(tokio::spawn(async move {
                 let _ = run_pool(bus, worker, stopped).await;
             }));
         }
-        let control = Arc::new(Control::new(store.clone(), Arc::new(config), jobs));
         TestApp {
             router: server::http::router(control.clone()),
             store,

@@ -1,0 +1,282 @@
+//! One index run over a repository checkout: scan, re-parse only what changed, resolve the
+//! whole graph, chunk and embed what changed, then write. Files deleted since the last run
+//! leave the index. Nothing is written until parsing and embedding succeeded, and the file
+//! hashes that mark work as done are written last, so an interrupted run is redone next time.
+
+use crate::chunk::{chunk_file, Chunk, ChunkOptions};
+use crate::embed::{EmbedError, Embedder, BATCH};
+use crate::extract::parse_file;
+use crate::model::ParsedFile;
+use crate::resolve::resolve;
+use crate::scan::{scan, SkipReason};
+use crate::store::{CodeIndex, StoreError, StoredFile};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Files larger than this are skipped unless configured otherwise.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct IndexRequest {
+    pub repo_id: String,
+    /// The checked-out tree to index.
+    pub root: PathBuf,
+    pub max_file_bytes: u64,
+    pub chunk_options: ChunkOptions,
+}
+
+/// Where a run is; streamed to the console as a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Scanning,
+    Parsing,
+    Resolving,
+    Embedding,
+    Writing,
+    Done,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Scanning => "scanning",
+            Phase::Parsing => "parsing",
+            Phase::Resolving => "resolving",
+            Phase::Embedding => "embedding",
+            Phase::Writing => "writing",
+            Phase::Done => "done",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    pub total: u64,
+}
+
+/// What a run did, for the repository's status and the console.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexReport {
+    /// Files in the index after the run.
+    pub files_indexed: u64,
+    pub files_changed: u64,
+    pub files_deleted: u64,
+    pub files_unchanged: u64,
+    pub files_skipped: u64,
+    pub skipped: BTreeMap<String, u64>,
+    pub bytes_parsed: u64,
+    pub symbols: u64,
+    pub edges: u64,
+    pub chunks: u64,
+    pub chunks_embedded: u64,
+    pub parse_ms: u64,
+    pub embed_ms: u64,
+    pub total_ms: u64,
+}
+
+/// Indexes `request.root` into `index`, reporting progress.
+pub async fn index_repository(
+    index: &CodeIndex,
+    embedder: &Embedder,
+    request: &IndexRequest,
+    mut progress: impl FnMut(Progress) + Send,
+) -> Result<IndexReport, IndexError> {
+    let started = Instant::now();
+    progress(Progress {
+        phase: Phase::Scanning,
+        done: 0,
+        total: 0,
+    });
+    let root = request.root.clone();
+    let max = request.max_file_bytes;
+    let scanned = tokio::task::spawn_blocking(move || scan(&root, max))
+        .await
+        .map_err(|e| IndexError::Io(e.to_string()))?;
+    let mut report = IndexReport {
+        files_skipped: scanned.skipped_total(),
+        skipped: scanned
+            .skipped
+            .iter()
+            .map(|(reason, n): (&SkipReason, &u64)| (reason.as_str().to_string(), *n))
+            .collect(),
+        ..IndexReport::default()
+    };
+
+    let previous: HashMap<String, StoredFile> = index
+        .stored_files(&request.repo_id)
+        .await?
+        .into_iter()
+        .map(|f| (f.parsed.path.clone(), f))
+        .collect();
+    let present: HashSet<&str> = scanned.files.iter().map(|f| f.path.as_str()).collect();
+    let deleted: Vec<String> = previous
+        .keys()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    let changed: Vec<_> = scanned
+        .files
+        .iter()
+        .filter(|f| previous.get(&f.path).is_none_or(|p| p.hash != f.hash))
+        .cloned()
+        .collect();
+    report.files_changed = changed.len() as u64;
+    report.files_deleted = deleted.len() as u64;
+    report.files_unchanged = (scanned.files.len() - changed.len()) as u64;
+    report.files_indexed = scanned.files.len() as u64;
+
+    // Parse what changed, on a blocking thread, reporting per file.
+    let parse_started = Instant::now();
+    let total = changed.len() as u64;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let to_parse = changed.clone();
+    let parsing = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::with_capacity(to_parse.len());
+        for (i, file) in to_parse.iter().enumerate() {
+            // A file tree-sitter cannot parse at all is indexed as a file without symbols.
+            let parsed = parse_file(&file.path, file.language, &file.text).unwrap_or(ParsedFile {
+                path: file.path.clone(),
+                language: file.language,
+                lines: file.text.lines().count() as u32,
+                bytes: file.text.len(),
+                symbols: Vec::new(),
+                imports: Vec::new(),
+                refs: Vec::new(),
+            });
+            out.push(parsed);
+            let _ = tx.send(i as u64 + 1);
+        }
+        out
+    });
+    progress(Progress {
+        phase: Phase::Parsing,
+        done: 0,
+        total,
+    });
+    while let Some(done) = rx.recv().await {
+        if done % 25 == 0 || done == total {
+            progress(Progress {
+                phase: Phase::Parsing,
+                done,
+                total,
+            });
+        }
+    }
+    let parsed_changed = parsing.await.map_err(|e| IndexError::Io(e.to_string()))?;
+    report.parse_ms = parse_started.elapsed().as_millis() as u64;
+    report.bytes_parsed = changed.iter().map(|f| f.text.len() as u64).sum();
+
+    // Resolve the whole repository: stored parses of unchanged files plus the new ones.
+    progress(Progress {
+        phase: Phase::Resolving,
+        done: 0,
+        total: 1,
+    });
+    let changed_paths: HashSet<&str> = changed.iter().map(|f| f.path.as_str()).collect();
+    let mut all: Vec<ParsedFile> = previous
+        .values()
+        .filter(|f| {
+            present.contains(f.parsed.path.as_str())
+                && !changed_paths.contains(f.parsed.path.as_str())
+        })
+        .map(|f| f.parsed.clone())
+        .collect();
+    let first_changed = all.len();
+    all.extend(parsed_changed.iter().cloned());
+    let graph = resolve(&request.repo_id, &all);
+    report.edges = graph.edges.len() as u64;
+    report.symbols = graph
+        .symbols
+        .iter()
+        .filter(|s| s.kind != crate::model::SymbolKind::File)
+        .count() as u64;
+
+    // Chunks of changed files.
+    let mut new_symbols = Vec::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for (offset, (parsed, source)) in parsed_changed.iter().zip(&changed).enumerate() {
+        let symbols: Vec<_> = graph.file_symbols[first_changed + offset]
+            .iter()
+            .map(|&i| graph.symbols[i].clone())
+            .collect();
+        chunks.extend(chunk_file(
+            parsed,
+            &symbols,
+            &source.text,
+            request.chunk_options,
+        ));
+        new_symbols.extend(symbols);
+    }
+
+    // Embed.
+    let embed_started = Instant::now();
+    let total = chunks.len() as u64;
+    progress(Progress {
+        phase: Phase::Embedding,
+        done: 0,
+        total,
+    });
+    let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(chunks.len());
+    for batch in chunks.chunks(BATCH * 2) {
+        let texts = batch.iter().map(Chunk::embedding_text).collect();
+        vectors.extend(embedder.embed(texts).await?);
+        progress(Progress {
+            phase: Phase::Embedding,
+            done: vectors.len() as u64,
+            total,
+        });
+    }
+    report.embed_ms = embed_started.elapsed().as_millis() as u64;
+    report.chunks_embedded = chunks.len() as u64;
+
+    // Write: graph and chunks first, the file records (what marks the work done) last.
+    progress(Progress {
+        phase: Phase::Writing,
+        done: 0,
+        total: 1,
+    });
+    let mut touched: Vec<String> = deleted.clone();
+    touched.extend(changed.iter().map(|f| f.path.clone()));
+    let stored: Vec<StoredFile> = parsed_changed
+        .into_iter()
+        .zip(&changed)
+        .map(|(parsed, source)| StoredFile {
+            hash: source.hash.clone(),
+            parsed,
+        })
+        .collect();
+    index
+        .write_run(
+            &request.repo_id,
+            &touched,
+            &new_symbols,
+            &chunks,
+            vectors,
+            &graph.edges,
+            &stored,
+        )
+        .await?;
+    report.chunks = index.count_chunks(Some(&request.repo_id)).await?;
+    report.total_ms = started.elapsed().as_millis() as u64;
+    progress(Progress {
+        phase: Phase::Done,
+        done: 1,
+        total: 1,
+    });
+    Ok(report)
+}

@@ -1,0 +1,98 @@
+import { expect, test, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+const password = "correct horse battery";
+
+function unique(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+async function hydrated(page: Page) {
+  await page.waitForSelector("body[data-hydrated='true']");
+}
+
+/** A git repository under the system temp directory (`make e2e` allows server paths there). */
+function makeRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sy-e2e-repo-"));
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  write(
+    "billing/tax.py",
+    'RATE = 0.2\n\n\ndef vat(amount):\n    """Value added tax owed on an amount."""\n    return amount * RATE\n',
+  );
+  write(
+    "billing/invoice.py",
+    'from billing.tax import vat\n\n\ndef invoice_total(lines):\n    """Sum the invoice lines and add value added tax."""\n    net = sum(line.price for line in lines)\n    return net + vat(net)\n',
+  );
+  // Enough other code that the index run takes a moment to watch.
+  for (let i = 0; i < 40; i++) {
+    write(
+      `shapes/shape${i}.ts`,
+      `/** Area of shape number ${i}. */\nexport function area${i}(w: number, h: number): number {\n  return w * h * ${i};\n}\n`,
+    );
+  }
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.email=e2e@example.com", "-c", "user.name=e2e", "-c", "commit.gpgsign=false", ...args], { cwd: dir });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", "first");
+  return dir;
+}
+
+test("add a repository, watch it index, search, open a symbol, follow a caller", async ({ page }) => {
+  const repo = makeRepo();
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Cody Coder");
+  await page.getByLabel("E-mail").fill(`${unique("code")}@example.com`);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+  const slug = unique("code-");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Code Lab");
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+
+  // Add the repository; its run shows as a live progress bar until it is ready.
+  await page.getByRole("link", { name: "Repositories", exact: true }).click();
+  await expect(page.getByText("No repositories")).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Git URL").fill("ftp://example.com/nope");
+  await page.getByRole("button", { name: "Add and index" }).click();
+  await expect(page.getByText("url must be an https://")).toBeVisible();
+  await page.getByLabel("Git URL").fill(`file://${repo}`);
+  await page.getByRole("button", { name: "Add and index" }).click();
+  const row = page.getByTestId("repository");
+  await expect(row).toContainText(repo);
+  await expect(row.getByTestId("index-progress")).toBeVisible();
+  await expect(row.getByTestId("repo-status")).toHaveText("ready", { timeout: 120_000 });
+  await expect(row.getByTestId("repo-counts")).toHaveText("42 files · 42 symbols · 42 chunks");
+
+  // Search semantically; the hit is highlighted code.
+  await page.getByRole("link", { name: "Code search", exact: true }).click();
+  await hydrated(page);
+  await page.getByLabel("Query").fill("how much tax is owed");
+  await page.getByRole("button", { name: "Search" }).click();
+  const first = page.getByTestId("search-result").first();
+  await expect(first).toContainText("vat");
+  await expect(first).toContainText("billing/tax.py:4-6");
+  await expect(first.locator(".tok-kw").first()).toHaveText("def");
+
+  // Open the symbol, then follow its caller.
+  await first.getByRole("link", { name: "vat" }).click();
+  await expect(page.getByTestId("symbol-name")).toHaveText("vat");
+  await expect(page.getByTestId("signature")).toHaveText("def vat(amount)");
+  await expect(page.getByTestId("symbol-doc")).toHaveText("Value added tax owed on an amount.");
+  await expect(page.getByTestId("call-graph")).toContainText("invoice_total");
+  await page.getByTestId("callers").getByRole("link", { name: "invoice_total" }).click();
+  await expect(page.getByTestId("symbol-name")).toHaveText("invoice_total");
+  await expect(page.getByTestId("callees")).toContainText("vat");
+  await expect(page.getByTestId("code")).toContainText("return net + vat(net)");
+});

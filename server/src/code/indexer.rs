@@ -1,0 +1,141 @@
+//! The `code.index` job: brings the repository's code onto the worker, indexes what changed
+//! since the last run, and reports progress and the run's figures.
+
+use super::{source, CodeEngine, INDEX_KIND};
+use codeintel::chunk::ChunkOptions;
+use codeintel::index::{index_repository, IndexRequest};
+use serde::{Deserialize, Serialize};
+use shared::code::RepositorySource;
+use std::sync::Arc;
+use workers::protocol::Outcome;
+use workers::runtime::{JobContext, JobHandler};
+
+/// What an index run is told: everything it needs, so workers need no database.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexJob {
+    pub tenant_id: String,
+    pub repo_id: String,
+    pub source: RepositorySource,
+    pub location: String,
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// What a successful run answers (the job's result).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IndexResult {
+    pub commit: Option<String>,
+    pub report: codeintel::index::IndexReport,
+}
+
+pub struct IndexHandler {
+    engine: Arc<CodeEngine>,
+}
+
+impl IndexHandler {
+    pub fn new(engine: Arc<CodeEngine>) -> Arc<IndexHandler> {
+        Arc::new(IndexHandler { engine })
+    }
+
+    async fn run_job(
+        &self,
+        job: IndexJob,
+        ctx: &JobContext,
+    ) -> Result<IndexResult, (String, bool)> {
+        // Fail early and clearly without a model: never index with made-up vectors.
+        let embedder = self.engine.embedder().await.map_err(|e| (e, false))?;
+        ctx.progress("fetching", 0, 0);
+        let (root, commit) = match job.source {
+            RepositorySource::Git => {
+                let dir = self.engine.checkout_dir(&job.repo_id);
+                ctx.log(format!("fetching {}", job.location));
+                let commit = source::checkout(&job.location, job.branch.as_deref(), &dir)
+                    .await
+                    .map_err(|e| (e, true))?;
+                ctx.log(format!("at commit {commit}"));
+                (dir, Some(commit))
+            }
+            RepositorySource::Path => {
+                let dir = source::check_under_root(
+                    std::path::Path::new(&job.location),
+                    self.engine.config().allowed_root.as_deref(),
+                )
+                .map_err(|e| (e, false))?;
+                let commit = source::head_commit(&dir).await;
+                (dir, commit)
+            }
+            RepositorySource::Upload => {
+                let dir = self.engine.upload_dir(&job.repo_id);
+                if !dir.is_dir() {
+                    return Err((
+                        "the uploaded files are gone; upload the archive again".into(),
+                        false,
+                    ));
+                }
+                (dir, None)
+            }
+        };
+        let index = self
+            .engine
+            .index(&job.tenant_id)
+            .await
+            .map_err(|e| (e, true))?;
+        let request = IndexRequest {
+            repo_id: job.repo_id.clone(),
+            root,
+            max_file_bytes: self.engine.config().max_file_bytes,
+            chunk_options: ChunkOptions::default(),
+        };
+        let progress_ctx = ctx.clone();
+        let report = index_repository(&index, &embedder, &request, move |p| {
+            progress_ctx.progress(p.phase.as_str(), p.done, p.total);
+        })
+        .await
+        .map_err(|e| (e.to_string(), true))?;
+        ctx.log(format!(
+            "indexed {} files ({} changed, {} deleted, {} skipped): {} symbols, {} edges, {} chunks ({} embedded) in {} ms",
+            report.files_indexed,
+            report.files_changed,
+            report.files_deleted,
+            report.files_skipped,
+            report.symbols,
+            report.edges,
+            report.chunks,
+            report.chunks_embedded,
+            report.total_ms
+        ));
+        Ok(IndexResult { commit, report })
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for IndexHandler {
+    fn kind(&self) -> &'static str {
+        INDEX_KIND
+    }
+
+    async fn run(&self, payload: String, ctx: JobContext) -> Outcome {
+        let job: IndexJob = match serde_json::from_str(&payload) {
+            Ok(job) => job,
+            Err(e) => {
+                return Outcome::Failed {
+                    error: format!("payload: {e}"),
+                    retryable: false,
+                }
+            }
+        };
+        let work = self.run_job(job, &ctx);
+        tokio::select! {
+            outcome = work => match outcome {
+                Ok(result) => Outcome::Succeeded {
+                    result: serde_json::to_value(&result).unwrap_or(serde_json::Value::Null),
+                },
+                Err((error, retryable)) => {
+                    ctx.log(format!("failed: {error}"));
+                    Outcome::Failed { error, retryable }
+                }
+            },
+            _ = ctx.stopped() => Outcome::Cancelled,
+        }
+    }
+}
