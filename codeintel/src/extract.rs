@@ -72,6 +72,8 @@ enum Role<'t> {
     },
     Import(Vec<Import>),
     TypeRef(String),
+    /// Inheritance clauses: already recorded by `heritage`, not walked again.
+    Skip,
     Other,
 }
 
@@ -147,6 +149,7 @@ impl<'s> Walker<'s> {
             }
             Role::Import(imports) => self.imports.extend(imports),
             Role::TypeRef(name) => self.reference(scope, name, None, RefKind::Type, node),
+            Role::Skip => {}
             Role::Other => self.walk_children(node, scope),
         }
     }
@@ -274,6 +277,16 @@ impl<'s> Walker<'s> {
     }
 
     fn classify<'t>(&self, node: Node<'t>) -> Role<'t> {
+        if matches!(
+            node.kind(),
+            "class_heritage"
+                | "extends_type_clause"
+                | "superclass"
+                | "super_interfaces"
+                | "extends_interfaces"
+        ) {
+            return Role::Skip;
+        }
         match self.language {
             Language::Rust => self.classify_rust(node),
             Language::Python => self.classify_python(node),
@@ -334,7 +347,7 @@ impl<'s> Walker<'s> {
                         .collect(),
                 )
             }
-            "type_identifier" if !self.is_definition_name(node) => {
+            "type_identifier" if !self.is_definition_name(node) && !is_constructed(node) => {
                 Role::TypeRef(self.text(node).to_string())
             }
             _ => Role::Other,
@@ -356,12 +369,14 @@ impl<'s> Walker<'s> {
                 },
                 None => Role::Other,
             },
+            // A path (`store::open`, `Store::new`) is marked by its trailing `::`, so that
+            // resolution can tell it from a value receiver (`store.open()`).
             "scoped_identifier" => match function.child_by_field_name("name") {
                 Some(name) => Role::Call {
                     name: self.text(name).to_string(),
                     qualifier: function
                         .child_by_field_name("path")
-                        .map(|p| self.text(p).to_string()),
+                        .map(|p| format!("{}::", self.text(p))),
                 },
                 None => Role::Other,
             },
@@ -574,7 +589,7 @@ impl<'s> Walker<'s> {
                 _ => Role::Other,
             },
             "import_statement" => Role::Import(self.script_import(node).into_iter().collect()),
-            "type_identifier" if !self.is_definition_name(node) => {
+            "type_identifier" if !self.is_definition_name(node) && !is_constructed(node) => {
                 Role::TypeRef(self.text(node).to_string())
             }
             _ => Role::Other,
@@ -711,7 +726,7 @@ impl<'s> Walker<'s> {
                 }]),
                 None => Role::Other,
             },
-            "type_identifier" if !self.is_definition_name(node) => {
+            "type_identifier" if !self.is_definition_name(node) && !is_constructed(node) => {
                 Role::TypeRef(self.text(node).to_string())
             }
             _ => Role::Other,
@@ -800,7 +815,7 @@ impl<'s> Walker<'s> {
                 };
                 Role::Import(vec![import])
             }
-            "type_identifier" if !self.is_definition_name(node) => {
+            "type_identifier" if !self.is_definition_name(node) && !is_constructed(node) => {
                 Role::TypeRef(self.text(node).to_string())
             }
             _ => Role::Other,
@@ -1107,6 +1122,12 @@ impl<'s> Walker<'s> {
         }
         .to_string()
     }
+}
+
+/// The type of `new T(...)`: a call (to the constructor), not also a type reference.
+fn is_constructed(node: Node) -> bool {
+    node.parent()
+        .is_some_and(|p| matches!(p.kind(), "object_creation_expression" | "new_expression"))
 }
 
 fn rust_import(path: &str, alias: Option<String>, line: u32) -> Import {

@@ -310,7 +310,14 @@ impl<'g> Index<'g> {
         let local = &self.graph.file_symbols[f];
         let file = &self.files[f];
         let from_def = r.from.map(|i| &file.symbols[i]);
-        let qualifier = r.qualifier.as_deref().filter(|q| !q.starts_with("impl:"));
+        let raw_qualifier = r.qualifier.as_deref().filter(|q| !q.starts_with("impl:"));
+        // Rust marks paths with a trailing `::`; a Rust qualifier without it is a value
+        // (`store.get()`), which names no module or type.
+        let is_path = |q: &str| file.language != Language::Rust || q.ends_with("::");
+        let qualifier = raw_qualifier.map(|q| q.trim_end_matches("::"));
+        let path_qualifier = raw_qualifier
+            .filter(|q| is_path(q))
+            .map(|q| q.trim_end_matches("::"));
 
         // Receiver: members of the enclosing type.
         if let Some(q) = qualifier {
@@ -363,7 +370,8 @@ impl<'g> Index<'g> {
 
         // `Type::member` / `Type.member`: the type found in this file or through an import,
         // then its member.
-        if let Some(q) = qualifier.filter(|q| !matches!(*q, "self" | "this" | "Self" | "cls")) {
+        if let Some(q) = path_qualifier.filter(|q| !matches!(*q, "self" | "this" | "Self" | "cls"))
+        {
             let head = q
                 .rsplit(|c| c == '.' || c == ':')
                 .find(|s| !s.is_empty())
@@ -417,7 +425,7 @@ impl<'g> Index<'g> {
                     }
                 }
             }
-            if let Some(q) = qualifier {
+            if let Some(q) = path_qualifier {
                 let head = q.split(|c| c == '.' || c == ':').next().unwrap_or(q);
                 let mut module_files: Vec<usize> = Vec::new();
                 if import.alias.as_deref() == Some(head) || last_segment(&import.module) == head {
