@@ -108,6 +108,10 @@ impl Config {
             }
             None => load_or_create_secret(&data_dir)?,
         };
+        let code = crate::code::CodeConfig::from_env(&data_dir).map_err(|message| ConfigError {
+            var: "CODE_*",
+            message,
+        })?;
         let site_root = PathBuf::from(
             var("SITE_ROOT")
                 .or_else(|| var("LEPTOS_SITE_ROOT"))
@@ -135,10 +139,7 @@ impl Config {
             nats_url: var("NATS_URL"),
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
-            code: crate::code::CodeConfig::from_env(&data_dir).map_err(|message| ConfigError {
-                var: "CODE_*",
-                message,
-            })?,
+            code,
             jobs: crate::jobs::JobsConfig {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")

@@ -411,7 +411,7 @@ async fn bad_input_is_refused_by_name(backend: Backend) {
             "{body}: {}",
             a.body
         );
-        assert_eq!(a.body["field"], field, "{body}: {}", a.body);
+        assert_eq!(a.body["error"]["field"], field, "{body}: {}", a.body);
     }
     let repos = app
         .call(
@@ -445,7 +445,7 @@ async fn bad_input_is_refused_by_name(backend: Backend) {
             "{query}: {}",
             a.body
         );
-        assert_eq!(a.body["field"], field, "{query}: {}", a.body);
+        assert_eq!(a.body["error"]["field"], field, "{query}: {}", a.body);
     }
     let a = app
         .call(
@@ -456,14 +456,14 @@ async fn bad_input_is_refused_by_name(backend: Backend) {
         )
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
-    assert_eq!(a.body["field"], "depth");
+    assert_eq!(a.body["error"]["field"], "depth");
 
     // Uploads: an archive escaping its directory is refused whole; a good one is indexed.
     let evil = tar_gz(&[("../escape.py", "x = 1\n")]);
     let a = upload(&app, &owner, "acme", "evil", evil).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
     assert!(
-        a.body["message"]
+        a.body["error"]["message"]
             .as_str()
             .is_some_and(|m| m.contains("leave the upload directory")),
         "{}",

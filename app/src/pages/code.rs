@@ -199,7 +199,7 @@ pub fn RepositoriesPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|r| {
                                         let busy = r.status.is_busy();
-                                        let (slug1, slug2, slug3) = (slug.clone(), slug.clone(), slug.clone());
+                                        let (slug1, slug2, slug3, slug4) = (slug.clone(), slug.clone(), slug.clone(), slug.clone());
                                         let (id1, id2) = (r.id.clone(), r.id.clone());
                                         let skipped = r.skipped.iter().map(|(k, v)| format!("{v} {}", k.replace('_', " "))).collect::<Vec<_>>().join(", ");
                                         view! {
@@ -229,12 +229,12 @@ pub fn RepositoriesPage() -> impl IntoView {
                                                 <td class="actions">
                                                     <A href=format!("/w/{slug2}/code/search?repo={}", r.id)>"Search"</A>
                                                     <ActionForm action=reindex>
-                                                        <input type="hidden" name="slug" value=slug3.clone()/>
+                                                        <input type="hidden" name="slug" value=slug3/>
                                                         <input type="hidden" name="id" value=id1/>
                                                         <button type="submit" class="button small" disabled=busy>"Re-index"</button>
                                                     </ActionForm>
                                                     <ActionForm action=remove>
-                                                        <input type="hidden" name="slug" value=slug3/>
+                                                        <input type="hidden" name="slug" value=slug4/>
                                                         <input type="hidden" name="id" value=id2/>
                                                         <button type="submit" class="button small danger">"Remove"</button>
                                                     </ActionForm>

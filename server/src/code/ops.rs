@@ -76,7 +76,7 @@ fn related(reached: Reached, relation: EdgeKind) -> RelatedSymbol {
         symbol: symbol_view(&reached.symbol),
         depth: reached.depth,
         confidence: reached.confidence,
-        relation: relation.to_string(),
+        relation: relation.as_str().to_owned(),
         line: reached.line,
     }
 }
