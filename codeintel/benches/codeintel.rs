@@ -65,16 +65,7 @@ async fn main() {
         let started = Instant::now();
         for f in &files {
             let mut parser = tree_sitter::Parser::new();
-            let grammar: tree_sitter::Language = match f.language {
-                Language::Rust => tree_sitter_rust::LANGUAGE.into(),
-                Language::Python => tree_sitter_python::LANGUAGE.into(),
-                Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
-                Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-                Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-                Language::Go => tree_sitter_go::LANGUAGE.into(),
-                Language::Java => tree_sitter_java::LANGUAGE.into(),
-            };
-            parser.set_language(&grammar).expect("grammar");
+            parser.set_language(&f.language.grammar()).expect("grammar");
             std::hint::black_box(parser.parse(&f.text, None));
         }
         raw_best = raw_best.min(started.elapsed());

@@ -54,8 +54,8 @@ pub struct Embedder {
 
 enum Inner {
     Local {
-        model: BertModel,
-        tokenizer: Tokenizer,
+        model: Box<BertModel>,
+        tokenizer: Box<Tokenizer>,
         dims: usize,
         name: String,
     },
@@ -260,8 +260,8 @@ fn load_local(dir: &Path) -> Result<Inner, EmbedError> {
         .filter(|n| n != "model")
         .unwrap_or_else(|| "all-MiniLM-L6-v2".to_string());
     Ok(Inner::Local {
-        model,
-        tokenizer,
+        model: Box::new(model),
+        tokenizer: Box::new(tokenizer),
         dims: config.hidden_size,
         name,
     })

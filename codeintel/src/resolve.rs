@@ -205,7 +205,7 @@ pub fn resolve(repo_id: &str, files: &[ParsedFile]) -> Graph {
     }
 
     let mut edges: Vec<_> = edges.into_iter().collect();
-    edges.sort_by(|a, b| a.0.cmp(&b.0));
+    edges.sort_by_key(|a| a.0);
     graph.edges = edges
         .into_iter()
         .map(|((from, to, kind), (confidence, line))| Edge {
@@ -372,10 +372,7 @@ impl<'g> Index<'g> {
         // then its member.
         if let Some(q) = path_qualifier.filter(|q| !matches!(*q, "self" | "this" | "Self" | "cls"))
         {
-            let head = q
-                .rsplit(|c| c == '.' || c == ':')
-                .find(|s| !s.is_empty())
-                .unwrap_or(q);
+            let head = q.rsplit(['.', ':']).find(|s| !s.is_empty()).unwrap_or(q);
             let probe = RawRef {
                 from: r.from,
                 name: head.to_string(),
@@ -426,7 +423,7 @@ impl<'g> Index<'g> {
                 }
             }
             if let Some(q) = path_qualifier {
-                let head = q.split(|c| c == '.' || c == ':').next().unwrap_or(q);
+                let head = q.split(['.', ':']).next().unwrap_or(q);
                 let mut module_files: Vec<usize> = Vec::new();
                 if import.alias.as_deref() == Some(head) || last_segment(&import.module) == head {
                     module_files.extend(&targets.module_files);
@@ -493,7 +490,7 @@ fn parent_dir(path: &str) -> &str {
 
 fn last_segment(module: &str) -> &str {
     module
-        .rsplit(|c| c == '.' || c == ':' || c == '/')
+        .rsplit(['.', ':', '/'])
         .find(|s| !s.is_empty())
         .unwrap_or(module)
 }

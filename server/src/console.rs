@@ -378,16 +378,7 @@ impl ConsoleService for ConsoleImpl {
         query: CodeQuery,
     ) -> ConsoleResult<SearchResponse> {
         let p = self.caller(session).await?;
-        let params = crate::code::ops::SearchParams {
-            q: query.q,
-            repo: query.repo,
-            lang: query.lang,
-            kind: query.kind,
-            path: query.path,
-            limit: query.limit,
-            mode: None,
-        };
-        plain(self.0.search_code(&p, slug, params).await)
+        plain(self.0.search_code(&p, slug, query).await)
     }
 
     async fn symbol(

@@ -604,7 +604,7 @@ async fn isolation_roles_and_mcp(backend: Backend) {
         format!("/api/v1/workspaces/globex/code/symbols/{vat_id}/callers"),
         format!("/api/v1/workspaces/globex/code/search?q=vat&repo={id}"),
         format!("/api/v1/workspaces/acme/code/repositories/{id}"),
-        format!("/api/v1/workspaces/acme/code/search?q=vat"),
+        "/api/v1/workspaces/acme/code/search?q=vat".to_owned(),
     ] {
         let a = app.call(Method::GET, &path, None, &other).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}: {}", a.body);

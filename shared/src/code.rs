@@ -164,21 +164,25 @@ pub struct RepositoryAccepted {
     pub job_id: String,
 }
 
-/// A code search as the console asks it (the REST API takes the same as query parameters).
+/// A code search: the REST API's query parameters, the console's and MCP's arguments.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 pub struct CodeQuery {
-    /// The query.
+    /// The query: words, identifiers, or a description of what the code does.
     pub q: String,
     /// Only this repository id.
     pub repo: Option<String>,
-    /// Only this language.
+    /// Only this language (`rust`, `python`, `javascript`, `typescript`, `tsx`, `go`, `java`).
     pub lang: Option<String>,
-    /// Only this symbol kind.
+    /// Only this symbol kind (`function`, `method`, `class`, ...).
     pub kind: Option<String>,
-    /// Only paths matching this glob.
+    /// Only paths matching this glob (`src/**/*.rs`).
     pub path: Option<String>,
-    /// At most this many results.
+    /// At most this many results (1-100, default 20).
     pub limit: Option<usize>,
+    /// `hybrid` (default), `keyword` or `vector`.
+    #[serde(default)]
+    pub mode: Option<String>,
 }
 
 /// One search result.

@@ -287,6 +287,7 @@ pub fn SearchPage() -> impl IntoView {
         kind: get("kind"),
         path: get("path"),
         limit: Some(20),
+        mode: None,
     };
     let repos = Resource::new(
         {

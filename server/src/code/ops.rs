@@ -12,7 +12,7 @@ use codeintel::search::{Filters, Mode};
 use codeintel::store::{CodeIndex, Reached};
 use codeintel::{EdgeKind, Language, Symbol, SymbolKind};
 use shared::code::{
-    AddRepositoryRequest, FileOutline, OutlineEntry, RelatedList, RelatedSymbol,
+    AddRepositoryRequest, CodeQuery, FileOutline, OutlineEntry, RelatedList, RelatedSymbol,
     RepositoryAccepted, RepositorySource, RepositoryStatus, RepositoryView, SearchResponse,
     SearchResult, SymbolDetail, SymbolView,
 };
@@ -40,18 +40,6 @@ fn rfc3339_ms(ms: i64) -> String {
 fn index_failure(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "code index failure");
     ApiError::new(ErrorCode::Unavailable, "the code index is not available")
-}
-
-/// Search parameters as the API takes them.
-#[derive(Clone, Debug, Default)]
-pub struct SearchParams {
-    pub q: String,
-    pub repo: Option<String>,
-    pub lang: Option<String>,
-    pub kind: Option<String>,
-    pub path: Option<String>,
-    pub limit: Option<usize>,
-    pub mode: Option<String>,
 }
 
 pub fn symbol_view(s: &Symbol) -> SymbolView {
@@ -117,6 +105,39 @@ fn repository_view(r: &CodeRepoRecord, job: Option<&JobRecord>) -> RepositoryVie
         report,
         created_at: rfc3339_ms(r.created_at),
         indexed_at: r.indexed_at.map(rfc3339_ms),
+    }
+}
+
+/// A repository record as registered: queued, nothing indexed yet.
+fn new_repo(
+    id: String,
+    access: &crate::tenancy::Access,
+    name: String,
+    source: RepositorySource,
+    location: String,
+    branch: Option<String>,
+) -> CodeRepoRecord {
+    let now = now_ms();
+    CodeRepoRecord {
+        id,
+        tenant_id: access.tenant(),
+        name,
+        source: source.as_str().to_owned(),
+        location,
+        branch,
+        status: RepositoryStatus::Queued.as_str().to_owned(),
+        commit_sha: None,
+        files_indexed: 0,
+        files_skipped: 0,
+        symbols: 0,
+        chunks: 0,
+        report: None,
+        error: None,
+        job_id: None,
+        created_by: access.acting_user.to_string(),
+        created_at: now,
+        updated_at: now,
+        indexed_at: None,
     }
 }
 
@@ -209,28 +230,14 @@ impl Control {
             Some(n) => n.to_owned(),
             None => source::default_name(&location),
         };
-        let now = now_ms();
-        let repo = CodeRepoRecord {
-            id: uuid::Uuid::new_v4().to_string(),
-            tenant_id: access.tenant(),
+        let repo = new_repo(
+            uuid::Uuid::new_v4().to_string(),
+            &access,
             name,
-            source: source.as_str().to_owned(),
+            source,
             location,
             branch,
-            status: RepositoryStatus::Queued.as_str().to_owned(),
-            commit_sha: None,
-            files_indexed: 0,
-            files_skipped: 0,
-            symbols: 0,
-            chunks: 0,
-            report: None,
-            error: None,
-            job_id: None,
-            created_by: access.acting_user.to_string(),
-            created_at: now,
-            updated_at: now,
-            indexed_at: None,
-        };
+        );
         self.store.insert_code_repo(&repo).await?;
         self.queue_index(&repo).await
     }
@@ -269,28 +276,15 @@ impl Control {
             .await
             .map_err(|_| ApiError::internal())?
             .map_err(|m| ApiError::field("body", m))?;
-        let now = now_ms();
-        let repo = CodeRepoRecord {
-            id: id.clone(),
-            tenant_id: access.tenant(),
-            name: name.to_owned(),
-            source: RepositorySource::Upload.as_str().to_owned(),
-            location: format!("upload:{id}"),
-            branch: None,
-            status: RepositoryStatus::Queued.as_str().to_owned(),
-            commit_sha: None,
-            files_indexed: 0,
-            files_skipped: 0,
-            symbols: 0,
-            chunks: 0,
-            report: None,
-            error: None,
-            job_id: None,
-            created_by: access.acting_user.to_string(),
-            created_at: now,
-            updated_at: now,
-            indexed_at: None,
-        };
+        let location = format!("upload:{id}");
+        let repo = new_repo(
+            id.clone(),
+            &access,
+            name.to_owned(),
+            RepositorySource::Upload,
+            location,
+            None,
+        );
         if let Err(e) = self.store.insert_code_repo(&repo).await {
             self.code.remove_files_of(&id).await;
             return Err(e.into());
@@ -432,7 +426,7 @@ impl Control {
         &self,
         p: &Principal,
         slug: &str,
-        params: SearchParams,
+        params: CodeQuery,
     ) -> ControlResult<SearchResponse> {
         let q = params.q.trim();
         if q.is_empty() {

@@ -1,6 +1,5 @@
 //! The code intelligence API: every route of the area in [`router`].
 
-use crate::code::ops::SearchParams;
 use crate::control::ControlResult;
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
 use crate::http::AppState;
@@ -11,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::code::{
-    AddRepositoryRequest, FileOutline, RelatedList, RepositoryAccepted, RepositoryView,
+    AddRepositoryRequest, CodeQuery, FileOutline, RelatedList, RepositoryAccepted, RepositoryView,
     SearchResponse, SymbolDetail, SymbolView,
 };
 use shared::error::ErrorBody;
@@ -181,45 +180,17 @@ pub async fn file_outline(
     ))
 }
 
-/// Search parameters.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct SearchQuery {
-    /// The query: words, identifiers, or a description of what the code does.
-    q: String,
-    /// Only this repository.
-    repo: Option<String>,
-    /// Only this language (`rust`, `python`, `javascript`, `typescript`, `tsx`, `go`, `java`).
-    lang: Option<String>,
-    /// Only this symbol kind (`function`, `method`, `class`, ...).
-    kind: Option<String>,
-    /// Only paths matching this glob (`src/**/*.rs`).
-    path: Option<String>,
-    /// At most this many results (1-100, default 20).
-    limit: Option<usize>,
-    /// `hybrid` (default), `keyword` (BM25 only) or `vector` (embeddings only).
-    mode: Option<String>,
-}
-
 /// Hybrid code search: BM25 over identifiers split into sub-words, signatures, docs and
 /// code, plus vector similarity, fused by reciprocal rank.
-#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/code/search", tag = "code", params(("slug" = String, Path), SearchQuery),
+#[utoipa::path(get, path = "/api/v1/workspaces/{slug}/code/search", tag = "code", params(("slug" = String, Path), CodeQuery),
     responses((status = 200, body = SearchResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     Caller(p): Caller,
     Path(slug): Path<String>,
-    ApiQuery(q): ApiQuery<SearchQuery>,
+    ApiQuery(q): ApiQuery<CodeQuery>,
 ) -> ControlResult<Json<SearchResponse>> {
-    let params = SearchParams {
-        q: q.q,
-        repo: q.repo,
-        lang: q.lang,
-        kind: q.kind,
-        path: q.path,
-        limit: q.limit,
-        mode: q.mode,
-    };
-    Ok(Json(state.control.search_code(&p, &slug, params).await?))
+    Ok(Json(state.control.search_code(&p, &slug, q).await?))
 }
 
 /// A name to look up.

@@ -3,7 +3,6 @@
 //! intelligence tools `search_code`, `get_symbol`, `find_callers`, `find_callees` and
 //! `file_outline`. No server-to-client stream is offered, so `GET /mcp` is 405.
 
-use crate::code::ops::SearchParams;
 use crate::control::{Failure, Principal};
 use crate::http::AppState;
 use axum::body::Bytes;
@@ -333,7 +332,7 @@ async fn call_tool(state: &AppState, principal: &Principal, id: Value, params: &
                         }
                     },
                 };
-                let params = SearchParams {
+                let params = shared::code::CodeQuery {
                     q: query.to_owned(),
                     repo: arg_str(&args, "repo").map(str::to_owned),
                     lang: arg_str(&args, "language").map(str::to_owned),
