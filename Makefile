@@ -116,6 +116,10 @@ release: tools
 
 bench: postgres nats model
 	cargo bench -p server --bench jobs
+	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,
+	# the tokenizer, Lance's distance kernels, codeintel) are optimised: a fully optimised
+	# LanceDB takes ~45 minutes to build on two cores.
+	cargo bench -p codeintel --bench codeintel --profile dev
 
 ## Test ---------------------------------------------------------------------------------------
 
