@@ -216,11 +216,6 @@ impl Bm25 {
         }
         Ok(out)
     }
-
-    pub fn count(&self) -> u64 {
-        let _ = self.reader.reload();
-        self.reader.searcher().num_docs()
-    }
 }
 
 /// Splits text into identifier-like words and each identifier into its sub-words

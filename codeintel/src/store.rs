@@ -15,7 +15,7 @@ use lancedb::query::{ExecutableQuery, QueryBase, Select};
 use lancedb::{DistanceType, Table};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Rows of `chunks` past which a vector index replaces brute-force search. Below this,
@@ -60,15 +60,6 @@ pub struct Reached {
     pub line: u32,
 }
 
-/// Counts for one repository (or the whole workspace).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
-    pub files: u64,
-    pub symbols: u64,
-    pub chunks: u64,
-    pub edges: u64,
-}
-
 /// A workspace's index. Cheap to clone.
 #[derive(Clone)]
 pub struct CodeIndex {
@@ -76,7 +67,6 @@ pub struct CodeIndex {
 }
 
 struct Inner {
-    dir: PathBuf,
     dims: usize,
     chunks: Table,
     symbols: Table,
@@ -207,7 +197,6 @@ impl CodeIndex {
             .map_err(|e| StoreError::Data(e.to_string()))??;
         Ok(CodeIndex {
             inner: Arc::new(Inner {
-                dir: dir.to_path_buf(),
                 dims,
                 symbols: open_or_create(&db, "symbols", symbol_schema()).await?,
                 edges: open_or_create(&db, "edges", edge_schema()).await?,
@@ -216,14 +205,6 @@ impl CodeIndex {
                 bm25,
             }),
         })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.inner.dir
-    }
-
-    pub fn dims(&self) -> usize {
-        self.inner.dims
     }
 
     /// The stored parse of every file of a repository.
@@ -358,21 +339,6 @@ impl CodeIndex {
     pub async fn count_chunks(&self, repo_id: Option<&str>) -> Result<u64> {
         let filter = repo_id.map(|r| format!("repo_id = {}", lit(r)));
         Ok(self.inner.chunks.count_rows(filter).await? as u64)
-    }
-
-    pub async fn counts(&self, repo_id: &str) -> Result<Counts> {
-        let filter = format!("repo_id = {}", lit(repo_id));
-        let symbols = self
-            .inner
-            .symbols
-            .count_rows(Some(format!("{filter} AND kind <> 'file'")))
-            .await? as u64;
-        Ok(Counts {
-            files: self.inner.files.count_rows(Some(filter.clone())).await? as u64,
-            symbols,
-            chunks: self.inner.chunks.count_rows(Some(filter.clone())).await? as u64,
-            edges: self.inner.edges.count_rows(Some(filter)).await? as u64,
-        })
     }
 
     /// Keyword ranking: chunk ids best first.
