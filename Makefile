@@ -104,7 +104,11 @@ run: tools model console
 
 # The console as `make test` checks it: the size-optimised WASM front end (so its size is
 # real) and the server in the dev profile, sharing compiled dependencies with `cargo test`.
+# Server-function URLs hash the crate's absolute directory, but cargo reuses artifacts built
+# in another clone of the workspace: touching the server functions makes both builds hash
+# this checkout's path, so the browser and the server agree.
 console: tools
+	touch app/src/api.rs
 	cargo leptos build --release --frontend-only
 	cargo build -p server --bin switchyard
 
