@@ -36,17 +36,23 @@ E2E_PORT ?= 3100
 
 ## Tools ----------------------------------------------------------------------------------
 
+# Build tools are installed without their release profile's fat LTO and single codegen unit
+# (cargo-leptos asks for both): they process a few files per build, so compiling them
+# quickly matters more than their last percent of speed.
+LEAN_INSTALL := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+	CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
+
 tools:
 	@command -v protoc >/dev/null || { echo "installing protoc (LanceDB builds with it)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler libprotobuf-dev; }
 	@command -v git >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git; }
 	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
 	@if ! cargo leptos --version 2>/dev/null | grep -q "$(CARGO_LEPTOS_VERSION)"; then \
-		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (about 16 minutes, once per machine)"; \
-		cargo install cargo-leptos --locked --version $(CARGO_LEPTOS_VERSION); fi
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION) (once per machine)"; \
+		$(LEAN_INSTALL) cargo install cargo-leptos --locked --features no_downloads --version $(CARGO_LEPTOS_VERSION); fi
 	@if ! wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)"; then \
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
-		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
+		$(LEAN_INSTALL) cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --force; fi
 	@if ! wasm-opt --version 2>/dev/null | grep -q "version $(firstword $(subst ., ,$(BINARYEN_VERSION)))"; then \
 		echo "installing wasm-opt (npm binaryen $(BINARYEN_VERSION))"; \
 		mkdir -p $(TOOLS_DIR) && npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR) binaryen@$(BINARYEN_VERSION); fi
@@ -104,11 +110,7 @@ run: tools model console
 
 # The console as `make test` checks it: the size-optimised WASM front end (so its size is
 # real) and the server in the dev profile, sharing compiled dependencies with `cargo test`.
-# Server-function URLs hash the crate's absolute directory, but cargo reuses artifacts built
-# in another clone of the workspace: touching the server functions makes both builds hash
-# this checkout's path, so the browser and the server agree.
 console: tools
-	touch app/src/api.rs
 	cargo leptos build --release --frontend-only
 	cargo build -p server --bin switchyard
 

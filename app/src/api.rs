@@ -18,17 +18,13 @@ pub(crate) use ssr::set_error_status;
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
-    use crate::Console;
     use leptos::prelude::*;
-    use shared::contracts::{ClientInfo, ConsoleService, SessionToken};
+    use shared::contracts::{ClientInfo, Console, SessionToken};
     use shared::error::ApiError;
-    use std::sync::Arc;
 
-    /// The control plane.
-    pub fn service() -> Result<Arc<dyn ConsoleService>, AppError> {
-        use_context::<Console>()
-            .map(|c| c.0)
-            .ok_or_else(|| AppError::Api(ApiError::internal()))
+    /// The control plane, one service per domain.
+    pub fn console() -> Result<Console, AppError> {
+        use_context::<Console>().ok_or_else(|| AppError::Api(ApiError::internal()))
     }
 
     fn parts() -> Option<http::request::Parts> {
@@ -83,7 +79,8 @@ pub async fn sign_up(
     name: String,
     next: String,
 ) -> Result<(), AppError> {
-    let signed = ssr::service()?
+    let signed = ssr::console()?
+        .accounts
         .sign_up(
             SignupRequest {
                 email,
@@ -101,7 +98,8 @@ pub async fn sign_up(
 /// Logs in and goes to the workspace list (or `next`).
 #[server]
 pub async fn log_in(email: String, password: String, next: String) -> Result<(), AppError> {
-    let signed = ssr::service()?
+    let signed = ssr::console()?
+        .accounts
         .log_in(LoginRequest { email, password }, &ssr::client())
         .await?;
     ssr::set_cookie(&signed.set_cookie);
@@ -112,13 +110,13 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<(),
 /// The OAuth2 providers the login page offers.
 #[server]
 pub async fn oauth_providers() -> Result<Vec<OAuthProvider>, AppError> {
-    Ok(ssr::service()?.oauth_providers().await?)
+    Ok(ssr::console()?.accounts.oauth_providers().await?)
 }
 
 /// Logs out and goes to the login page.
 #[server]
 pub async fn log_out() -> Result<(), AppError> {
-    let clear = ssr::service()?.log_out(&ssr::session()).await?;
+    let clear = ssr::console()?.accounts.log_out(&ssr::session()).await?;
     ssr::set_cookie(&clear);
     leptos_axum::redirect("/login");
     Ok(())
@@ -127,13 +125,14 @@ pub async fn log_out() -> Result<(), AppError> {
 /// The signed-in user and their workspaces.
 #[server]
 pub async fn current_user() -> Result<MeResponse, AppError> {
-    Ok(ssr::service()?.me(&ssr::session()).await?)
+    Ok(ssr::console()?.tenancy.me(&ssr::session()).await?)
 }
 
 /// Creates a workspace and opens it.
 #[server]
 pub async fn create_workspace(slug: String, name: String) -> Result<Workspace, AppError> {
-    let ws = ssr::service()?
+    let ws = ssr::console()?
+        .tenancy
         .create_workspace(&ssr::session(), CreateWorkspaceRequest { slug, name })
         .await?;
     leptos_axum::redirect(&format!("/w/{}", ws.slug));
@@ -143,13 +142,17 @@ pub async fn create_workspace(slug: String, name: String) -> Result<Workspace, A
 /// One workspace.
 #[server]
 pub async fn get_workspace(slug: String) -> Result<Workspace, AppError> {
-    Ok(ssr::service()?.workspace(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?
+        .tenancy
+        .workspace(&ssr::session(), &slug)
+        .await?)
 }
 
 /// Renames a workspace.
 #[server]
 pub async fn rename_workspace(slug: String, name: String) -> Result<Workspace, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .rename_workspace(&ssr::session(), &slug, UpdateWorkspaceRequest { name })
         .await?)
 }
@@ -157,7 +160,8 @@ pub async fn rename_workspace(slug: String, name: String) -> Result<Workspace, A
 /// Deletes a workspace and goes back to the list.
 #[server]
 pub async fn delete_workspace(slug: String, confirm: String) -> Result<(), AppError> {
-    ssr::service()?
+    ssr::console()?
+        .tenancy
         .delete_workspace(&ssr::session(), &slug, &confirm)
         .await?;
     leptos_axum::redirect("/workspaces");
@@ -167,13 +171,17 @@ pub async fn delete_workspace(slug: String, confirm: String) -> Result<(), AppEr
 /// The workspace's members.
 #[server]
 pub async fn list_members(slug: String) -> Result<Vec<Member>, AppError> {
-    Ok(ssr::service()?.members(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?
+        .tenancy
+        .members(&ssr::session(), &slug)
+        .await?)
 }
 
 /// Changes a member's role.
 #[server]
 pub async fn change_role(slug: String, user_id: UserId, role: Role) -> Result<Member, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .change_member_role(&ssr::session(), &slug, user_id, role)
         .await?)
 }
@@ -181,7 +189,8 @@ pub async fn change_role(slug: String, user_id: UserId, role: Role) -> Result<Me
 /// Removes a member.
 #[server]
 pub async fn remove_member(slug: String, user_id: UserId) -> Result<(), AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .remove_member(&ssr::session(), &slug, user_id)
         .await?)
 }
@@ -193,7 +202,8 @@ pub async fn invite_member(
     email: String,
     role: Role,
 ) -> Result<InvitationCreated, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .invite(
             &ssr::session(),
             &slug,
@@ -205,19 +215,23 @@ pub async fn invite_member(
 /// Invitations not yet used.
 #[server]
 pub async fn list_invitations(slug: String) -> Result<Vec<PendingInvitation>, AppError> {
-    Ok(ssr::service()?.invitations(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?
+        .tenancy
+        .invitations(&ssr::session(), &slug)
+        .await?)
 }
 
 /// What an invitation link offers.
 #[server]
 pub async fn preview_invitation(token: String) -> Result<InvitationPreview, AppError> {
-    Ok(ssr::service()?.invitation_preview(&token).await?)
+    Ok(ssr::console()?.tenancy.invitation_preview(&token).await?)
 }
 
 /// Accepts an invitation and opens the workspace.
 #[server]
 pub async fn accept_invitation(token: String) -> Result<Workspace, AppError> {
-    let ws = ssr::service()?
+    let ws = ssr::console()?
+        .tenancy
         .accept_invitation(&ssr::session(), &token)
         .await?;
     leptos_axum::redirect(&format!("/w/{}", ws.slug));
@@ -227,7 +241,10 @@ pub async fn accept_invitation(token: String) -> Result<Workspace, AppError> {
 /// The workspace's API keys.
 #[server]
 pub async fn list_api_keys(slug: String) -> Result<Vec<ApiKey>, AppError> {
-    Ok(ssr::service()?.api_keys(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?
+        .tenancy
+        .api_keys(&ssr::session(), &slug)
+        .await?)
 }
 
 /// Creates an API key; the secret is in this answer only.
@@ -237,7 +254,8 @@ pub async fn create_api_key(
     name: String,
     role: Role,
 ) -> Result<ApiKeyCreated, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .create_api_key(&ssr::session(), &slug, CreateApiKeyRequest { name, role })
         .await?)
 }
@@ -245,7 +263,8 @@ pub async fn create_api_key(
 /// Revokes an API key.
 #[server]
 pub async fn revoke_api_key(slug: String, id: ApiKeyId) -> Result<(), AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .tenancy
         .revoke_api_key(&ssr::session(), &slug, id)
         .await?)
 }
@@ -256,7 +275,8 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    let signed = ssr::service()?
+    let signed = ssr::console()?
+        .accounts
         .change_password(
             &ssr::session(),
             ChangePasswordRequest {
@@ -273,13 +293,16 @@ pub async fn change_password(
 /// The caller's sessions.
 #[server]
 pub async fn list_sessions() -> Result<Vec<SessionView>, AppError> {
-    Ok(ssr::service()?.sessions(&ssr::session()).await?)
+    Ok(ssr::console()?.accounts.sessions(&ssr::session()).await?)
 }
 
 /// Ends one of the caller's sessions.
 #[server]
 pub async fn revoke_session(id: SessionId) -> Result<(), AppError> {
-    Ok(ssr::service()?.revoke_session(&ssr::session(), id).await?)
+    Ok(ssr::console()?
+        .accounts
+        .revoke_session(&ssr::session(), id)
+        .await?)
 }
 
 /// Runs the diagnostic job ("Run a test job") and opens it.
@@ -297,7 +320,8 @@ pub async fn run_test_job(
         payload: serde_json::json!({"lines": lines, "seconds": seconds, "fail": fail.is_some(), "hang": hang.is_some()}),
         max_attempts: None,
     };
-    let job = ssr::service()?
+    let job = ssr::console()?
+        .jobs
         .submit_job(&ssr::session(), &slug, req)
         .await?;
     leptos_axum::redirect(&format!("/w/{slug}/jobs/{}", job.id));
@@ -311,7 +335,8 @@ pub async fn list_jobs(
     status: Option<String>,
     pool: Option<String>,
 ) -> Result<Vec<JobView>, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .jobs
         .jobs(&ssr::session(), &slug, status, pool)
         .await?)
 }
@@ -319,17 +344,18 @@ pub async fn list_jobs(
 /// One job and its log so far.
 #[server]
 pub async fn get_job(slug: String, id: JobId) -> Result<(JobView, Vec<JobLogEntry>), AppError> {
-    let service = ssr::service()?;
+    let jobs = ssr::console()?.jobs;
     let session = ssr::session();
-    let job = service.job(&session, &slug, id).await?;
-    let log = service.job_logs(&session, &slug, id, 0).await?;
+    let job = jobs.job(&session, &slug, id).await?;
+    let log = jobs.job_logs(&session, &slug, id, 0).await?;
     Ok((job, log.lines))
 }
 
 /// Stops a job.
 #[server]
 pub async fn cancel_job(slug: String, id: JobId) -> Result<JobView, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .jobs
         .cancel_job(&ssr::session(), &slug, id)
         .await?)
 }
@@ -337,7 +363,8 @@ pub async fn cancel_job(slug: String, id: JobId) -> Result<JobView, AppError> {
 /// Runs a job again.
 #[server]
 pub async fn retry_job(slug: String, id: JobId) -> Result<JobView, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .jobs
         .retry_job(&ssr::session(), &slug, id)
         .await?)
 }
@@ -345,19 +372,22 @@ pub async fn retry_job(slug: String, id: JobId) -> Result<JobView, AppError> {
 /// The workers the workspace can use.
 #[server]
 pub async fn list_workers(slug: String) -> Result<Vec<WorkerView>, AppError> {
-    Ok(ssr::service()?.workers(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?.jobs.workers(&ssr::session(), &slug).await?)
 }
 
 /// Queue depth and pressure of the pools the workspace can use.
 #[server]
 pub async fn list_pools(slug: String) -> Result<Vec<shared::jobs::PoolView>, AppError> {
-    Ok(ssr::service()?.pools(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?.jobs.pools(&ssr::session(), &slug).await?)
 }
 
 /// The workspace's code repositories.
 #[server]
 pub async fn list_repositories(slug: String) -> Result<Vec<RepositoryView>, AppError> {
-    Ok(ssr::service()?.repositories(&ssr::session(), &slug).await?)
+    Ok(ssr::console()?
+        .code
+        .repositories(&ssr::session(), &slug)
+        .await?)
 }
 
 /// Registers a repository by git URL and queues its index run.
@@ -373,7 +403,8 @@ pub async fn add_repository(
         name: None,
         branch: branch.filter(|b| !b.trim().is_empty()),
     };
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .code
         .add_repository(&ssr::session(), &slug, req)
         .await?)
 }
@@ -381,7 +412,8 @@ pub async fn add_repository(
 /// Queues an index run of a repository.
 #[server]
 pub async fn reindex_repository(slug: String, id: String) -> Result<RepositoryAccepted, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .code
         .reindex_repository(&ssr::session(), &slug, &id)
         .await?)
 }
@@ -389,7 +421,8 @@ pub async fn reindex_repository(slug: String, id: String) -> Result<RepositoryAc
 /// Removes a repository and its index.
 #[server]
 pub async fn delete_repository(slug: String, id: String) -> Result<(), AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .code
         .delete_repository(&ssr::session(), &slug, &id)
         .await?)
 }
@@ -397,7 +430,8 @@ pub async fn delete_repository(slug: String, id: String) -> Result<(), AppError>
 /// Searches the workspace's code.
 #[server]
 pub async fn search_code(slug: String, query: CodeQuery) -> Result<SearchResponse, AppError> {
-    Ok(ssr::service()?
+    Ok(ssr::console()?
+        .code
         .search_code(&ssr::session(), &slug, query)
         .await?)
 }
@@ -405,5 +439,8 @@ pub async fn search_code(slug: String, query: CodeQuery) -> Result<SearchRespons
 /// A symbol with its code, callers and callees.
 #[server]
 pub async fn get_symbol(slug: String, id: String) -> Result<SymbolDetail, AppError> {
-    Ok(ssr::service()?.symbol(&ssr::session(), &slug, &id).await?)
+    Ok(ssr::console()?
+        .code
+        .symbol(&ssr::session(), &slug, &id)
+        .await?)
 }

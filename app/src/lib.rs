@@ -18,11 +18,6 @@ use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-/// The control plane as the server functions see it; `server` provides it as context.
-#[cfg(feature = "ssr")]
-#[derive(Clone)]
-pub struct Console(pub std::sync::Arc<dyn shared::contracts::ConsoleService>);
-
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -9,6 +9,8 @@ pub const MAX_CHUNK_LINES: usize = 60;
 /// Lines shared by consecutive windows of a split definition.
 pub const OVERLAP_LINES: usize = 10;
 
+/// One unit of search: a definition (or one window of a long one, or a whole file), with
+/// what the keyword index and the embedding model read of it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Chunk {
     pub id: String,

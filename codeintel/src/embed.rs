@@ -14,6 +14,7 @@ const MAX_TOKENS: usize = 256;
 /// Texts per forward pass.
 pub const BATCH: usize = 32;
 
+/// Why texts could not be embedded.
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
     #[error(
@@ -77,6 +78,7 @@ impl std::fmt::Debug for Embedder {
 }
 
 impl Embedder {
+    /// Loads the local model, or prepares a client for the remote endpoint.
     pub fn load(config: &EmbeddingConfig) -> Result<Embedder, EmbedError> {
         let inner = match config {
             EmbeddingConfig::Local(dir) => load_local(dir)?,
@@ -101,12 +103,14 @@ impl Embedder {
         })
     }
 
+    /// The length of the vectors this model makes; an index is opened for one length.
     pub fn dims(&self) -> usize {
         match &*self.inner {
             Inner::Local { dims, .. } | Inner::Remote { dims, .. } => *dims,
         }
     }
 
+    /// The model's name: the local model's directory, or the model the endpoint is asked for.
     pub fn model_name(&self) -> String {
         match &*self.inner {
             Inner::Local { name, .. } => name.clone(),

@@ -18,6 +18,7 @@ use std::time::Instant;
 /// Files larger than this are skipped unless configured otherwise.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
 
+/// Why an index run failed. Nothing of a failed run counts as done: the next run redoes it.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error(transparent)]
@@ -28,6 +29,7 @@ pub enum IndexError {
     Io(String),
 }
 
+/// What to index: a repository's checkout and the options that shape its index.
 #[derive(Clone, Debug)]
 pub struct IndexRequest {
     pub repo_id: String,
@@ -50,6 +52,7 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The phase's name, as serialised.
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Scanning => "scanning",
@@ -62,6 +65,7 @@ impl Phase {
     }
 }
 
+/// How far a run is: `done` of `total` units (files or chunks) of `phase`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub phase: Phase,

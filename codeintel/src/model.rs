@@ -19,6 +19,7 @@ pub enum Language {
 }
 
 impl Language {
+    /// Every variant, in declaration order.
     pub const ALL: [Language; 7] = [
         Language::Rust,
         Language::Python,
@@ -44,6 +45,7 @@ impl Language {
         })
     }
 
+    /// The name stored in the index and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Rust => "rust",
@@ -56,6 +58,7 @@ impl Language {
         }
     }
 
+    /// The variant named `name` (as `as_str` spells it).
     pub fn parse(name: &str) -> Option<Language> {
         Language::ALL.into_iter().find(|l| l.as_str() == name)
     }
@@ -105,6 +108,7 @@ pub enum SymbolKind {
 }
 
 impl SymbolKind {
+    /// Every variant, in declaration order.
     pub const ALL: [SymbolKind; 10] = [
         SymbolKind::File,
         SymbolKind::Module,
@@ -118,6 +122,7 @@ impl SymbolKind {
         SymbolKind::Type,
     ];
 
+    /// The name stored in the index and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             SymbolKind::File => "file",
@@ -133,6 +138,7 @@ impl SymbolKind {
         }
     }
 
+    /// The variant named `name` (as `as_str` spells it).
     pub fn parse(name: &str) -> Option<SymbolKind> {
         SymbolKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
@@ -180,6 +186,7 @@ pub enum EdgeKind {
 }
 
 impl EdgeKind {
+    /// Every variant, in declaration order.
     pub const ALL: [EdgeKind; 6] = [
         EdgeKind::Contains,
         EdgeKind::Imports,
@@ -189,6 +196,7 @@ impl EdgeKind {
         EdgeKind::Extends,
     ];
 
+    /// The name stored in the index and used in the API.
     pub fn as_str(self) -> &'static str {
         match self {
             EdgeKind::Contains => "contains",
@@ -200,6 +208,7 @@ impl EdgeKind {
         }
     }
 
+    /// The variant named `name` (as `as_str` spells it).
     pub fn parse(name: &str) -> Option<EdgeKind> {
         EdgeKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
@@ -251,6 +260,7 @@ pub enum RefKind {
 }
 
 impl RefKind {
+    /// The kind of edge the reference becomes once resolved.
     pub fn edge(self) -> EdgeKind {
         match self {
             RefKind::Call => EdgeKind::Calls,

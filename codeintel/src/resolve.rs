@@ -40,6 +40,7 @@ pub fn symbol_id(
     hasher.finalize().to_hex()[..24].to_string()
 }
 
+/// The id of a file's own node: stable across runs, so it can be computed without a query.
 pub fn file_id(repo_id: &str, path: &str) -> String {
     symbol_id(repo_id, path, "", SymbolKind::File, 0)
 }

@@ -21,6 +21,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// The reason's name, as counted in an index report.
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
@@ -45,6 +46,7 @@ pub struct SourceFile {
     pub hash: String,
 }
 
+/// What a scan found: the files to index and, per reason, how many were left out.
 #[derive(Debug, Default)]
 pub struct Scan {
     pub files: Vec<SourceFile>,
@@ -52,6 +54,7 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// How many files were left out, for any reason.
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }

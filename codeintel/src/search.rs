@@ -1,9 +1,13 @@
-//! Hybrid search: BM25 and vector rankings fused by reciprocal rank, with snippets.
+//! Hybrid search: BM25 and vector rankings fused by reciprocal rank, with snippets. Pure:
+//! `store` runs the two rankings and hands them here.
 
-use crate::bm25::{subwords, words};
 use crate::chunk::Chunk;
+use crate::identifiers::{subwords, words};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// What a search may be narrowed to; defined beside the glob translation `bm25` shares.
+pub use crate::filters::Filters;
 
 /// Reciprocal rank fusion's constant (Cormack et al.): a hit's fused score is the sum over
 /// rankings of `1 / (K + rank)`.
@@ -11,42 +15,46 @@ pub const RRF_K: f32 = 60.0;
 /// Lines of code a snippet shows at most.
 pub const SNIPPET_LINES: usize = 12;
 
-/// What a search may be narrowed to.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Filters {
-    pub repo_id: Option<String>,
-    /// When not empty, only these repositories (the ones the caller may see).
-    pub repo_ids: Vec<String>,
-    pub language: Option<String>,
-    pub kind: Option<String>,
-    /// A path glob: `*` within a directory, `**` across directories, `?` one character.
-    pub path_glob: Option<String>,
-}
-
 /// Which rankings a search uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Both rankings, fused.
     Hybrid,
+    /// BM25 only: no query embedding needed.
     Keyword,
+    /// Vector similarity only.
     Vector,
 }
 
+/// One search result: a chunk, where it sits, how it ranked, and a snippet to show.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
+    /// The chunk that matched (`Chunk::id`).
     pub chunk_id: String,
+    /// The repository the chunk belongs to.
     pub repo_id: String,
+    /// The file, relative to the repository root.
     pub path: String,
+    /// The symbol the chunk belongs to.
     pub symbol_id: String,
+    /// The symbol's qualified name (the path, for a file chunked whole).
     pub symbol: String,
+    /// The symbol's kind (`SymbolKind::as_str`).
     pub kind: String,
+    /// The file's language (`Language::as_str`).
     pub language: String,
+    /// The chunk's first file line (1-based).
     pub line_start: u32,
+    /// The chunk's last file line (inclusive).
     pub line_end: u32,
+    /// The fused reciprocal-rank score: higher is better, comparable within one search.
     pub score: f32,
     /// Ranks (1-based) in the keyword and vector rankings, when the hit was in them.
     pub keyword_rank: Option<usize>,
+    /// See `keyword_rank`.
     pub vector_rank: Option<usize>,
+    /// Up to `SNIPPET_LINES` lines of the chunk around its first matching line.
     pub snippet: String,
     /// The file line the snippet starts at.
     pub snippet_line_start: u32,
@@ -119,38 +127,6 @@ pub fn snippet(chunk: &Chunk, terms: &[String]) -> (String, u32, Vec<u32>) {
     (text, base + start as u32, matched_lines)
 }
 
-/// A path glob as a regular expression matching the whole path (`**` any depth, `*` and `?`
-/// within one directory), for Tantivy's regex query and DataFusion's `regexp_like`.
-pub fn glob_to_regex(glob: &str) -> String {
-    let mut out = String::new();
-    let chars: Vec<char> = glob.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '*' if chars.get(i + 1) == Some(&'*') => {
-                // `**/` matches zero or more directories.
-                if chars.get(i + 2) == Some(&'/') {
-                    out.push_str("(.*/)?");
-                    i += 3;
-                } else {
-                    out.push_str(".*");
-                    i += 2;
-                }
-                continue;
-            }
-            '*' => out.push_str("[^/]*"),
-            '?' => out.push_str("[^/]"),
-            c if c.is_alphanumeric() || c == '/' || c == '_' || c == '-' => out.push(c),
-            c => {
-                out.push('\\');
-                out.push(c);
-            }
-        }
-        i += 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,12 +140,5 @@ mod tests {
         assert_eq!(fused[0].2, vec![Some(2), Some(1)]);
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
         assert_eq!(fused.len(), 4);
-    }
-
-    #[test]
-    fn globs_become_anchored_regexes() {
-        assert_eq!(glob_to_regex("src/**/*.rs"), "src/(.*/)?[^/]*\\.rs");
-        assert_eq!(glob_to_regex("*.py"), "[^/]*\\.py");
-        assert_eq!(glob_to_regex("a?b"), "a[^/]b");
     }
 }

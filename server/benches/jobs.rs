@@ -6,8 +6,11 @@
 
 use bytes::Bytes;
 use futures::StreamExt;
-use server::jobs::{Jobs, JobsConfig, NewJob};
-use server::store::{Store, StoreOptions, UserRecord, WorkspaceRecord};
+use server::accounts::UserRecord;
+use server::config::JobsConfig;
+use server::jobs::{Jobs, NewJob};
+use server::store::{Store, StoreOptions};
+use server::tenancy::WorkspaceRecord;
 use shared::ids::{TenantId, UserId};
 use shared::jobs::JobStatus;
 use sqlx::{Connection, Executor};
@@ -130,7 +133,12 @@ async fn run_jobs(label: &str, store: Store, bus: Arc<dyn Bus>) -> Figures {
         group: format!("bench-{}", uuid::Uuid::new_v4().simple()),
         ..Default::default()
     };
-    let jobs = Arc::new(Jobs::new(store.clone(), bus.clone(), config));
+    let jobs = Arc::new(Jobs::new(
+        store.clone(),
+        bus.clone(),
+        config,
+        workers::kinds::Kinds::builtin(),
+    ));
     let tasks = jobs.start().await.expect("job service");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(run_pool(bus.clone(), WorkerConfig::new(&pool, 16), stopped));
@@ -146,7 +154,6 @@ async fn run_jobs(label: &str, store: Store, bus: Arc<dyn Bus>) -> Figures {
                 max_attempts: 1,
             })
             .await
-            .map_err(|f| f.error)
             .expect("submit");
         ids.push(job.id);
     }

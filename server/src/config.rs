@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::auth::oauth::{Provider, ProviderKind};
 use crate::auth::ratelimit::AuthLimits;
+use codeintel::embed::EmbeddingConfig;
+use shared::jobs::RetryPolicy;
 
 /// Everything the server is told by its operator.
 #[derive(Clone, Debug)]
@@ -45,11 +47,11 @@ pub struct Config {
     /// Slots of the `default` worker pool run inside the server (0: none).
     pub embedded_workers: u32,
     /// How jobs are leased, retried and admitted.
-    pub jobs: crate::jobs::JobsConfig,
+    pub jobs: JobsConfig,
     /// Slots of the `indexer` pool run inside the server (0: none).
     pub embedded_indexers: u32,
     /// Code intelligence: index location, allowed server paths, the embedding model.
-    pub code: crate::code::CodeConfig,
+    pub code: CodeConfig,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -108,7 +110,7 @@ impl Config {
             }
             None => load_or_create_secret(&data_dir)?,
         };
-        let code = crate::code::CodeConfig::from_env(&data_dir).map_err(|message| ConfigError {
+        let code = CodeConfig::from_env(&data_dir).map_err(|message| ConfigError {
             var: "CODE_*",
             message,
         })?;
@@ -140,7 +142,7 @@ impl Config {
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
             code,
-            jobs: crate::jobs::JobsConfig {
+            jobs: JobsConfig {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")
                     .unwrap_or_else(|| "switchyard-control-plane".to_owned()),
@@ -256,4 +258,122 @@ fn load_or_create_secret(data_dir: &Path) -> Result<Vec<u8>, ConfigError> {
     };
     write(&options).map_err(|e| err(format!("cannot write {}: {e}", path.display())))?;
     Ok(secret)
+}
+
+/// How the control plane runs jobs.
+#[derive(Clone, Debug)]
+pub struct JobsConfig {
+    /// A running attempt's lease; workers heartbeat at a third of it.
+    pub lease: Duration,
+    /// Retries of failed attempts.
+    pub retry: RetryPolicy,
+    /// Open jobs (queued + running) per pool at full capacity; above 80% submissions get 429.
+    pub pool_capacity: u64,
+    /// Running jobs per workspace at most; more wait in the queue.
+    pub tenant_concurrency: i64,
+    /// How often the dispatcher and the sweeper look (they also wake on submissions).
+    pub tick: Duration,
+    /// A ticket not claimed for this long is sent again (it may have been lost).
+    pub redispatch_after: Duration,
+    /// A worker silent this long is shown offline.
+    pub worker_silence: Duration,
+    /// The pools jobs may be submitted to.
+    pub pools: Vec<String>,
+    /// The queue group the control-plane replicas answer workers in (each request reaches
+    /// one replica).
+    pub group: String,
+    /// Pools private to one workspace: pool name → workspace slug. Other pools serve every
+    /// workspace.
+    pub private_pools: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            pool_capacity: 10_000,
+            tenant_concurrency: 20,
+            tick: Duration::from_millis(250),
+            redispatch_after: Duration::from_secs(600),
+            worker_silence: Duration::from_secs(10),
+            pools: vec![workers::pools::DEFAULT_POOL.to_owned()],
+            group: "switchyard-control-plane".to_owned(),
+            private_pools: Default::default(),
+        }
+    }
+}
+
+/// Code intelligence settings, read from the environment by the server and by
+/// `switchyard worker` alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeConfig {
+    /// Where indexes, clones and uploads live (`CODE_DIR`, default `DATA_DIR/code`).
+    pub dir: PathBuf,
+    /// Server directories (and `file://` git URLs) must lie under this; `None` refuses them.
+    pub allowed_root: Option<PathBuf>,
+    /// Files larger than this are skipped (`CODE_MAX_FILE_BYTES`, default 1 MB).
+    pub max_file_bytes: u64,
+    /// Largest accepted upload (`CODE_UPLOAD_MAX_BYTES`, default 50 MB).
+    pub upload_max_bytes: u64,
+    /// The embedding model; `None` makes index runs fail with a message saying so.
+    pub embedding: Option<EmbeddingConfig>,
+}
+
+impl CodeConfig {
+    /// From `CODE_*` and `EMBEDDING_*` variables.
+    pub fn from_env(data_dir: &Path) -> Result<CodeConfig, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let number = |name: &str, default: u64| -> Result<u64, String> {
+            match var(name) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{name}: {raw:?} is not a number")),
+            }
+        };
+        let embedding = match (var("EMBEDDING_URL"), var("EMBEDDING_MODEL_DIR")) {
+            (Some(url), _) => Some(EmbeddingConfig::Remote {
+                url,
+                model: var("EMBEDDING_MODEL").unwrap_or_else(|| "text-embedding-3-small".into()),
+                api_key: var("EMBEDDING_API_KEY"),
+                dims: number("EMBEDDING_DIMS", 1536)? as usize,
+            }),
+            (None, Some(dir)) => Some(EmbeddingConfig::Local(PathBuf::from(dir))),
+            (None, None) => None,
+        };
+        Ok(CodeConfig {
+            dir: var("CODE_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("code")),
+            allowed_root: var("CODE_ALLOWED_ROOT").map(PathBuf::from),
+            max_file_bytes: number(
+                "CODE_MAX_FILE_BYTES",
+                codeintel::index::DEFAULT_MAX_FILE_BYTES,
+            )?,
+            upload_max_bytes: number("CODE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)?,
+            embedding,
+        })
+    }
+
+    /// The vector size of the configured model (384 for all-MiniLM-L6-v2, read from its
+    /// config.json), so an index can be opened for reading without loading the model.
+    pub fn dims(&self) -> usize {
+        match &self.embedding {
+            Some(EmbeddingConfig::Remote { dims, .. }) => *dims,
+            Some(EmbeddingConfig::Local(dir)) => std::fs::read_to_string(dir.join("config.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|v| v.get("hidden_size").and_then(|h| h.as_u64()))
+                .map(|h| h as usize)
+                .unwrap_or(384),
+            None => 384,
+        }
+    }
+
+    /// The directory of one workspace's index.
+    pub fn workspace_dir(&self, tenant: &str) -> PathBuf {
+        self.dir.join("workspaces").join(tenant)
+    }
 }

@@ -1,9 +1,12 @@
-//! Switchyard's control plane: configuration, the store, authentication, tenancy, and the
-//! HTTP front door (REST API, console, probes, metrics). `main.rs` is a thin shell over
-//! [`serve`].
+//! Switchyard's control plane: one folder per domain (`accounts`, `tenancy`, `jobs`,
+//! `code`), each with its operations, routes, store functions and records; beneath them the
+//! store connection, authentication primitives, configuration and the clock; above them the
+//! [`control::Control`] facade, the HTTP front door and the console. This file wires them
+//! ([`control_plane`]) and serves ([`serve`]); `main.rs` is a thin shell over it.
 
 pub mod accounts;
 pub mod auth;
+pub mod clock;
 pub mod code;
 pub mod config;
 pub mod console;
@@ -14,6 +17,48 @@ pub mod store;
 pub mod tenancy;
 
 use std::sync::Arc;
+use workers::bus::Bus;
+
+/// The control plane over `store` and `bus`: every domain's service, wired. Background work
+/// (the job service's loops) starts with `control.jobs.engine().start()`.
+pub fn control_plane(
+    store: store::Store,
+    config: config::Config,
+    bus: Arc<dyn Bus>,
+) -> Arc<control::Control> {
+    let config = Arc::new(config);
+    let engine = code::CodeEngine::new(config.code.clone());
+    let jobs = Arc::new(jobs::Jobs::new(
+        store.clone(),
+        bus,
+        config.jobs.clone(),
+        code::kinds(engine.clone()),
+    ));
+    jobs.observe(Arc::new(code::RepositoryObserver {
+        store: store.clone(),
+        engine: engine.clone(),
+    }));
+    let accounts = Arc::new(accounts::Accounts::new(store.clone(), config.clone()));
+    let tenancy = Arc::new(tenancy::Tenancy::new(
+        store.clone(),
+        config.clone(),
+        accounts.clone(),
+    ));
+    let job_ops = Arc::new(jobs::JobOps::new(
+        store.clone(),
+        tenancy.clone(),
+        jobs.clone(),
+    ));
+    let code_ops = Arc::new(code::CodeOps::new(
+        store.clone(),
+        tenancy.clone(),
+        jobs,
+        engine,
+    ));
+    Arc::new(control::Control::new(
+        store, config, accounts, tenancy, job_ops, code_ops,
+    ))
+}
 
 /// Connects the store, builds the router and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
@@ -32,20 +77,10 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         None => Arc::new(workers::bus::memory::InProcessBus::new()),
     };
     tracing::info!(nats = config.nats_url.is_some(), "bus ready");
-    let job_service = Arc::new(jobs::Jobs::new(
-        store.clone(),
-        bus.clone(),
-        config.jobs.clone(),
-    ));
-    let job_tasks = job_service.start().await?;
+    let (embedded_workers, embedded_indexers) = (config.embedded_workers, config.embedded_indexers);
+    let control = control_plane(store.clone(), config, bus.clone());
+    let job_tasks = control.jobs.engine().start().await?;
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-    let embedded_indexers = config.embedded_indexers;
-    let embedded_workers = config.embedded_workers;
-    let control = Arc::new(control::Control::new(
-        store.clone(),
-        Arc::new(config),
-        job_service,
-    ));
     let mut embedded = Vec::new();
     if embedded_workers > 0 {
         let worker = workers::runtime::WorkerConfig::new("default", embedded_workers);
@@ -57,7 +92,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     }
     if embedded_indexers > 0 {
         let mut worker = workers::runtime::WorkerConfig::new(code::INDEXER_POOL, embedded_indexers);
-        worker.handlers = code::handlers(control.code().clone());
+        worker.kinds = code::kinds(control.code.engine().clone());
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
@@ -70,7 +105,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                control.forget_idle_limits();
+                control.accounts.forget_idle_limits();
             }
         })
     };

@@ -73,9 +73,9 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
         Arc::new(workers::bus::nats::NatsBus::connect(&url).await?);
     let data_dir =
         std::path::PathBuf::from(std::env::var("DATA_DIR").unwrap_or_else(|_| "./data".into()));
-    let code = server::code::CodeConfig::from_env(&data_dir).map_err(|e| anyhow::anyhow!(e))?;
+    let code = server::config::CodeConfig::from_env(&data_dir).map_err(|e| anyhow::anyhow!(e))?;
     let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
-    config.handlers = server::code::handlers(server::code::CodeEngine::new(code));
+    config.kinds = server::code::kinds(server::code::CodeEngine::new(code));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pool_task = tokio::spawn(workers::runtime::run_pool(bus, config, stopped));
     tokio::select! {
@@ -88,9 +88,15 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The default log filter: the index engines (LanceDB, DataFusion, Tantivy) log every table
+/// write at INFO, which would drown the server's own lines.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info,lancedb=warn,lance=warn,\
+lance_core=warn,lance_datafusion=warn,lance_encoding=warn,lance_file=warn,lance_index=warn,\
+lance_io=warn,lance_linalg=warn,lance_table=warn,datafusion=warn,tantivy=warn";
+
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var("LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder

@@ -1,5 +1,6 @@
 //! Code intelligence as the REST API, the MCP tools and the console see it.
 
+use crate::error::FieldError;
 use crate::jobs::JobProgress;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -185,6 +186,131 @@ pub struct CodeQuery {
     pub mode: Option<String>,
 }
 
+/// Most results a search returns.
+pub const MAX_SEARCH_LIMIT: usize = 100;
+/// Results a search returns when the query names no limit.
+pub const DEFAULT_SEARCH_LIMIT: usize = 20;
+/// The languages the code index parses, by the names queries use.
+pub const LANGUAGES: [&str; 7] = [
+    "rust",
+    "python",
+    "javascript",
+    "typescript",
+    "tsx",
+    "go",
+    "java",
+];
+/// The symbol kinds of the code graph, by the names queries use.
+pub const SYMBOL_KINDS: [&str; 10] = [
+    "file",
+    "module",
+    "function",
+    "method",
+    "class",
+    "struct",
+    "enum",
+    "trait",
+    "interface",
+    "type",
+];
+
+/// How a search ranks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchMode {
+    /// Keywords and vectors fused by reciprocal rank.
+    Hybrid,
+    /// BM25 over identifiers, signatures, docs and code.
+    Keyword,
+    /// Embedding similarity only.
+    Vector,
+}
+
+/// A [`CodeQuery`] that passed validation: trimmed, with defaults applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidQuery {
+    /// The query text.
+    pub q: String,
+    /// Only this repository id.
+    pub repo: Option<String>,
+    /// Only this language (one of [`LANGUAGES`]).
+    pub lang: Option<String>,
+    /// Only this symbol kind (one of [`SYMBOL_KINDS`]).
+    pub kind: Option<String>,
+    /// Only paths matching this glob.
+    pub path: Option<String>,
+    /// At most this many results.
+    pub limit: usize,
+    /// How to rank.
+    pub mode: SearchMode,
+}
+
+/// An optional text parameter, trimmed; blank counts as absent.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl CodeQuery {
+    /// Checks the query as the server and the console's search form both do; the error names
+    /// the field at fault.
+    pub fn validate(&self) -> Result<ValidQuery, FieldError> {
+        let q = self.q.trim();
+        if q.is_empty() {
+            return Err(FieldError::new("q", "q must not be empty"));
+        }
+        if q.chars().count() > 1000 {
+            return Err(FieldError::new("q", "q must be at most 1000 characters"));
+        }
+        let limit = self.limit.unwrap_or(DEFAULT_SEARCH_LIMIT);
+        if limit == 0 || limit > MAX_SEARCH_LIMIT {
+            return Err(FieldError::new(
+                "limit",
+                format!("limit must be from 1 to {MAX_SEARCH_LIMIT}"),
+            ));
+        }
+        let mode = match self.mode.as_deref().unwrap_or("hybrid") {
+            "hybrid" => SearchMode::Hybrid,
+            "keyword" => SearchMode::Keyword,
+            "vector" => SearchMode::Vector,
+            _ => {
+                return Err(FieldError::new(
+                    "mode",
+                    "mode must be hybrid, keyword or vector",
+                ))
+            }
+        };
+        let lang = given(&self.lang);
+        if lang.is_some_and(|l| !LANGUAGES.contains(&l)) {
+            return Err(FieldError::new(
+                "lang",
+                format!("lang must be one of {}", LANGUAGES.join(", ")),
+            ));
+        }
+        let kind = given(&self.kind);
+        if kind.is_some_and(|k| !SYMBOL_KINDS.contains(&k)) {
+            return Err(FieldError::new(
+                "kind",
+                format!("kind must be one of {}", SYMBOL_KINDS.join(", ")),
+            ));
+        }
+        let path = given(&self.path);
+        if path.is_some_and(|p| p.len() > 300) {
+            return Err(FieldError::new(
+                "path",
+                "path must be at most 300 characters",
+            ));
+        }
+        Ok(ValidQuery {
+            q: q.to_owned(),
+            repo: given(&self.repo).map(str::to_owned),
+            lang: lang.map(str::to_owned),
+            kind: kind.map(str::to_owned),
+            path: path.map(str::to_owned),
+            limit,
+            mode,
+        })
+    }
+}
+
 /// One search result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -332,4 +458,74 @@ pub struct OutlineEntry {
     pub symbol: SymbolView,
     /// Nesting depth (0: top level).
     pub depth: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_queries_are_checked_field_by_field() {
+        let query = |q: &str| CodeQuery {
+            q: q.to_owned(),
+            ..Default::default()
+        };
+        let ok = query("  parse config ").validate().unwrap();
+        assert_eq!(
+            (ok.q.as_str(), ok.limit, ok.mode),
+            ("parse config", DEFAULT_SEARCH_LIMIT, SearchMode::Hybrid)
+        );
+        let field = |q: CodeQuery| q.validate().unwrap_err().field;
+        assert_eq!(field(query(" ")), "q");
+        assert_eq!(
+            field(CodeQuery {
+                limit: Some(0),
+                ..query("x")
+            }),
+            "limit"
+        );
+        assert_eq!(
+            field(CodeQuery {
+                limit: Some(101),
+                ..query("x")
+            }),
+            "limit"
+        );
+        assert_eq!(
+            field(CodeQuery {
+                mode: Some("fuzzy".into()),
+                ..query("x")
+            }),
+            "mode"
+        );
+        assert_eq!(
+            field(CodeQuery {
+                lang: Some("cobol".into()),
+                ..query("x")
+            }),
+            "lang"
+        );
+        assert_eq!(
+            field(CodeQuery {
+                kind: Some("macro".into()),
+                ..query("x")
+            }),
+            "kind"
+        );
+        assert_eq!(
+            field(CodeQuery {
+                path: Some("a".repeat(301)),
+                ..query("x")
+            }),
+            "path"
+        );
+        let blank = CodeQuery {
+            lang: Some(String::new()),
+            repo: Some(" ".into()),
+            ..query("x")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!((blank.lang, blank.repo), (None, None));
+    }
 }

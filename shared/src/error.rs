@@ -128,6 +128,25 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// The status of the error's code, the JSON envelope, and `Retry-After` for rate limits.
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{header, HeaderValue, StatusCode};
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
+        let mut response = (status, axum::Json(ErrorBody { error: self })).into_response();
+        if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+/// Result of an operation whose failure a client sees.
+pub type ApiResult<T> = Result<T, ApiError>;
+
 /// The JSON envelope an error is sent in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -66,6 +66,10 @@ typed_id!(
     /// A durable job.
     JobId
 );
+typed_id!(
+    /// A code repository registered in a workspace.
+    RepositoryId
+);
 
 #[cfg(test)]
 mod tests {

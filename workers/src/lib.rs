@@ -1,11 +1,13 @@
 //! Switchyard's data plane: the [`bus`] seam the control plane and workers talk over, the
-//! job [`protocol`] on it, the worker [`runtime`] and the [`diagnostic`] job, the naming
-//! rules of worker [`pools`], and the [`breaker`] that guards outbound calls of jobs.
-//! Workers reach the control plane only through the bus.
+//! job [`protocol`] on it, the worker [`runtime`], the job [`kinds`] it runs (the diagnostic
+//! job among them), the naming rules of worker [`pools`], and the [`breaker`] that guards
+//! outbound calls of jobs. Workers reach the control plane only through the bus.
 
 pub mod breaker;
 pub mod bus;
-pub mod diagnostic;
+pub mod clock;
+pub mod kinds;
 pub mod pools;
 pub mod protocol;
 pub mod runtime;
+pub mod subjects;

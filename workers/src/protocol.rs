@@ -13,64 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Subjects of the job protocol; `{tenant}` and `{job}` are ids.
-pub mod subjects {
-    /// Claim a job (request).
-    pub fn claim(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.claim")
-    }
-    /// Extend a lease (request).
-    pub fn heartbeat(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.heartbeat")
-    }
-    /// Log lines (request).
-    pub fn log(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.log")
-    }
-    /// Report the outcome (request).
-    pub fn complete(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.complete")
-    }
-    /// Hand an unfinished attempt back (request), from a worker that drains.
-    pub fn release(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.release")
-    }
-    /// Job events for live views (publish).
-    pub fn events(tenant: &str, job: &str) -> String {
-        format!("sy.t.{tenant}.jobs.{job}.events")
-    }
-    /// What the control plane listens on for each kind of job request.
-    pub const CLAIMS: &str = "sy.t.*.jobs.*.claim";
-    /// See [`CLAIMS`].
-    pub const HEARTBEATS: &str = "sy.t.*.jobs.*.heartbeat";
-    /// See [`CLAIMS`].
-    pub const LOGS: &str = "sy.t.*.jobs.*.log";
-    /// See [`CLAIMS`].
-    pub const COMPLETIONS: &str = "sy.t.*.jobs.*.complete";
-    /// See [`CLAIMS`].
-    pub const RELEASES: &str = "sy.t.*.jobs.*.release";
-    /// Worker presence (publish).
-    pub fn worker_presence(pool: &str) -> String {
-        format!("sy.workers.{pool}.presence")
-    }
-    /// See [`worker_presence`].
-    pub const PRESENCE: &str = "sy.workers.*.presence";
-
-    /// The tenant and job ids of a job subject (`sy.t.{tenant}.jobs.{job}.…`).
-    pub fn job_of(subject: &str) -> Option<(&str, &str)> {
-        let mut parts = subject.split('.');
-        match (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) {
-            (Some("sy"), Some("t"), Some(tenant), Some("jobs"), Some(job)) => Some((tenant, job)),
-            _ => None,
-        }
-    }
-}
+// The subjects these messages travel on are built in `crate::subjects`.
 
 /// A job waiting on a pool's queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,18 +168,6 @@ pub struct Presence {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn job_subjects_name_tenant_and_job() {
-        let s = subjects::claim("t1", "j1");
-        assert_eq!(subjects::job_of(&s), Some(("t1", "j1")));
-        assert!(crate::bus::subjects::matches(subjects::CLAIMS, &s));
-        assert!(!crate::bus::subjects::matches(
-            subjects::CLAIMS,
-            &subjects::complete("t1", "j1")
-        ));
-        assert_eq!(subjects::job_of("sy.work.default"), None);
-    }
 
     #[test]
     fn replies_are_tagged_json() {

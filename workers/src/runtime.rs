@@ -4,18 +4,19 @@
 //! default) and as `switchyard worker` processes.
 
 use crate::bus::{Bus, BusError, Delivery, QueueConfig};
-use crate::diagnostic;
+use crate::clock::now_ms;
+use crate::kinds::{JobContext, Kinds};
 use crate::protocol::{
-    subjects, Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, LogLine, Outcome,
-    Presence, Recorded, Release, Ticket,
+    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Presence, Recorded, Release,
+    Ticket,
 };
+use crate::subjects;
 use bytes::Bytes;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use shared::jobs::JobProgress;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
@@ -36,9 +37,6 @@ pub fn pool_queue_config() -> QueueConfig {
 
 /// Most log lines in one batch (a batch must stay under NATS's payload limit).
 const MAX_BATCH_LINES: usize = 500;
-/// Most unshipped lines a job keeps while the control plane is unreachable; older ones are
-/// dropped (and the drop is logged in their place).
-const MAX_PENDING_LINES: usize = 20_000;
 
 /// How a worker runs.
 #[derive(Clone, Debug)]
@@ -57,41 +55,8 @@ pub struct WorkerConfig {
     pub presence_every: Duration,
     /// How long a drain waits for running jobs before giving them back.
     pub drain_timeout: Duration,
-    /// Job kinds this worker runs besides the built-in diagnostic job.
-    pub handlers: Handlers,
-}
-
-/// A job kind a worker can run. Implementations live with what they need (the code
-/// indexer lives in the server binary, beside its heavy dependencies).
-#[async_trait::async_trait]
-pub trait JobHandler: Send + Sync {
-    /// The job kind it runs.
-    fn kind(&self) -> &'static str;
-    /// Runs one attempt.
-    async fn run(&self, payload: String, ctx: JobContext) -> Outcome;
-}
-
-/// The job handlers of a worker, by kind.
-#[derive(Clone, Default)]
-pub struct Handlers(Arc<std::collections::HashMap<&'static str, Arc<dyn JobHandler>>>);
-
-impl Handlers {
-    /// Handlers for these kinds.
-    pub fn new(handlers: Vec<Arc<dyn JobHandler>>) -> Handlers {
-        Handlers(Arc::new(
-            handlers.into_iter().map(|h| (h.kind(), h)).collect(),
-        ))
-    }
-
-    fn get(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
-        self.0.get(kind).cloned()
-    }
-}
-
-impl std::fmt::Debug for Handlers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.keys()).finish()
-    }
+    /// The job kinds this worker runs.
+    pub kinds: Kinds,
 }
 
 impl WorkerConfig {
@@ -114,7 +79,7 @@ impl WorkerConfig {
             request_timeout: Duration::from_secs(5),
             presence_every: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),
-            handlers: Handlers::default(),
+            kinds: Kinds::builtin(),
         }
     }
 }
@@ -124,14 +89,6 @@ fn uuid_like() -> String {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(now_ms() as u128);
     format!("{:016x}", h.finish())
-}
-
-/// Now in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 async fn ask<Q: Serialize, A: DeserializeOwned>(
@@ -325,90 +282,6 @@ async fn handle_ticket(
     }
 }
 
-/// What a running job can do: write log lines, and learn that it should stop.
-#[derive(Clone)]
-pub struct JobContext {
-    lines: Arc<Mutex<Vec<LogLine>>>,
-    seq: Arc<AtomicI64>,
-    stop: watch::Receiver<bool>,
-    /// The latest progress not yet shipped.
-    progress: Arc<Mutex<Option<JobProgress>>>,
-}
-
-impl JobContext {
-    /// A context whose log is kept in memory and whose stop signal is `stop` (tests, local
-    /// runs).
-    pub fn detached(stop: watch::Receiver<bool>) -> JobContext {
-        JobContext {
-            lines: Arc::default(),
-            seq: Arc::new(AtomicI64::new(0)),
-            stop,
-            progress: Arc::default(),
-        }
-    }
-
-    /// Reports progress: the phase, and how much of it is done. Only the latest report is
-    /// shipped, with the next log batch.
-    pub fn progress(&self, phase: &str, done: u64, total: u64) {
-        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = Some(JobProgress {
-            phase: phase.to_owned(),
-            done,
-            total,
-        });
-    }
-
-    /// The progress reported and not yet shipped.
-    pub fn take_progress(&self) -> Option<JobProgress> {
-        self.progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-    }
-
-    /// Writes a log line.
-    pub fn log(&self, line: impl Into<String>) {
-        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        if lines.len() >= MAX_PENDING_LINES {
-            // The control plane has been unreachable for long: keep the newest lines.
-            let dropped = lines.len() + 1 - MAX_PENDING_LINES;
-            lines.drain(..dropped);
-        }
-        lines.push(LogLine {
-            seq,
-            at: now_ms(),
-            line: line.into(),
-        });
-    }
-
-    /// Whether the job has been asked to stop (cancelled, or its lease was lost).
-    pub fn should_stop(&self) -> bool {
-        *self.stop.borrow()
-    }
-
-    /// Waits until the job is asked to stop.
-    pub async fn stopped(&self) {
-        let mut stop = self.stop.clone();
-        while !*stop.borrow() {
-            if stop.changed().await.is_err() {
-                // Nobody can ask any more: never.
-                std::future::pending::<()>().await;
-            }
-        }
-    }
-
-    /// The lines written and not yet shipped.
-    pub fn take_lines(&self) -> Vec<LogLine> {
-        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-
-    fn put_back(&self, mut unsent: Vec<LogLine>) {
-        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        unsent.append(&mut lines);
-        *lines = unsent;
-    }
-}
-
 struct Attempt<'a> {
     bus: &'a dyn Bus,
     config: &'a WorkerConfig,
@@ -435,17 +308,12 @@ impl Attempt<'_> {
         mut release: watch::Receiver<bool>,
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let ctx = JobContext {
-            lines: Arc::default(),
-            seq: Arc::new(AtomicI64::new(log_seq)),
-            stop: stop_rx,
-            progress: Arc::default(),
-        };
+        let ctx = JobContext::continuing(log_seq, stop_rx);
         // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
         // it too, as a fallback).
         let mut cancels = match self
             .bus
-            .subscribe(&crate::bus::subjects::job_cancel(self.tenant, self.job))
+            .subscribe(&subjects::cancel(self.tenant, self.job))
             .await
         {
             Ok(s) => Some(s),
@@ -454,7 +322,7 @@ impl Attempt<'_> {
                 None
             }
         };
-        let work = run_kind(&self.config.handlers, kind, payload, ctx.clone());
+        let work = self.config.kinds.run(kind, payload, ctx.clone());
         tokio::pin!(work);
         let beat_every = (lease / 3).max(Duration::from_millis(200));
         let mut beat = tokio::time::interval(beat_every);
@@ -607,25 +475,5 @@ impl Attempt<'_> {
             }
             lines = rest;
         }
-    }
-}
-
-/// Runs one job kind.
-async fn run_kind(handlers: &Handlers, kind: &str, payload: &str, ctx: JobContext) -> Outcome {
-    if let Some(handler) = handlers.get(kind) {
-        return handler.run(payload.to_owned(), ctx).await;
-    }
-    match kind {
-        diagnostic::KIND => match serde_json::from_str::<diagnostic::Params>(payload) {
-            Ok(params) => diagnostic::run(params, ctx).await,
-            Err(e) => Outcome::Failed {
-                error: format!("payload: {e}"),
-                retryable: false,
-            },
-        },
-        other => Outcome::Failed {
-            error: format!("this worker cannot run jobs of kind {other:?}"),
-            retryable: false,
-        },
     }
 }

@@ -47,6 +47,18 @@ impl RetryAfter {
     }
 }
 
+/// A rate limit as the client sees it: 429 with `Retry-After`.
+impl From<RetryAfter> for shared::error::ApiError {
+    fn from(r: RetryAfter) -> Self {
+        let mut error = shared::error::ApiError::new(
+            shared::error::ErrorCode::RateLimited,
+            format!("too many attempts; try again in {} seconds", r.seconds()),
+        );
+        error.retry_after = Some(r.seconds());
+        error
+    }
+}
+
 impl AuthLimiter {
     /// A limiter enforcing `limits`.
     pub fn new(limits: AuthLimits) -> Self {

@@ -6,9 +6,10 @@ use codeintel::chunk::ChunkOptions;
 use codeintel::index::{index_repository, IndexRequest};
 use serde::{Deserialize, Serialize};
 use shared::code::RepositorySource;
+use shared::error::FieldError;
 use std::sync::Arc;
+use workers::kinds::{JobContext, JobKind};
 use workers::protocol::Outcome;
-use workers::runtime::{JobContext, JobHandler};
 
 /// What an index run is told: everything it needs, so workers need no database.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,13 +29,16 @@ pub struct IndexResult {
     pub report: codeintel::index::IndexReport,
 }
 
-pub struct IndexHandler {
+/// The `code.index` job kind: clones or reads a repository, parses and embeds what changed,
+/// and writes the workspace's index. Only the control plane submits it.
+pub struct IndexKind {
     engine: Arc<CodeEngine>,
 }
 
-impl IndexHandler {
-    pub fn new(engine: Arc<CodeEngine>) -> Arc<IndexHandler> {
-        Arc::new(IndexHandler { engine })
+impl IndexKind {
+    /// The kind over this process's indexes and embedding model.
+    pub fn new(engine: Arc<CodeEngine>) -> IndexKind {
+        IndexKind { engine }
     }
 
     async fn run_job(
@@ -109,21 +113,27 @@ impl IndexHandler {
 }
 
 #[async_trait::async_trait]
-impl JobHandler for IndexHandler {
-    fn kind(&self) -> &'static str {
-        INDEX_KIND
+impl JobKind for IndexKind {
+    type Payload = IndexJob;
+    const NAME: &'static str = INDEX_KIND;
+
+    fn validate(job: &IndexJob) -> Result<(), FieldError> {
+        if job.tenant_id.parse::<uuid::Uuid>().is_err() {
+            return Err(FieldError::new(
+                "payload.tenant_id",
+                "is not a workspace id",
+            ));
+        }
+        if job.repo_id.parse::<uuid::Uuid>().is_err() {
+            return Err(FieldError::new("payload.repo_id", "is not a repository id"));
+        }
+        if job.location.trim().is_empty() {
+            return Err(FieldError::new("payload.location", "must not be empty"));
+        }
+        Ok(())
     }
 
-    async fn run(&self, payload: String, ctx: JobContext) -> Outcome {
-        let job: IndexJob = match serde_json::from_str(&payload) {
-            Ok(job) => job,
-            Err(e) => {
-                return Outcome::Failed {
-                    error: format!("payload: {e}"),
-                    retryable: false,
-                }
-            }
-        };
+    async fn run(&self, job: IndexJob, ctx: JobContext) -> Outcome {
         let work = self.run_job(job, &ctx);
         tokio::select! {
             outcome = work => match outcome {

@@ -1,19 +1,33 @@
 //! Code intelligence in the control plane and its workers: where indexes live, the embedding
-//! model, the `code.index` job, and the operations the REST API, the console and MCP call.
+//! model, the `code.index` job kind (`indexer.rs`), the operations the REST API, the console
+//! and MCP call (`ops.rs`), their routes (`http.rs`, `mcp.rs`), the repository records
+//! (`store.rs`) and how index runs update them (`observer.rs`).
 //!
 //! A workspace's index is a directory `CODE_DIR/workspaces/{workspace id}/` holding LanceDB
 //! tables and a Tantivy index (see `codeintel`). Indexer workers write it; the control plane
 //! reads it to answer searches and graph queries. Scaled out, `CODE_DIR` is a volume shared
 //! by the control plane and the `indexer` pool.
 
+mod console;
+pub mod http;
 pub mod indexer;
-pub mod ops;
+pub mod mcp;
+mod observer;
+mod ops;
 pub mod source;
+pub mod store;
+mod views;
 
-use codeintel::embed::{EmbedError, Embedder, EmbeddingConfig};
+pub use observer::RepositoryObserver;
+pub use ops::{CodeOps, MAX_DEPTH};
+pub use shared::code::MAX_SEARCH_LIMIT;
+pub use views::symbol_view;
+
+use crate::config::CodeConfig;
+use codeintel::embed::{EmbedError, Embedder};
 use codeintel::store::CodeIndex;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The job kind that indexes a repository.
@@ -21,82 +35,9 @@ pub const INDEX_KIND: &str = "code.index";
 /// The worker pool index runs go to.
 pub const INDEXER_POOL: &str = "indexer";
 
-/// The job handlers a worker process registers: the indexer.
-pub fn handlers(engine: Arc<CodeEngine>) -> workers::runtime::Handlers {
-    workers::runtime::Handlers::new(vec![indexer::IndexHandler::new(engine)])
-}
-
-/// Code intelligence settings, read from the environment by the server and by
-/// `switchyard worker` alike.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CodeConfig {
-    /// Where indexes, clones and uploads live (`CODE_DIR`, default `DATA_DIR/code`).
-    pub dir: PathBuf,
-    /// Server directories (and `file://` git URLs) must lie under this; `None` refuses them.
-    pub allowed_root: Option<PathBuf>,
-    /// Files larger than this are skipped (`CODE_MAX_FILE_BYTES`, default 1 MB).
-    pub max_file_bytes: u64,
-    /// Largest accepted upload (`CODE_UPLOAD_MAX_BYTES`, default 50 MB).
-    pub upload_max_bytes: u64,
-    /// The embedding model; `None` makes index runs fail with a message saying so.
-    pub embedding: Option<EmbeddingConfig>,
-}
-
-impl CodeConfig {
-    /// From `CODE_*` and `EMBEDDING_*` variables.
-    pub fn from_env(data_dir: &Path) -> Result<CodeConfig, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let number = |name: &str, default: u64| -> Result<u64, String> {
-            match var(name) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name}: {raw:?} is not a number")),
-            }
-        };
-        let embedding = match (var("EMBEDDING_URL"), var("EMBEDDING_MODEL_DIR")) {
-            (Some(url), _) => Some(EmbeddingConfig::Remote {
-                url,
-                model: var("EMBEDDING_MODEL").unwrap_or_else(|| "text-embedding-3-small".into()),
-                api_key: var("EMBEDDING_API_KEY"),
-                dims: number("EMBEDDING_DIMS", 1536)? as usize,
-            }),
-            (None, Some(dir)) => Some(EmbeddingConfig::Local(PathBuf::from(dir))),
-            (None, None) => None,
-        };
-        Ok(CodeConfig {
-            dir: var("CODE_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("code")),
-            allowed_root: var("CODE_ALLOWED_ROOT").map(PathBuf::from),
-            max_file_bytes: number(
-                "CODE_MAX_FILE_BYTES",
-                codeintel::index::DEFAULT_MAX_FILE_BYTES,
-            )?,
-            upload_max_bytes: number("CODE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)?,
-            embedding,
-        })
-    }
-
-    /// The vector size of the configured model (384 for all-MiniLM-L6-v2, read from its
-    /// config.json), so an index can be opened for reading without loading the model.
-    pub fn dims(&self) -> usize {
-        match &self.embedding {
-            Some(EmbeddingConfig::Remote { dims, .. }) => *dims,
-            Some(EmbeddingConfig::Local(dir)) => std::fs::read_to_string(dir.join("config.json"))
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .and_then(|v| v.get("hidden_size").and_then(|h| h.as_u64()))
-                .map(|h| h as usize)
-                .unwrap_or(384),
-            None => 384,
-        }
-    }
-
-    fn workspace_dir(&self, tenant: &str) -> PathBuf {
-        self.dir.join("workspaces").join(tenant)
-    }
+/// The job kinds of a process with code intelligence: the built-in ones and the indexer.
+pub fn kinds(engine: Arc<CodeEngine>) -> workers::kinds::Kinds {
+    workers::kinds::Kinds::builtin().with(indexer::IndexKind::new(engine))
 }
 
 /// Per-process handles: the embedding model (loaded once, on first use) and the opened
@@ -166,5 +107,20 @@ impl CodeEngine {
 
     pub fn upload_dir(&self, repo_id: &str) -> PathBuf {
         self.config.dir.join("uploads").join(repo_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use codeintel::{Language, SymbolKind};
+
+    /// The console and the API validate queries against `shared`'s lists; the index parses
+    /// the same names.
+    #[test]
+    fn query_names_are_the_index_names() {
+        let languages: Vec<&str> = Language::ALL.iter().map(|l| l.as_str()).collect();
+        assert_eq!(languages, shared::code::LANGUAGES);
+        let kinds: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, shared::code::SYMBOL_KINDS);
     }
 }

@@ -4,12 +4,11 @@
 //! also stops login CSRF. When it names nothing and carries the session cookie, the body
 //! must be `application/json`, which a cross-site form cannot send.
 
-use crate::http::error::error_response;
 use crate::http::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use shared::error::ApiError;
 
 /// Middleware refusing cross-site state-changing requests with 403.
@@ -24,7 +23,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if is_allowed(request.method(), request.headers(), has_session, &origin) {
         next.run(request).await
     } else {
-        error_response(ApiError::forbidden(
+        IntoResponse::into_response(ApiError::forbidden(
             "cross-site request refused: Origin is not this console (or, without Origin, the body is not JSON)",
         ))
     }

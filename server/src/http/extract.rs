@@ -1,9 +1,10 @@
 //! Extractors: one per concern. [`Caller`] authenticates, [`Client`] describes the client,
 //! [`ApiJson`] parses a body strictly and names the field at fault.
 
+use crate::accounts::Principal;
 use crate::auth::sessions::token_from_cookie_header;
-use crate::control::{Failure, Principal};
-use crate::http::AppState;
+use crate::control::Control;
+use axum::extract::FromRef;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap};
 use bytes::Bytes;
@@ -11,17 +12,19 @@ use serde::de::DeserializeOwned;
 use shared::contracts::ClientInfo;
 use shared::error::{ApiError, ErrorCode};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// The authenticated caller: an `Authorization: Bearer` API key, or else the session cookie.
 pub struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Failure;
+impl<S: Send + Sync> FromRequestParts<S> for Caller
+where
+    Arc<Control>: FromRef<S>,
+{
+    type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let control = Arc::<Control>::from_ref(state);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let raw = auth.to_str().map_err(|_| ApiError::unauthorized())?;
             let key = raw.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
@@ -30,14 +33,37 @@ impl FromRequestParts<AppState> for Caller {
                     "Authorization must be `Bearer <API key>`",
                 )
             })?;
-            return Ok(Caller(state.control.authenticate_api_key(key).await?));
+            return Ok(Caller(control.accounts.authenticate_api_key(key).await?));
         }
         let token = session_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        Ok(Caller(state.control.authenticate_session(&token).await?))
+        Ok(Caller(control.accounts.authenticate_session(&token).await?))
     }
 }
 
 /// The session cookie's value, if the request has one.
+/// An id from the path; a malformed id names nothing that exists, so it is a 404.
+pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(what))
+}
+
+/// Tells the console who is asking before its pages and server functions run: the session
+/// token from the cookie (not yet verified) and the client's address, as request extensions.
+pub async fn identify(
+    axum::extract::State(control): axum::extract::State<Arc<Control>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let client = client_info(&parts, control.config().trust_forwarded_for);
+    if let Some(token) = session_token(&parts.headers) {
+        parts
+            .extensions
+            .insert(shared::contracts::SessionToken(token));
+    }
+    parts.extensions.insert(client);
+    next.run(Request::from_parts(parts, body)).await
+}
+
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -50,16 +76,17 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 /// The client's IP (for rate limits) and user agent (for the session list).
 pub struct Client(pub ClientInfo);
 
-impl FromRequestParts<AppState> for Client {
-    type Rejection = Failure;
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    Arc<Control>: FromRef<S>,
+{
+    type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let control = Arc::<Control>::from_ref(state);
         Ok(Client(client_info(
             parts,
-            state.control.config().trust_forwarded_for,
+            control.config().trust_forwarded_for,
         )))
     }
 }
@@ -94,7 +121,7 @@ pub fn client_info(parts: &Parts, trust_forwarded_for: bool) -> ClientInfo {
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = Failure;
+    type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let is_json = req
@@ -110,8 +137,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             return Err(ApiError::new(
                 ErrorCode::BadRequest,
                 "Content-Type must be application/json",
-            )
-            .into());
+            ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -120,7 +146,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::new(ErrorCode::BadRequest, "the request body could not be read")
             }
         })?;
-        parse_json(&bytes).map(ApiJson).map_err(Failure::from)
+        parse_json(&bytes).map(ApiJson)
     }
 }
 
@@ -129,7 +155,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = Failure;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
@@ -156,7 +182,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     field,
                     retry_after: None,
                 }
-                .into()
             })
     }
 }

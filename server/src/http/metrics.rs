@@ -134,7 +134,7 @@ pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
         Ok(counts) => {
             state.metrics.jobs.clear();
             state.metrics.pressure.clear();
-            let capacity = state.control.jobs().config().pool_capacity;
+            let capacity = state.control.jobs.engine().config().pool_capacity;
             let mut depth: std::collections::BTreeMap<String, i64> = Default::default();
             for (pool, status, n) in counts {
                 *depth.entry(pool.clone()).or_default() += n;

@@ -3,15 +3,10 @@
 //! layers (request ids and tracing, metrics, CSRF, body limits).
 
 pub mod api;
-pub mod code;
 pub mod csrf;
-pub mod error;
 pub mod extract;
 pub mod health;
-pub mod jobs;
-pub mod mcp;
 pub mod metrics;
-pub mod oauth;
 
 use crate::console;
 use crate::control::Control;
@@ -24,8 +19,9 @@ use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone)]
+/// What the front door's own handlers reach (probes, metrics, CSRF); domain routes take
+/// `State<Arc<Control>>`, which this provides.
+#[derive(Clone, axum::extract::FromRef)]
 pub struct AppState {
     /// The control plane.
     pub control: Arc<Control>,
@@ -57,18 +53,18 @@ pub fn router(control: Arc<Control>) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
     });
     Router::new()
-        .nest("/api/v1", api::router(max_body, upload_max))
+        .merge(api::router(max_body, upload_max).with_state(control.clone()))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::serve))
-        .merge(oauth::router())
-        .merge(mcp::router())
+        .merge(crate::accounts::oauth::router().with_state(control.clone()))
+        .merge(crate::code::mcp::router().with_state(control.clone()))
         .with_state(state.clone())
-        .merge(console::router(control, max_body))
+        .merge(console::router(control.clone(), max_body))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
-            console::identify,
+            control.clone(),
+            extract::identify,
         ))
         .layer(middleware::from_fn_with_state(state, metrics::record))
         .layer(trace)

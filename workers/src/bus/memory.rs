@@ -2,7 +2,7 @@
 //! share one process. Same contract as NATS; durability is the process's lifetime (the
 //! control plane's store holds what must survive a restart).
 
-use super::subjects::{check_pattern, check_queue, check_subject, matches};
+use super::names::{check_pattern, check_queue, check_subject, matches};
 use super::{lease_for, Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription};
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -13,11 +13,12 @@
 //!    lease (in progress), or terminate. A delivery not acked before its lease ends is
 //!    delivered again (after the queue's backoff), at most `max_deliver` times.
 //!
-//! Subjects are documented in ARCHITECTURE.md and built only by [`subjects`].
+//! Subjects are documented in ARCHITECTURE.md and built only by [`crate::subjects`]; [`names`]
+//! says what a subject, pattern or queue name may look like.
 
 pub mod memory;
+pub mod names;
 pub mod nats;
-pub mod subjects;
 
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -3,8 +3,9 @@
 //! read through one durable pull consumer with explicit acks, `ack_wait` as the lease,
 //! `max_deliver` and the redelivery backoff set from [`QueueConfig`].
 
-use super::subjects::{check_pattern, check_queue, check_subject, work_queue};
+use super::names::{check_pattern, check_queue, check_subject};
 use super::{Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription};
+use crate::subjects::work_queue;
 use async_nats::jetstream::{self, consumer, stream, AckKind};
 use async_trait::async_trait;
 use bytes::Bytes;

@@ -1,0 +1,342 @@
+//! The accounts operations: sign-up, login, logout, password change, the session list, and
+//! authentication of session tokens and API keys.
+
+use super::{Accounts, Principal, SessionRecord, UserRecord};
+use crate::auth::oauth::Identity;
+use crate::auth::sessions::{self, Claims};
+use crate::auth::{passwords, secrets};
+use crate::clock::{now, rfc3339};
+use shared::accounts::{check_new_password, parse_display_name, Email};
+use shared::api::{ChangePasswordRequest, LoginRequest, SessionView, SignupRequest, UserView};
+use shared::contracts::{ClientInfo, SignedIn};
+use shared::error::{ApiError, ApiResult, FieldError};
+use shared::ids::{SessionId, UserId};
+
+/// The public view of a user.
+pub(crate) fn user_view(u: &UserRecord) -> UserView {
+    UserView {
+        id: u.id,
+        email: u.email.clone(),
+        name: u.name.clone(),
+    }
+}
+
+impl Accounts {
+    /// Creates an account and signs it in.
+    pub async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ApiResult<SignedIn> {
+        self.limiter.attempt_from(client_key(client))?;
+        let email = Email::parse(&req.email)?;
+        check_new_password(&req.password, "password")?;
+        let name = parse_display_name(&req.name)?;
+        let password_hash = hash_password(req.password).await?;
+        let user = UserRecord {
+            id: UserId::new(),
+            email: email.as_str().to_owned(),
+            name,
+            password_hash: Some(password_hash),
+            created_at: now(),
+        };
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store
+            .create_user(&user, Some(&session))
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => {
+                    ApiError::conflict(Some("email"), "an account with this e-mail already exists")
+                }
+                other => other.into(),
+            })?;
+        tracing::info!(user = %user.id, "account created");
+        Ok(signed)
+    }
+
+    /// Signs in with e-mail and password.
+    pub async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ApiResult<SignedIn> {
+        self.limiter.attempt_from(client_key(client))?;
+        let email = Email::parse(&req.email)?;
+        self.limiter.check_account(email.as_str())?;
+        let invalid = || {
+            ApiError::new(
+                shared::error::ErrorCode::Unauthorized,
+                "e-mail or password is wrong",
+            )
+        };
+        let user = self.store.user_by_email(email.as_str()).await?;
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password = req.password;
+        let ok = tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => passwords::verify(&password, &hash),
+            None => {
+                passwords::verify_dummy(&password);
+                false
+            }
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        match user {
+            Some(user) if ok => self.start_session(user, client).await,
+            _ => {
+                self.limiter.record_failure(email.as_str());
+                Err(invalid())
+            }
+        }
+    }
+
+    /// Ends the caller's session (API keys have none).
+    pub async fn log_out(&self, principal: &Principal) -> ApiResult<()> {
+        if let Principal::User { user, session } = principal {
+            match self.store.revoke_session(user.id, *session, now()).await {
+                Ok(()) | Err(crate::store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The user behind a session token, if the token is genuine and its session is live.
+    pub async fn authenticate_session(&self, token: &str) -> ApiResult<Principal> {
+        let claims = self.keys.verify(token).ok_or_else(ApiError::unauthorized)?;
+        let session = self
+            .store
+            .session(claims.sid)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let t = now();
+        let idle = self.config.session_idle_timeout.as_secs() as i64;
+        let live = session.user_id == claims.sub
+            && session.revoked_at.is_none()
+            && session.expires_at > t
+            && session.last_seen_at + idle > t;
+        if !live {
+            return Err(ApiError::unauthorized());
+        }
+        // Recording every request would turn reads into writes; a coarse mark is enough for
+        // the inactivity timeout.
+        if t - session.last_seen_at >= (idle / 10).clamp(1, 60) {
+            self.store.touch_session(session.id, t).await?;
+        }
+        let user = self
+            .store
+            .user(claims.sub)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Principal::User {
+            user,
+            session: session.id,
+        })
+    }
+
+    /// The workspace key behind an `Authorization: Bearer` secret.
+    pub async fn authenticate_api_key(&self, key: &str) -> ApiResult<Principal> {
+        if !key.starts_with(secrets::API_KEY_PREFIX) {
+            return Err(ApiError::unauthorized());
+        }
+        let record = self
+            .store
+            .use_api_key(&secrets::hash(key), now())
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Principal::ApiKey(record))
+    }
+
+    /// Changes the caller's password after checking the current one; ends every session and
+    /// starts a fresh one for this client.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        req: ChangePasswordRequest,
+        client: &ClientInfo,
+    ) -> ApiResult<SignedIn> {
+        let user = principal.user()?.clone();
+        self.limiter.attempt_from(client_key(client))?;
+        // Guessing the current password through a stolen session counts against the account.
+        self.limiter.check_account(&user.email)?;
+        check_new_password(&req.new_password, "new_password")?;
+        let stored = user.password_hash.clone();
+        let current = req.current_password;
+        let ok = tokio::task::spawn_blocking(move || {
+            stored.is_some_and(|h| passwords::verify(&current, &h))
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        if !ok {
+            self.limiter.record_failure(&user.email);
+            return Err(FieldError::new("current_password", "is not your current password").into());
+        }
+        let hash = hash_password(req.new_password).await?;
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store
+            .change_password(user.id, &hash, now(), &session)
+            .await?;
+        tracing::info!(user = %user.id, "password changed; other sessions ended");
+        Ok(signed)
+    }
+
+    /// The caller's live sessions.
+    pub async fn sessions(&self, principal: &Principal) -> ApiResult<Vec<SessionView>> {
+        let (user, current) = match principal {
+            Principal::User { user, session } => (user, *session),
+            Principal::ApiKey(_) => return Err(super::api_keys_have_no_user()),
+        };
+        let t = now();
+        let idle = self.config.session_idle_timeout.as_secs() as i64;
+        Ok(self
+            .store
+            .active_sessions(user.id, t)
+            .await?
+            .into_iter()
+            .filter(|s| s.last_seen_at + idle > t)
+            .map(|s| SessionView {
+                id: s.id,
+                created_at: rfc3339(s.created_at),
+                last_seen_at: rfc3339(s.last_seen_at),
+                user_agent: s.user_agent,
+                current: s.id == current,
+            })
+            .collect())
+    }
+
+    /// Ends one of the caller's sessions.
+    pub async fn revoke_session(&self, principal: &Principal, id: SessionId) -> ApiResult<()> {
+        let user = principal.user()?;
+        self.store
+            .revoke_session(user.id, id, now())
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::NotFound => ApiError::not_found("session"),
+                other => other.into(),
+            })
+    }
+
+    /// The OAuth2 providers offered on the login page.
+    pub fn oauth_providers(&self) -> Vec<shared::api::OAuthProvider> {
+        self.config
+            .oauth_providers
+            .iter()
+            .map(|p| shared::api::OAuthProvider {
+                id: p.id.clone(),
+                name: p.display_name.clone(),
+            })
+            .collect()
+    }
+
+    /// Signs in the person a provider vouched for: the user already linked to the identity,
+    /// else the account with the same e-mail, else a new account without a password. Only
+    /// an address the provider verified may link to or create an account.
+    pub async fn oauth_sign_in(
+        &self,
+        provider: &str,
+        identity: Identity,
+        client: &ClientInfo,
+    ) -> ApiResult<SignedIn> {
+        if let Some(user) = self.store.oauth_user(provider, &identity.subject).await? {
+            return self.start_session(user, client).await;
+        }
+        let email = Email::parse(&identity.email)
+            .map_err(|_| ApiError::field("email", "the provider's e-mail address is not valid"))?;
+        if let Some(user) = self.store.user_by_email(email.as_str()).await? {
+            if !identity.email_verified {
+                return Err(ApiError::conflict(
+                    Some("email"),
+                    "an account with this e-mail exists and the provider has not verified the address; log in with your password",
+                ));
+            }
+            self.store
+                .link_oauth_identity(provider, &identity.subject, user.id, now())
+                .await?;
+            tracing::info!(user = %user.id, provider, "OAuth identity linked");
+            return self.start_session(user, client).await;
+        }
+        if !identity.email_verified {
+            // An unverified address could be someone else's: it may not claim an account.
+            return Err(ApiError::forbidden(
+                "the provider has not verified your e-mail address; verify it there, or sign up with a password",
+            ));
+        }
+        let fallback_name = email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("user")
+            .to_owned();
+        let name = parse_display_name(&identity.name).unwrap_or(fallback_name);
+        let user = UserRecord {
+            id: UserId::new(),
+            email: email.as_str().to_owned(),
+            name,
+            password_hash: None,
+            created_at: now(),
+        };
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store
+            .create_oauth_user(&user, provider, &identity.subject, &session)
+            .await?;
+        tracing::info!(user = %user.id, provider, "account created through OAuth");
+        Ok(signed)
+    }
+
+    /// Records a new session for `user` and answers its cookie.
+    async fn start_session(&self, user: UserRecord, client: &ClientInfo) -> ApiResult<SignedIn> {
+        let (session, signed) = self.new_session(&user, client)?;
+        self.store.create_session(&session).await?;
+        Ok(signed)
+    }
+
+    /// A session for `user` not yet stored, and the cookie that will carry it. Callers store
+    /// it, in the same transaction as the change that starts it where there is one.
+    fn new_session(
+        &self,
+        user: &UserRecord,
+        client: &ClientInfo,
+    ) -> ApiResult<(SessionRecord, SignedIn)> {
+        let t = now();
+        let lifetime = self.config.session_lifetime.as_secs() as i64;
+        let session = SessionRecord {
+            id: SessionId::new(),
+            user_id: user.id,
+            created_at: t,
+            last_seen_at: t,
+            expires_at: t + lifetime,
+            revoked_at: None,
+            user_agent: client
+                .user_agent
+                .clone()
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect(),
+        };
+        let token = self
+            .keys
+            .sign(&Claims {
+                sub: user.id,
+                sid: session.id,
+                iat: t,
+                exp: session.expires_at,
+            })
+            .map_err(|e| {
+                tracing::error!(error = %e, "signing a session token failed");
+                ApiError::internal()
+            })?;
+        let signed = SignedIn {
+            user: user_view(user),
+            set_cookie: sessions::set_cookie(&token, lifetime, self.config.secure_cookies()),
+        };
+        Ok((session, signed))
+    }
+}
+
+/// The rate-limit key for a client: its IP, or one shared bucket when the IP is unknown.
+fn client_key(client: &ClientInfo) -> &str {
+    client.ip.as_deref().unwrap_or("unknown")
+}
+
+async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || passwords::hash(&password))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::internal()
+        })
+}

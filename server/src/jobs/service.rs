@@ -1,0 +1,285 @@
+//! The job service: submission (validated by the job's kind, admitted against queue
+//! pressure, stored before anything else), announcing changes, and starting the background
+//! loops (`dispatch.rs`) and the answers to workers (`worker_requests.rs`).
+
+use super::store::JobRecord;
+use super::worker_requests::Handler;
+use super::JobsError;
+use crate::clock::now_ms;
+use crate::config::JobsConfig;
+use crate::store::{Store, StoreError};
+use bytes::Bytes;
+use futures::StreamExt;
+use shared::error::FieldError;
+use shared::ids::{JobId, TenantId};
+use shared::jobs::{JobStatus, QueuePressure};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use workers::bus::{Bus, BusError};
+use workers::kinds::Kinds;
+use workers::pools::PoolName;
+use workers::subjects;
+
+/// A job submission, validated.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// Its workspace.
+    pub tenant: TenantId,
+    /// Its kind.
+    pub kind: String,
+    /// Its pool.
+    pub pool: PoolName,
+    /// Its input, JSON.
+    pub payload: serde_json::Value,
+    /// Attempts in all.
+    pub max_attempts: u32,
+}
+
+/// Told about every change of a job's state (claims, ends, expiries, cancellations), to
+/// keep what the job works for in step (a repository's index status).
+#[async_trait::async_trait]
+pub trait JobObserver: Send + Sync {
+    /// The job as it is now.
+    async fn changed(&self, job: &JobRecord);
+}
+
+/// The control plane's job service.
+pub struct Jobs {
+    pub(super) store: Store,
+    pub(super) bus: Arc<dyn Bus>,
+    pub(super) config: JobsConfig,
+    pub(super) kinds: Kinds,
+    pub(super) wake: Notify,
+    pub(super) declared: Mutex<HashSet<String>>,
+    observers: std::sync::RwLock<Vec<Arc<dyn JobObserver>>>,
+}
+
+impl Jobs {
+    /// A job service over `store` and `bus`, accepting jobs of `kinds`.
+    pub fn new(store: Store, bus: Arc<dyn Bus>, config: JobsConfig, kinds: Kinds) -> Jobs {
+        Jobs {
+            store,
+            bus,
+            config,
+            kinds,
+            wake: Notify::new(),
+            declared: Mutex::new(HashSet::new()),
+            observers: std::sync::RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Adds an observer of job changes.
+    pub fn observe(&self, observer: Arc<dyn JobObserver>) {
+        self.observers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observer);
+    }
+
+    /// The bus it dispatches on.
+    pub fn bus(&self) -> Arc<dyn Bus> {
+        self.bus.clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &JobsConfig {
+        &self.config
+    }
+
+    /// The pools the workspace `slug` may use: every configured pool that is not private to
+    /// another workspace.
+    pub fn pools_of(&self, slug: &str) -> Vec<String> {
+        self.config
+            .pools
+            .iter()
+            .filter(|p| {
+                self.config
+                    .private_pools
+                    .get(*p)
+                    .is_none_or(|owner| owner == slug)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Validates a submission of workspace `slug` against the job kinds this installation
+    /// runs and the pools the workspace may use.
+    pub fn validate(
+        &self,
+        slug: &str,
+        kind: &str,
+        pool: &str,
+        payload: &serde_json::Value,
+        max_attempts: Option<u32>,
+    ) -> Result<(PoolName, u32), FieldError> {
+        let pool = PoolName::parse(pool).map_err(|e| {
+            FieldError::new(
+                "pool",
+                e.to_string().trim_start_matches("pool: ").to_owned(),
+            )
+        })?;
+        // Only configured pools (each one is a JetStream stream and consumer), and not
+        // another workspace's private pool (which reads as unknown).
+        let usable = self.pools_of(slug);
+        if !usable.iter().any(|p| p == pool.as_str()) {
+            return Err(FieldError::new(
+                "pool",
+                format!("unknown pool; available: {}", usable.join(", ")),
+            ));
+        }
+        self.kinds.validate(kind, payload, true)?;
+        let max_attempts = max_attempts.unwrap_or(5);
+        if !(1..=20).contains(&max_attempts) {
+            return Err(FieldError::new("max_attempts", "must be between 1 and 20"));
+        }
+        Ok((pool, max_attempts))
+    }
+
+    /// Stores a new job and wakes the dispatcher; refuses with 429 while its pool is at
+    /// critical pressure.
+    pub async fn submit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
+        // Jobs the control plane submits itself are checked by their kind too.
+        self.kinds
+            .validate(&job.kind, &job.payload, false)
+            .map_err(JobsError::Invalid)?;
+        let depth: i64 = self
+            .store
+            .open_job_counts()
+            .await?
+            .into_iter()
+            .filter(|(pool, _, _)| pool == job.pool.as_str())
+            .map(|(_, _, n)| n)
+            .sum();
+        if QueuePressure::of(depth.max(0) as u64, self.config.pool_capacity)
+            == QueuePressure::Critical
+        {
+            return Err(JobsError::AtCapacity {
+                pool: job.pool.to_string(),
+            });
+        }
+        let now = now_ms();
+        let record = JobRecord {
+            id: JobId::new(),
+            tenant_id: job.tenant,
+            pool: job.pool.as_str().to_owned(),
+            kind: job.kind,
+            payload: job.payload.to_string(),
+            status: JobStatus::Queued,
+            attempt: 0,
+            max_attempts: i64::from(job.max_attempts),
+            lease_holder: None,
+            lease_expires_at: None,
+            run_at: now,
+            dispatched_at: None,
+            cancel_requested: false,
+            result: None,
+            error: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            progress: None,
+        };
+        self.store.insert_job(&record).await?;
+        self.wake.notify_one();
+        Ok(record)
+    }
+
+    /// Tells the worker of a running job to stop it (after the store has the request).
+    pub async fn announce(&self, job: &JobRecord) {
+        let observers = self
+            .observers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for observer in observers {
+            observer.changed(job).await;
+        }
+        let event = serde_json::json!({"type": "status", "status": job.status.as_str(), "attempt": job.attempt});
+        let subject = subjects::events(&job.tenant_id.to_string(), &job.id.to_string());
+        if let Err(e) = self
+            .bus
+            .publish(&subject, Bytes::from(event.to_string()))
+            .await
+        {
+            tracing::debug!(error = %e, "publishing a job event failed");
+        }
+    }
+
+    /// Asks a job to stop: a queued one ends at once, a running one hears it on the bus
+    /// (its next heartbeat carries it too). `None` when the workspace has no such job.
+    pub async fn cancel(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        let Some(updated) = self.store.request_cancel(tenant, id, now_ms()).await? else {
+            return Ok(None);
+        };
+        self.announce(&updated).await;
+        if updated.status == JobStatus::Running {
+            let subject = subjects::cancel(&updated.tenant_id.to_string(), &updated.id.to_string());
+            if let Err(e) = self.bus.publish(&subject, Bytes::new()).await {
+                // The next heartbeat carries the request anyway.
+                tracing::debug!(error = %e, "publishing a cancel failed");
+            }
+        }
+        Ok(Some(updated))
+    }
+
+    /// Starts the dispatcher, the sweeper and the bus handlers.
+    pub async fn start(self: &Arc<Self>) -> Result<Vec<JoinHandle<()>>, BusError> {
+        if !self.bus.is_durable() {
+            // An in-process queue starts empty: every queued job needs its ticket again.
+            if let Err(e) = self.store.reset_dispatch().await {
+                tracing::warn!(error = %e, "could not reset dispatch marks");
+            }
+        }
+        let mut tasks = Vec::new();
+        // Handlers run concurrently, but not without bound.
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(256));
+        for (pattern, handler) in Handler::ALL {
+            // Replicas share the answering: each request reaches one of them.
+            let mut sub = self
+                .bus
+                .subscribe_queue(pattern, &self.config.group)
+                .await?;
+            let (jobs, in_flight) = (self.clone(), in_flight.clone());
+            tasks.push(tokio::spawn(async move {
+                while let Some(message) = sub.next().await {
+                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                        break;
+                    };
+                    let jobs = jobs.clone();
+                    tokio::spawn(async move {
+                        jobs.handle(handler, message).await;
+                        drop(permit);
+                    });
+                }
+            }));
+        }
+        let jobs = self.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = jobs.dispatch_once().await {
+                    tracing::warn!(error = %e, "dispatching jobs failed");
+                }
+                tokio::select! {
+                    _ = jobs.wake.notified() => {}
+                    _ = tokio::time::sleep(jobs.config.tick) => {}
+                }
+            }
+        }));
+        let jobs = self.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = jobs.sweep_once().await {
+                    tracing::warn!(error = %e, "sweeping leases failed");
+                }
+                tokio::time::sleep(jobs.config.tick * 4).await;
+            }
+        }));
+        Ok(tasks)
+    }
+}

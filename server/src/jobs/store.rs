@@ -1,0 +1,712 @@
+//! Durable jobs, their log lines, and the worker registry. A job exists here before anyone
+//! hears of it; every change of a running job is fenced by its lease holder and attempt
+//! number, so a worker that lost its lease cannot overwrite what replaced it.
+//! Job times are Unix milliseconds.
+
+use crate::store::{Scope, Store, StoreError, StoreResult};
+use shared::ids::{JobId, TenantId};
+use shared::jobs::JobStatus;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// A job as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRecord {
+    /// Job id.
+    pub id: JobId,
+    /// Its workspace.
+    pub tenant_id: TenantId,
+    /// The worker pool that runs it.
+    pub pool: String,
+    /// What to run (`diagnostic`, ...).
+    pub kind: String,
+    /// Its input, JSON.
+    pub payload: String,
+    /// Where it is in its life.
+    pub status: JobStatus,
+    /// Attempts started so far.
+    pub attempt: i64,
+    /// Attempts allowed in all.
+    pub max_attempts: i64,
+    /// The worker holding the lease of the running attempt.
+    pub lease_holder: Option<String>,
+    /// When that lease runs out.
+    pub lease_expires_at: Option<i64>,
+    /// Earliest moment to run (later than creation for a retry).
+    pub run_at: i64,
+    /// When it was last put on the bus; `None` while it waits to be.
+    pub dispatched_at: Option<i64>,
+    /// Whether someone asked to stop it.
+    pub cancel_requested: bool,
+    /// The result of a successful run, JSON.
+    pub result: Option<String>,
+    /// The last attempt's error.
+    pub error: Option<String>,
+    /// Submission time.
+    pub created_at: i64,
+    /// When the first attempt started.
+    pub started_at: Option<i64>,
+    /// When it reached a final state.
+    pub finished_at: Option<i64>,
+    /// The latest progress report of the running (or last) attempt, JSON.
+    pub progress: Option<String>,
+}
+
+const JOB_COLUMNS: &str = "id, tenant_id, pool, kind, payload, status, attempt, max_attempts, lease_holder, \
+     lease_expires_at, run_at, dispatched_at, cancel_requested, result, error, created_at, started_at, finished_at, progress";
+
+fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> StoreResult<T> {
+    let raw: String = row.try_get(column)?;
+    raw.parse()
+        .map_err(|_| StoreError::Corrupt(format!("{column} {raw:?}")))
+}
+
+impl JobRecord {
+    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: parse(row, "id")?,
+            tenant_id: parse(row, "tenant_id")?,
+            pool: row.try_get("pool")?,
+            kind: row.try_get("kind")?,
+            payload: row.try_get("payload")?,
+            status: parse(row, "status")?,
+            attempt: row.try_get("attempt")?,
+            max_attempts: row.try_get("max_attempts")?,
+            lease_holder: row.try_get("lease_holder")?,
+            lease_expires_at: row.try_get("lease_expires_at")?,
+            run_at: row.try_get("run_at")?,
+            dispatched_at: row.try_get("dispatched_at")?,
+            cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+            result: row.try_get("result")?,
+            error: row.try_get("error")?,
+            created_at: row.try_get("created_at")?,
+            started_at: row.try_get("started_at")?,
+            finished_at: row.try_get("finished_at")?,
+            progress: row.try_get("progress")?,
+        })
+    }
+}
+
+/// How an attempt ended, as its worker (or the lease sweeper) reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptEnd {
+    /// Done; the result, JSON.
+    Succeeded(String),
+    /// Failed and will run again at `retry_at` (ms).
+    Retry {
+        /// The error.
+        error: String,
+        /// When to run again.
+        retry_at: i64,
+    },
+    /// Failed and used up its attempts: dead letter.
+    Dead(String),
+    /// Failed in a way retrying cannot fix.
+    Failed(String),
+    /// Stopped on request.
+    Cancelled,
+    /// Handed back unfinished by a draining worker: queued again at once, not counted.
+    Released,
+}
+
+/// A log line of a job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobLogLine {
+    /// Position in the job's log (per job, from 1; a retry continues the count).
+    pub seq: i64,
+    /// When it was written (ms).
+    pub at: i64,
+    /// The text.
+    pub line: String,
+}
+
+/// A worker process (or in-process pool) as it last reported itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerRecord {
+    /// Worker id (unique per process start).
+    pub id: String,
+    /// Its pool.
+    pub pool: String,
+    /// Its host name.
+    pub host: String,
+    /// `online`, `draining` or `offline`.
+    pub status: String,
+    /// Jobs it runs now.
+    pub running: i64,
+    /// Jobs it runs at most at once.
+    pub concurrency: i64,
+    /// When it started (ms).
+    pub started_at: i64,
+    /// Its last heartbeat (ms).
+    pub last_heartbeat: i64,
+}
+
+impl WorkerRecord {
+    fn from_row(row: &AnyRow) -> StoreResult<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            pool: row.try_get("pool")?,
+            host: row.try_get("host")?,
+            status: row.try_get("status")?,
+            running: row.try_get("running")?,
+            concurrency: row.try_get("concurrency")?,
+            started_at: row.try_get("started_at")?,
+            last_heartbeat: row.try_get("last_heartbeat")?,
+        })
+    }
+}
+
+/// Which jobs to list.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilter {
+    /// Only jobs in this state.
+    pub status: Option<JobStatus>,
+    /// Only jobs of this pool.
+    pub pool: Option<String>,
+    /// At most this many (newest first).
+    pub limit: i64,
+}
+
+/// The job `id` as it is inside `tx`.
+async fn fetch_job(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: JobId,
+) -> StoreResult<JobRecord> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    JobRecord::from_row(&row)
+}
+
+impl Store {
+    /// Records a new job (queued, not yet dispatched).
+    pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(job.tenant_id)).await?;
+        sqlx::query(&format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(job.id.to_string())
+        .bind(job.tenant_id.to_string())
+        .bind(&job.pool)
+        .bind(&job.kind)
+        .bind(&job.payload)
+        .bind(job.status.as_str())
+        .bind(job.attempt)
+        .bind(job.max_attempts)
+        .bind(job.lease_holder.clone())
+        .bind(job.lease_expires_at)
+        .bind(job.run_at)
+        .bind(job.dispatched_at)
+        .bind(i64::from(job.cancel_requested))
+        .bind(job.result.clone())
+        .bind(job.error.clone())
+        .bind(job.created_at)
+        .bind(job.started_at)
+        .bind(job.finished_at)
+        .bind(job.progress.clone())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One job of `tenant`.
+    pub async fn job(&self, tenant: TenantId, id: JobId) -> StoreResult<Option<JobRecord>> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| JobRecord::from_row(&r)).transpose()
+    }
+
+    /// A job by id alone, for the control plane's own bookkeeping (any tenant).
+    pub async fn job_any_tenant(&self, id: JobId) -> StoreResult<Option<JobRecord>> {
+        let mut tx = self.begin(Scope::System).await?;
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| JobRecord::from_row(&r)).transpose()
+    }
+
+    /// Jobs of `tenant`, newest first.
+    pub async fn jobs(&self, tenant: TenantId, filter: &JobFilter) -> StoreResult<Vec<JobRecord>> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1
+             AND ($2 = '' OR status = $2) AND ($3 = '' OR pool = $3)
+             ORDER BY created_at DESC, id LIMIT $4"
+        ))
+        .bind(tenant.to_string())
+        .bind(filter.status.map(JobStatus::as_str).unwrap_or(""))
+        .bind(filter.pool.clone().unwrap_or_default())
+        .bind(filter.limit.clamp(1, 500))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// Queued jobs due at `now` that are not on the bus yet, or were put there before
+    /// `stale_before` and never claimed (their ticket may be lost), oldest first (all
+    /// tenants).
+    pub async fn due_jobs(
+        &self,
+        now: i64,
+        stale_before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRecord>> {
+        let mut tx = self.begin(Scope::System).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND run_at <= $1
+             AND (dispatched_at IS NULL OR dispatched_at < $2)
+             ORDER BY run_at, created_at LIMIT $3"
+        ))
+        .bind(now)
+        .bind(stale_before)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// Notes that a queued job was put on the bus, unless it moved on meanwhile (claimed,
+    /// failed and queued again: that retry must not inherit this dispatch).
+    pub async fn mark_dispatched(&self, id: JobId, attempt: i64, now: i64) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::System).await?;
+        sqlx::query("UPDATE jobs SET dispatched_at = $1 WHERE id = $2 AND status = 'queued' AND attempt = $3")
+            .bind(now)
+            .bind(id.to_string())
+            .bind(attempt)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Starts an attempt: a queued job becomes running under `worker`'s lease until
+    /// `lease_until`. `None` when the job is not queued (claimed already, cancelled, done).
+    pub async fn claim_job(
+        &self,
+        id: JobId,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
+             started_at = COALESCE(started_at, $3)
+             WHERE id = $4 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let job = fetch_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    /// Extends the lease of a running attempt; `false` when `worker` no longer holds it.
+    pub async fn extend_lease(
+        &self,
+        id: JobId,
+        worker: &str,
+        attempt: i64,
+        lease_until: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = $1
+             WHERE id = $2 AND status = 'running' AND lease_holder = $3 AND attempt = $4",
+        )
+        .bind(lease_until)
+        .bind(id.to_string())
+        .bind(worker)
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends a running attempt, fenced: only `worker` holding attempt `attempt` may. Answers
+    /// the job as it is now, or `None` when the fence refused (the attempt was replaced).
+    pub async fn end_attempt(
+        &self,
+        id: JobId,
+        worker: &str,
+        attempt: i64,
+        end: &AttemptEnd,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.end_running(id, Some(worker), attempt, None, end, now)
+            .await
+    }
+
+    /// Running jobs whose lease ran out before `now` (all tenants).
+    pub async fn expired_leases(&self, now: i64, limit: i64) -> StoreResult<Vec<JobRecord>> {
+        let mut tx = self.begin(Scope::System).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'running' AND lease_expires_at < $1
+             ORDER BY lease_expires_at LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// Ends an attempt whose lease ran out (fenced by attempt and by the lease still being
+    /// expired at `now`, so a heartbeat that just arrived wins).
+    pub async fn end_expired_attempt(
+        &self,
+        id: JobId,
+        attempt: i64,
+        end: &AttemptEnd,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.end_running(id, None, attempt, Some(now), end, now)
+            .await
+    }
+
+    async fn end_running(
+        &self,
+        id: JobId,
+        worker: Option<&str>,
+        attempt: i64,
+        expired_before: Option<i64>,
+        end: &AttemptEnd,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        let (status, result, error, run_at, finished_at) = match end {
+            AttemptEnd::Succeeded(result) => (
+                JobStatus::Succeeded,
+                Some(result.clone()),
+                None,
+                None,
+                Some(now),
+            ),
+            AttemptEnd::Retry { error, retry_at } => (
+                JobStatus::Queued,
+                None,
+                Some(error.clone()),
+                Some(*retry_at),
+                None,
+            ),
+            AttemptEnd::Dead(error) => {
+                (JobStatus::Dead, None, Some(error.clone()), None, Some(now))
+            }
+            AttemptEnd::Failed(error) => (
+                JobStatus::Failed,
+                None,
+                Some(error.clone()),
+                None,
+                Some(now),
+            ),
+            AttemptEnd::Cancelled => (JobStatus::Cancelled, None, None, None, Some(now)),
+            AttemptEnd::Released => (
+                JobStatus::Queued,
+                None,
+                Some("released by a draining worker".to_owned()),
+                Some(now),
+                None,
+            ),
+        };
+        // A released attempt does not count against the job's attempts.
+        let extra_attempts = i64::from(matches!(end, AttemptEnd::Released));
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
+             finished_at = $5, lease_holder = NULL, lease_expires_at = NULL, dispatched_at = NULL,
+             max_attempts = max_attempts + $10
+             WHERE id = $6 AND status = 'running' AND attempt = $7
+             AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)",
+        )
+        .bind(status.as_str())
+        .bind(result)
+        .bind(error)
+        .bind(run_at)
+        .bind(finished_at)
+        .bind(id.to_string())
+        .bind(attempt)
+        .bind(worker.unwrap_or(""))
+        .bind(expired_before.unwrap_or(-1))
+        .bind(extra_attempts)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(None);
+        }
+        let job = fetch_job(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    /// Asks a job of `tenant` to stop: a queued job is cancelled at once, a running one is
+    /// marked (its worker is told). `None` when there is no such job.
+    pub async fn request_cancel(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'cancelled', finished_at = $1, dispatched_at = NULL
+             WHERE id = $2 AND tenant_id = $3 AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND tenant_id = $2 AND status = 'running'")
+            .bind(id.to_string())
+            .bind(tenant.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| JobRecord::from_row(&r)).transpose()
+    }
+
+    /// Puts a dead, failed or cancelled job of `tenant` back in the queue with fresh
+    /// attempts. `None` when there is no such job; the job unchanged when it is not in one of
+    /// those states.
+    pub async fn retry_job(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', max_attempts = attempt + max_attempts, run_at = $1,
+             dispatched_at = NULL, result = NULL, error = NULL, finished_at = NULL, cancel_requested = 0,
+             progress = NULL
+             WHERE id = $2 AND tenant_id = $3 AND status IN ('dead', 'failed', 'cancelled')",
+        )
+        .bind(now)
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row.map(|r| JobRecord::from_row(&r)).transpose()
+    }
+
+    /// The highest log sequence number of a job so far (0 without lines).
+    pub async fn last_log_seq(&self, job: JobId) -> StoreResult<i64> {
+        let mut tx = self.begin(Scope::System).await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1")
+            .bind(job.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// Jobs of `tenant` running or handed to the bus and not yet claimed (for its
+    /// concurrency limit).
+    pub async fn active_jobs(&self, tenant: TenantId) -> StoreResult<i64> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = $1
+             AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))",
+        )
+        .bind(tenant.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// Jobs per pool and status that are not final (queue depth, all tenants).
+    pub async fn open_job_counts(&self) -> StoreResult<Vec<(String, JobStatus, i64)>> {
+        let mut tx = self.begin(Scope::System).await?;
+        let rows = sqlx::query(
+            "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')
+             GROUP BY pool, status ORDER BY pool, status",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("pool")?, parse(r, "status")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// Appends a log line; a line already recorded under this `seq` is kept (idempotent).
+    pub async fn append_job_log(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+        line: &JobLogLine,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "INSERT INTO job_logs (job_id, tenant_id, seq, at, line) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (job_id, seq) DO NOTHING",
+        )
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(line.seq)
+        .bind(line.at)
+        .bind(&line.line)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the latest progress report of a job's running attempt (JSON).
+    pub async fn set_job_progress(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+        attempt: i64,
+        progress: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "UPDATE jobs SET progress = $1 WHERE id = $2 AND tenant_id = $3 AND attempt = $4",
+        )
+        .bind(progress)
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Log lines of a job of `tenant` after `after_seq`, in order.
+    pub async fn job_log(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobLogLine>> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(
+            "SELECT seq, at, line FROM job_logs WHERE job_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(after_seq)
+        .bind(limit.clamp(1, 10_000))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobLogLine {
+                    seq: r.try_get("seq")?,
+                    at: r.try_get("at")?,
+                    line: r.try_get("line")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a worker's heartbeat (creating it on its first).
+    pub async fn upsert_worker(&self, w: &WorkerRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO workers (id, pool, host, status, running, concurrency, started_at, last_heartbeat)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, running = excluded.running,
+             concurrency = excluded.concurrency, last_heartbeat = excluded.last_heartbeat",
+        )
+        .bind(&w.id)
+        .bind(&w.pool)
+        .bind(&w.host)
+        .bind(&w.status)
+        .bind(w.running)
+        .bind(w.concurrency)
+        .bind(w.started_at)
+        .bind(w.last_heartbeat)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets workers offline since before `before`.
+    pub async fn prune_workers(&self, before: i64) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM workers WHERE status = 'offline' AND last_heartbeat < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets which queued jobs were put on the bus (an in-process bus starts empty, so
+    /// after a restart every queued job must be dispatched again).
+    pub async fn reset_dispatch(&self) -> StoreResult<u64> {
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query("UPDATE jobs SET dispatched_at = NULL WHERE status = 'queued'")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks workers silent since `before` as offline.
+    pub async fn mark_silent_workers_offline(&self, before: i64) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE workers SET status = 'offline', running = 0 WHERE status <> 'offline' AND last_heartbeat < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Workers of the given pools, online first, then by last heartbeat.
+    pub async fn workers(&self, pools: &[String]) -> StoreResult<Vec<WorkerRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, pool, host, status, running, concurrency, started_at, last_heartbeat FROM workers
+             ORDER BY CASE status WHEN 'online' THEN 0 WHEN 'draining' THEN 1 ELSE 2 END, last_heartbeat DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let all: Vec<WorkerRecord> = rows
+            .iter()
+            .map(WorkerRecord::from_row)
+            .collect::<StoreResult<_>>()?;
+        Ok(all
+            .into_iter()
+            .filter(|w| pools.contains(&w.pool))
+            .collect())
+    }
+}

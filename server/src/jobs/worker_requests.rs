@@ -1,0 +1,303 @@
+//! The control plane's answers to workers on the bus: claim, heartbeat, log, complete,
+//! release and presence. Every answer is fenced by the store (lease holder and attempt), so
+//! a worker that lost its lease cannot change what replaced it.
+
+use super::store::{AttemptEnd, JobLogLine, WorkerRecord};
+use super::Jobs;
+use crate::clock::now_ms;
+use crate::store::StoreError;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::ids::{JobId, TenantId};
+use shared::jobs::JobStatus;
+use workers::bus::BusMessage;
+use workers::protocol::{
+    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence, Recorded,
+    Release,
+};
+use workers::subjects;
+
+/// The kinds of request workers send; each has its subject pattern.
+#[derive(Clone, Copy)]
+pub(super) enum Handler {
+    Claim,
+    Heartbeat,
+    Log,
+    Complete,
+    Release,
+    Presence,
+}
+
+impl Handler {
+    /// Every handler with the subjects it answers.
+    pub(super) const ALL: [(&'static str, Handler); 6] = [
+        (subjects::CLAIMS, Handler::Claim),
+        (subjects::HEARTBEATS, Handler::Heartbeat),
+        (subjects::LOGS, Handler::Log),
+        (subjects::COMPLETIONS, Handler::Complete),
+        (subjects::RELEASES, Handler::Release),
+        (subjects::PRESENCE, Handler::Presence),
+    ];
+}
+
+impl Jobs {
+    pub(super) async fn handle(&self, handler: Handler, message: BusMessage) {
+        let reply = match handler {
+            Handler::Claim => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_claim(ids, q).await
+                })
+                .await
+            }
+            Handler::Heartbeat => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_heartbeat(ids, q).await
+                })
+                .await
+            }
+            Handler::Log => {
+                self.on(
+                    &message,
+                    |jobs, ids, q| async move { jobs.on_log(ids, q).await },
+                )
+                .await
+            }
+            Handler::Complete => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_complete(ids, q).await
+                })
+                .await
+            }
+            Handler::Release => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_release(ids, q).await
+                })
+                .await
+            }
+            Handler::Presence => {
+                if let Ok(p) = serde_json::from_slice::<Presence>(&message.payload) {
+                    self.on_presence(p).await;
+                }
+                None
+            }
+        };
+        if let (Some(reply), Some(to)) = (reply, message.reply.as_deref()) {
+            if let Err(e) = self.bus.respond(to, reply).await {
+                tracing::warn!(error = %e, "answering a worker failed");
+            }
+        }
+    }
+
+    /// Decodes a job request, runs `f`, and encodes its answer. No answer on bad input (the
+    /// worker times out and retries, which is right for a message we cannot read) nor for a
+    /// job this store does not know (a control plane of another store shares the bus).
+    async fn on<'a, Q, A, F, Fut>(&'a self, message: &BusMessage, f: F) -> Option<Bytes>
+    where
+        Q: DeserializeOwned,
+        A: Serialize,
+        F: FnOnce(&'a Jobs, (TenantId, JobId), Q) -> Fut,
+        Fut: std::future::Future<Output = Result<Option<A>, StoreError>>,
+    {
+        let ids = subjects::job_of(&message.subject)
+            .and_then(|(t, j)| Some((t.parse().ok()?, j.parse().ok()?)));
+        let (Some(ids), Ok(question)) = (ids, serde_json::from_slice::<Q>(&message.payload)) else {
+            tracing::warn!(subject = %message.subject, "unreadable job request ignored");
+            return None;
+        };
+        match f(self, ids, question).await {
+            Ok(Some(answer)) => serde_json::to_vec(&answer).ok().map(Bytes::from),
+            // Not a job of this control plane's store: another one answers.
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(subject = %message.subject, error = %e, "job request failed");
+                None
+            }
+        }
+    }
+
+    async fn on_claim(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        claim: Claim,
+    ) -> Result<Option<ClaimReply>, StoreError> {
+        let Some(known) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        if known.tenant_id != tenant {
+            return Ok(Some(ClaimReply::Refused {
+                reason: "the ticket names another workspace".to_owned(),
+            }));
+        }
+        let now = now_ms();
+        let lease_until = now + self.config.lease.as_millis() as i64;
+        let Some(record) = self
+            .store
+            .claim_job(job, &claim.worker_id, now, lease_until)
+            .await?
+        else {
+            return Ok(Some(ClaimReply::Refused {
+                reason: "the job is not waiting to run".to_owned(),
+            }));
+        };
+        self.announce(&record).await;
+        Ok(Some(ClaimReply::Granted {
+            attempt: record.attempt,
+            kind: record.kind,
+            payload: record.payload,
+            lease_ms: self.config.lease.as_millis() as u64,
+            log_seq: self.store.last_log_seq(job).await?,
+        }))
+    }
+
+    async fn on_heartbeat(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        beat: Heartbeat,
+    ) -> Result<Option<HeartbeatReply>, StoreError> {
+        let Some(known) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        if known.tenant_id != tenant {
+            return Ok(None);
+        }
+        let lease_until = now_ms() + self.config.lease.as_millis() as i64;
+        let keep = self
+            .store
+            .extend_lease(job, &beat.worker_id, beat.attempt, lease_until)
+            .await?;
+        Ok(Some(HeartbeatReply {
+            keep,
+            cancel: known.cancel_requested,
+        }))
+    }
+
+    async fn on_log(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        batch: LogBatch,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let Some(known) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        // Only the current lease holder's lines count: a worker that lost its lease must
+        // not take sequence numbers from the attempt that replaced it.
+        let current = known.tenant_id == tenant
+            && known.status == JobStatus::Running
+            && known.attempt == batch.attempt
+            && known.lease_holder.as_deref() == Some(batch.worker_id.as_str());
+        if !current {
+            return Ok(Some(Recorded { recorded: false }));
+        }
+        if let Some(progress) = &batch.progress {
+            let json = serde_json::to_string(progress).unwrap_or_default();
+            self.store
+                .set_job_progress(tenant, job, batch.attempt, &json)
+                .await?;
+        }
+        for line in &batch.lines {
+            let line = JobLogLine {
+                seq: line.seq,
+                at: line.at,
+                line: line.line.chars().take(4_000).collect(),
+            };
+            self.store.append_job_log(tenant, job, &line).await?;
+        }
+        let event =
+            serde_json::json!({"type": "log", "lines": batch.lines, "progress": batch.progress});
+        let subject = subjects::events(&tenant.to_string(), &job.to_string());
+        if let Err(e) = self
+            .bus
+            .publish(&subject, Bytes::from(event.to_string()))
+            .await
+        {
+            tracing::debug!(error = %e, "publishing log lines failed");
+        }
+        Ok(Some(Recorded { recorded: true }))
+    }
+
+    async fn on_complete(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        complete: Complete,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let Some(current) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        if current.tenant_id != tenant {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let end = match complete.outcome {
+            Outcome::Succeeded { result } => AttemptEnd::Succeeded(result.to_string()),
+            Outcome::Failed { error, retryable } => {
+                self.after_failure(&current, error, retryable, now)
+            }
+            Outcome::Cancelled => AttemptEnd::Cancelled,
+        };
+        let updated = self
+            .store
+            .end_attempt(job, &complete.worker_id, complete.attempt, &end, now)
+            .await?;
+        if let Some(updated) = &updated {
+            self.announce(updated).await;
+            if updated.status == JobStatus::Queued {
+                self.wake.notify_one();
+            }
+        }
+        Ok(Some(Recorded {
+            recorded: updated.is_some(),
+        }))
+    }
+
+    async fn on_release(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        release: Release,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let Some(current) = self.store.job_any_tenant(job).await? else {
+            return Ok(None);
+        };
+        if current.tenant_id != tenant {
+            return Ok(None);
+        }
+        let updated = self
+            .store
+            .end_attempt(
+                job,
+                &release.worker_id,
+                release.attempt,
+                &AttemptEnd::Released,
+                now_ms(),
+            )
+            .await?;
+        if let Some(updated) = &updated {
+            self.announce(updated).await;
+            self.wake.notify_one();
+        }
+        Ok(Some(Recorded {
+            recorded: updated.is_some(),
+        }))
+    }
+
+    async fn on_presence(&self, p: Presence) {
+        let record = WorkerRecord {
+            id: p.worker_id,
+            pool: p.pool,
+            host: p.host,
+            status: if p.status == "draining" {
+                "draining"
+            } else {
+                "online"
+            }
+            .to_owned(),
+            running: i64::from(p.running),
+            concurrency: i64::from(p.concurrency),
+            started_at: p.started_at,
+            last_heartbeat: now_ms(),
+        };
+        if let Err(e) = self.store.upsert_worker(&record).await {
+            tracing::warn!(error = %e, "recording worker presence failed");
+        }
+    }
+}

@@ -1,0 +1,437 @@
+//! Test harness: a real store on either backend (a fresh SQLite file, or a fresh PostgreSQL
+//! database on `TEST_DATABASE_URL`), and the whole router driven in-process.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::auth::ratelimit::AuthLimits;
+use server::config::Config;
+use server::control::Control;
+use server::store::{Backend, Store, StoreOptions};
+use sqlx::{Connection, Executor};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+use workers::bus::memory::InProcessBus;
+use workers::bus::Bus;
+use workers::runtime::{run_pool, WorkerConfig};
+
+/// The PostgreSQL server tests use.
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database made for one test, dropped by [`TestDb::drop_db`].
+pub struct TestDb {
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempdir::TempDir>,
+}
+
+/// A tiny temporary directory, removed on drop.
+pub mod tempdir {
+    use std::path::{Path, PathBuf};
+
+    pub struct TempDir(PathBuf);
+
+    impl TempDir {
+        pub fn new() -> TempDir {
+            let path = std::env::temp_dir()
+                .join(format!("switchyard-test-{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(&path).expect("create temp dir");
+            TempDir(path)
+        }
+        pub fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl TestDb {
+    /// A fresh, empty database on `backend`.
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempdir::TempDir::new();
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                TestDb {
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                sqlx::any::install_default_drivers();
+                let name = format!("sy_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::AnyConnection::connect(&admin_url())
+                    .await
+                    .expect("PostgreSQL at TEST_DATABASE_URL (make test starts one)");
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url()).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    url: url.to_string(),
+                    pg_name: Some(name),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// Connects a store to this database.
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.url, StoreOptions::default())
+            .await
+            .expect("store connects and migrates")
+    }
+
+    /// Drops the PostgreSQL database (SQLite files go with the temp dir).
+    pub async fn drop_db(self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) = sqlx::AnyConnection::connect(&admin_url()).await {
+                let _ = admin
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+                let _ = admin.close().await;
+            }
+        }
+    }
+}
+
+/// A configuration for tests: generous rate limits unless a test sets its own.
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        addr: "127.0.0.1:3000".parse().expect("address"),
+        data_dir: PathBuf::from("target/test-data"),
+        database_url: database_url.to_owned(),
+        database_app_role: Some("switchyard_app".to_owned()),
+        public_url: url::Url::parse("http://127.0.0.1:3000").expect("url"),
+        session_secret: b"test-secret-test-secret-test-secret-!!".to_vec(),
+        session_idle_timeout: Duration::from_secs(3600),
+        session_lifetime: Duration::from_secs(86_400),
+        auth_limits: AuthLimits {
+            attempts_per_ip_per_minute: 10_000,
+            failed_logins_per_account: 1_000,
+            lockout: Duration::from_secs(900),
+        },
+        invitation_ttl: Duration::from_secs(3600),
+        max_body_bytes: 16 * 1024,
+        site_root: PathBuf::from("target/no-site"),
+        trust_forwarded_for: true,
+        oauth_providers: Vec::new(),
+        nats_url: None,
+        embedded_workers: 0,
+        jobs: server::config::JobsConfig {
+            lease: Duration::from_secs(3),
+            tick: Duration::from_millis(50),
+            ..Default::default()
+        },
+        embedded_indexers: 0,
+        code: test_code_config(),
+    }
+}
+
+/// Code intelligence for tests: a fresh index directory, server paths allowed under the
+/// system temp directory, and the real embedding model when `make model` installed it
+/// (`EMBEDDING_MODEL_DIR`, set by `make test`).
+pub fn test_code_config() -> server::config::CodeConfig {
+    let dir = std::env::temp_dir().join(format!("sy-code-{}", uuid::Uuid::new_v4().simple()));
+    server::config::CodeConfig {
+        dir,
+        allowed_root: Some(std::env::temp_dir()),
+        max_file_bytes: 1024 * 1024,
+        upload_max_bytes: 5 * 1024 * 1024,
+        embedding: std::env::var("EMBEDDING_MODEL_DIR")
+            .ok()
+            .filter(|d| !d.is_empty())
+            .map(|d| codeintel::embed::EmbeddingConfig::Local(PathBuf::from(d))),
+    }
+}
+
+/// How a test request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Cookie(String),
+    Bearer(String),
+}
+
+/// The router over a real store.
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    pub control: Arc<Control>,
+    db: TestDb,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+/// An answer: status, headers and the JSON body (`Null` when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The session cookie (`sy_session=...`) this answer sets.
+    pub fn cookie(&self) -> String {
+        let set = self
+            .headers
+            .get(header::SET_COOKIE)
+            .expect("a Set-Cookie header")
+            .to_str()
+            .expect("ascii");
+        set.split(';').next().expect("cookie pair").to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, |_| {}).await
+    }
+
+    pub async fn with_config(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let mut config = test_config(&db.url);
+        adjust(&mut config);
+        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let control = server::control_plane(store.clone(), config, bus);
+        TestApp {
+            router: server::http::router(control.clone()),
+            store,
+            control,
+            db,
+            tasks: Vec::new(),
+            stop: None,
+        }
+    }
+
+    /// Starts the job service and `slots` worker slots of `pool` (none for 0),
+    /// on `bus`.
+    pub async fn with_jobs(backend: Backend, bus: Arc<dyn Bus>, pool: &str, slots: u32) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let mut config = test_config(&db.url);
+        // Tests share one NATS server: each control plane answers in its own group.
+        config.jobs.pools.push(pool.to_owned());
+        config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
+        let control = server::control_plane(store.clone(), config, bus.clone());
+        let mut tasks = control
+            .jobs
+            .engine()
+            .start()
+            .await
+            .expect("job service starts");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if slots > 0 {
+            let mut worker = WorkerConfig::new(pool, slots);
+            worker.presence_every = Duration::from_millis(200);
+            worker.kinds = server::code::kinds(control.code.engine().clone());
+            tasks.push(tokio::spawn(async move {
+                let _ = run_pool(bus, worker, stopped).await;
+            }));
+        }
+        TestApp {
+            router: server::http::router(control.clone()),
+            store,
+            control,
+            db,
+            tasks,
+            stop: Some(stop),
+        }
+    }
+
+    pub async fn finish(self) {
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.store.close().await;
+        self.db.drop_db().await;
+    }
+
+    /// Sends a request with a JSON body (if any).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        auth: &Auth,
+    ) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-forwarded-for", "10.1.1.1");
+        builder = match auth {
+            Auth::None => builder,
+            // As a browser on the console would: the session cookie and the console's Origin.
+            Auth::Cookie(c) => builder
+                .header(header::COOKIE, c)
+                .header(header::ORIGIN, "http://127.0.0.1:3000"),
+            Auth::Bearer(k) => builder.header(header::AUTHORIZATION, format!("Bearer {k}")),
+        };
+        let request = match body {
+            Some(b) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        self.send(request).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GETs `path` and answers the status and the body as text.
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path).body(Body::empty()).expect("request");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Signs up `email` and answers its session cookie and user id.
+    pub async fn sign_up(&self, email: &str) -> (Auth, String) {
+        let a = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/signup",
+                Some(serde_json::json!({"email": email, "password": "correct horse battery", "name": email.split('@').next().unwrap_or("someone")})),
+                &Auth::None,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "sign-up of {email}: {}", a.body);
+        let id = a.body["user"]["id"].as_str().expect("user id").to_owned();
+        (Auth::Cookie(a.cookie()), id)
+    }
+
+    /// Creates a workspace as `owner`.
+    pub async fn create_workspace(&self, owner: &Auth, slug: &str) -> Value {
+        let a = self
+            .call(
+                Method::POST,
+                "/api/v1/workspaces",
+                Some(serde_json::json!({"slug": slug, "name": format!("{slug} team")})),
+                owner,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "create {slug}: {}", a.body);
+        a.body
+    }
+
+    /// Adds `member` to the workspace with `role` through an invitation.
+    pub async fn add_member(
+        &self,
+        owner: &Auth,
+        slug: &str,
+        member: &Auth,
+        email: &str,
+        role: &str,
+    ) {
+        let inv = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/workspaces/{slug}/invitations"),
+                Some(serde_json::json!({"email": email, "role": role})),
+                owner,
+            )
+            .await;
+        assert_eq!(inv.status, StatusCode::CREATED, "invite: {}", inv.body);
+        let token = inv.body["token"].as_str().expect("token");
+        let acc = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/invitations/{token}/accept"),
+                None,
+                member,
+            )
+            .await;
+        assert_eq!(acc.status, StatusCode::OK, "accept: {}", acc.body);
+    }
+
+    /// Creates an API key with `role` and answers its secret and id.
+    pub async fn api_key(&self, owner: &Auth, slug: &str, role: &str) -> (String, String) {
+        let a = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/workspaces/{slug}/api-keys"),
+                Some(serde_json::json!({"name": format!("{role} key"), "role": role})),
+                owner,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "api key: {}", a.body);
+        (
+            a.body["key"].as_str().expect("key").to_owned(),
+            a.body["id"].as_str().expect("id").to_owned(),
+        )
+    }
+}
+
+/// Runs an async test body on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                $body(server::store::Backend::Sqlite).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                $body(server::store::Backend::Postgres).await;
+            }
+        }
+    };
+}

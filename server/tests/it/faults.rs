@@ -1,0 +1,442 @@
+//! Fault tests of the data plane, on PostgreSQL and NATS with real processes: a worker
+//! killed with SIGKILL in the middle of a job, a job accepted but never dispatched before
+//! the control plane died, and a NATS restart while jobs wait in the queue.
+
+use crate::common::{Auth, TestApp};
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use server::store::Backend;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use workers::bus::nats::NatsBus;
+
+fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+fn pool() -> String {
+    format!("f{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A `switchyard worker` process; killed with SIGKILL when dropped.
+struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    fn start(nats: &str, pool: &str) -> WorkerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .args(["worker", "--pool", pool, "--concurrency", "2"])
+            .env("NATS_URL", nats)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the switchyard binary starts");
+        WorkerProcess(child)
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+async fn wait_for(
+    app: &TestApp,
+    auth: &Auth,
+    path: &str,
+    secs: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    for _ in 0..secs * 10 {
+        let a = app.call(Method::GET, path, None, auth).await;
+        if a.status == StatusCode::OK && done(&a.body) {
+            return a.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let last = app.call(Method::GET, path, None, auth).await;
+    panic!(
+        "{path} never reached the expected state; last: {}",
+        last.body
+    );
+}
+
+async fn submit(app: &TestApp, auth: &Auth, pool: &str, payload: Value) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic", "pool": pool, "payload": payload})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_job_survives_its_worker_being_killed() {
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
+    let app = TestApp::with_jobs(Backend::Postgres, bus, &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let id = submit(&app, &ada, &pool, json!({"lines": 10, "seconds": 3})).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+
+    let mut first = WorkerProcess::start(&nats_url(), &pool);
+    wait_for(&app, &ada, &path, 30, |j| j["status"] == "running").await;
+    // Let it write a few lines, then kill it without warning.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    first.kill9();
+    let _second = WorkerProcess::start(&nats_url(), &pool);
+
+    let done = wait_for(&app, &ada, &path, 60, |j| j["status"] == "succeeded").await;
+    assert_eq!(
+        done["attempts"], 2,
+        "the lease expired and a second attempt finished: {done}"
+    );
+    assert_eq!(done["result"], json!({"lines": 10}));
+    assert_eq!(
+        done["error"],
+        "the worker stopped answering (lease expired)"
+    );
+    // The log keeps both attempts' lines, numbered in one sequence.
+    let logs = app
+        .call(Method::GET, &format!("{path}/logs"), None, &ada)
+        .await;
+    let seqs: Vec<i64> = logs.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["seq"].as_i64().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert!(
+        seqs.len() > 10,
+        "lines of the killed attempt are kept too: {seqs:?}"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_accepted_job_runs_after_the_control_plane_died_before_dispatching_it() {
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
+    // A control plane that accepts the job but dies before its dispatcher runs: the job
+    // exists only in the store.
+    let down = TestApp::with_config(Backend::Postgres, |c| {
+        c.jobs.pools.push(pool.clone());
+        c.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
+    })
+    .await;
+    let (ada, _) = down.sign_up("ada@example.com").await;
+    down.create_workspace(&ada, "acme").await;
+    let id = submit(&down, &ada, &pool, json!({"lines": 2, "seconds": 0.2})).await;
+    let job = down
+        .store
+        .job_any_tenant(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((job.status.as_str(), job.dispatched_at), ("queued", None));
+
+    // A new control plane on the same store finds it and a worker runs it.
+    let jobs = Arc::new(server::jobs::Jobs::new(
+        down.store.clone(),
+        bus,
+        down.control.jobs.engine().config().clone(),
+        workers::kinds::Kinds::builtin(),
+    ));
+    let tasks = jobs.start().await.unwrap();
+    let _worker = WorkerProcess::start(&nats_url(), &pool);
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+    let done = wait_for(&down, &ada, &path, 60, |j| j["status"] == "succeeded").await;
+    assert_eq!(done["attempts"], 1);
+    for t in tasks {
+        t.abort();
+    }
+    down.finish().await;
+}
+
+/// A NATS server of this test alone, on a free port, with its own JetStream directory.
+struct OwnNats {
+    child: Child,
+    port: u16,
+}
+
+impl OwnNats {
+    fn start(port: u16, dir: &std::path::Path) -> OwnNats {
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server (Debian package) is installed");
+        OwnNats { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("nats-server did not start");
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn queued_jobs_complete_across_a_nats_restart() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = std::env::temp_dir().join(format!("sy-nats-{}", uuid::Uuid::new_v4().simple()));
+    let mut nats = OwnNats::start(port, &dir);
+    nats.wait_up().await;
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats.url()).await.unwrap());
+    let app = TestApp::with_jobs(Backend::Postgres, bus, &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let _worker = WorkerProcess::start(&nats.url(), &pool);
+
+    // Two long jobs fill the worker's two slots; four more wait in the JetStream queue.
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        ids.push(submit(&app, &ada, &pool, json!({"lines": 6, "seconds": 3})).await);
+    }
+    for _ in 0..4 {
+        ids.push(submit(&app, &ada, &pool, json!({"lines": 1, "seconds": 0.1})).await);
+    }
+    for id in &ids[..2] {
+        wait_for(
+            &app,
+            &ada,
+            &format!("/api/v1/workspaces/acme/jobs/{id}"),
+            30,
+            |j| j["status"] == "running",
+        )
+        .await;
+    }
+
+    // NATS goes away and comes back on the same port and storage; the control plane and
+    // the worker reconnect, and every job completes.
+    nats.stop();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    nats = OwnNats::start(port, &dir);
+    nats.wait_up().await;
+    for id in &ids {
+        wait_for(
+            &app,
+            &ada,
+            &format!("/api/v1/workspaces/acme/jobs/{id}"),
+            90,
+            |j| j["status"] == "succeeded",
+        )
+        .await;
+    }
+    drop(nats);
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await;
+}
+
+/// A `switchyard serve` process on PostgreSQL and NATS, without embedded workers.
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    fn start(database_url: &str, nats: &str, port: u16, pool: &str, group: &str) -> ServerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+            .arg("serve")
+            .env("WORKER_POOLS", pool)
+            .env("CONTROL_PLANE_GROUP", group)
+            .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", database_url)
+            .env("NATS_URL", nats)
+            .env("EMBEDDED_WORKERS", "0")
+            .env("SESSION_SECRET", "fault-test-secret-fault-test-secret-!!")
+            .env("JOB_LEASE_SECS", "10")
+            .env("AUTH_ATTEMPTS_PER_IP_PER_MINUTE", "1000")
+            .env("SITE_ROOT", "target/no-site")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the switchyard binary starts");
+        ServerProcess(child)
+    }
+
+    fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+async fn wait_http(base: &str) {
+    let http = oauth2::reqwest::Client::new();
+    for _ in 0..150 {
+        if http.get(format!("{base}/health/live")).send().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server at {base} did not come up");
+}
+
+/// Sends JSON over real HTTP; answers the status, the session cookie set (if any) and the
+/// JSON body.
+async fn http_json(
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+    auth: &[(&str, String)],
+) -> (u16, Option<String>, Value) {
+    let http = oauth2::reqwest::Client::new();
+    let mut request = match method {
+        "POST" => http.post(url),
+        _ => http.get(url),
+    };
+    for (name, value) in auth {
+        request = request.header(*name, value.as_str());
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("the server answers");
+    let status = response.status().as_u16();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned);
+    let bytes = response.bytes().await.unwrap_or_default();
+    (
+        status,
+        cookie,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn no_accepted_job_is_lost_when_the_server_is_killed() {
+    let db = crate::common::TestDb::new(Backend::Postgres).await;
+    let pool = pool();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let group = format!("cp-{}", uuid::Uuid::new_v4().simple());
+
+    let mut first = ServerProcess::start(&db.url, &nats_url(), port, &pool, &group);
+    wait_http(&base).await;
+    let (_, cookie, _) = http_json(
+        "POST",
+        &format!("{base}/api/v1/auth/signup"),
+        Some(
+            json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}),
+        ),
+        &[],
+    )
+    .await;
+    let session = [("cookie", cookie.expect("a session cookie"))];
+    let (status, _, _) = http_json(
+        "POST",
+        &format!("{base}/api/v1/workspaces"),
+        Some(json!({"slug": "acme", "name": "Acme"})),
+        &session,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, _, key) = http_json(
+        "POST",
+        &format!("{base}/api/v1/workspaces/acme/api-keys"),
+        Some(json!({"name": "faults", "role": "developer"})),
+        &session,
+    )
+    .await;
+    let bearer = [(
+        "authorization",
+        format!("Bearer {}", key["key"].as_str().unwrap()),
+    )];
+
+    // Accept a burst of jobs and kill the server the moment the last one is accepted:
+    // some are on the queue, some only in the store.
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let (status, _, job) = http_json(
+            "POST",
+            &format!("{base}/api/v1/workspaces/acme/jobs"),
+            Some(
+                json!({"kind": "diagnostic", "pool": pool, "payload": {"lines": 1, "seconds": 0}}),
+            ),
+            &bearer,
+        )
+        .await;
+        assert_eq!(status, 201, "{job}");
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    first.kill9();
+
+    let second = ServerProcess::start(&db.url, &nats_url(), port, &pool, &group);
+    wait_http(&base).await;
+    let _worker = WorkerProcess::start(&nats_url(), &pool);
+    for id in &ids {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            let (_, _, job) = http_json(
+                "GET",
+                &format!("{base}/api/v1/workspaces/acme/jobs/{id}"),
+                None,
+                &bearer,
+            )
+            .await;
+            last = job;
+            if last["status"] == "succeeded" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(last["status"], "succeeded", "job {id} was lost: {last}");
+        assert_eq!(last["attempts"], 1);
+    }
+    drop(second);
+    db.drop_db().await;
+}

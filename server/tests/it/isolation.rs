@@ -1,0 +1,439 @@
+//! Tenant isolation and role checks: every workspace endpoint is tried as a member of another
+//! workspace, as each role below the one it needs (as a user and as an API key), without
+//! credentials and with a revoked key. Each must be refused with 404/403/401 and change
+//! nothing. Runs on SQLite and PostgreSQL.
+
+use crate::common::{Auth, TestApp};
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use server::store::{Backend, Store};
+use shared::ids::TenantId;
+use shared::roles::Role;
+
+/// Everything a refused request could have changed, minus usage timestamps.
+async fn snapshot(store: &Store, tenant: TenantId) -> String {
+    let ws = store.workspace(tenant).await.unwrap();
+    let members: Vec<_> = store
+        .members(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.user_id, m.role))
+        .collect();
+    let invitations: Vec<_> = store
+        .pending_invitations(tenant, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.id, i.email, i.role))
+        .collect();
+    let keys: Vec<_> = store
+        .api_keys(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.id, k.name, k.role))
+        .collect();
+    let filter = server::jobs::JobFilter {
+        limit: 500,
+        ..Default::default()
+    };
+    let jobs: Vec<_> = store
+        .jobs(tenant, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.id, j.status, j.attempt, j.cancel_requested))
+        .collect();
+    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}")
+}
+
+async fn submit_job(app: &TestApp, auth: &Auth) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic"})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_str().unwrap().to_owned()
+}
+
+struct Endpoint {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    needs: Role,
+}
+
+async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let (adam, _) = app.sign_up("adam@example.com").await;
+    let (dev, _) = app.sign_up("dev@example.com").await;
+    let (vic, _) = app.sign_up("vic@example.com").await;
+    let (_tom, tom_id) = app.sign_up("tom@example.com").await;
+    let (eve, _) = app.sign_up("eve@example.com").await;
+    let acme = app.create_workspace(&ada, "acme").await;
+    let globex = app.create_workspace(&eve, "globex").await;
+    app.add_member(&ada, "acme", &adam, "adam@example.com", "admin")
+        .await;
+    app.add_member(&ada, "acme", &dev, "dev@example.com", "developer")
+        .await;
+    app.add_member(&ada, "acme", &vic, "vic@example.com", "viewer")
+        .await;
+    app.add_member(&ada, "acme", &_tom, "tom@example.com", "viewer")
+        .await;
+
+    let users = [
+        (Role::Admin, adam),
+        (Role::Developer, dev),
+        (Role::Viewer, vic.clone()),
+    ];
+    let mut keys = Vec::new();
+    for role in [Role::Admin, Role::Developer, Role::Viewer] {
+        keys.push((
+            role,
+            Auth::Bearer(app.api_key(&ada, "acme", role.as_str()).await.0),
+        ));
+    }
+    let (revoked, revoked_id) = app.api_key(&ada, "acme", "owner").await;
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/workspaces/acme/api-keys/{revoked_id}"),
+            None,
+            &ada
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    let (eve_key, _) = app.api_key(&eve, "globex", "owner").await;
+    let (_, target_key) = app.api_key(&ada, "acme", "viewer").await;
+    let invitation = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/invitations",
+            Some(json!({"email": "later@example.com", "role": "viewer"})),
+            &ada,
+        )
+        .await;
+    let invitation_id = invitation.body["id"].as_str().unwrap().to_owned();
+    // A queued job (no worker runs here) and a cancelled one to retry.
+    let job_id = submit_job(&app, &ada).await;
+    let dead_job = submit_job(&app, &ada).await;
+    let cancelled = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/jobs/{dead_job}/cancel"),
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(cancelled.body["status"], "cancelled");
+
+    let ws = "/api/v1/workspaces/acme";
+    let endpoints = vec![
+        Endpoint {
+            method: Method::GET,
+            path: ws.into(),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PATCH,
+            path: ws.into(),
+            body: Some(json!({"name": "Hijacked"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}?confirm=acme"),
+            body: None,
+            needs: Role::Owner,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/members"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PATCH,
+            path: format!("{ws}/members/{tom_id}"),
+            body: Some(json!({"role": "developer"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}/members/{tom_id}"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/invitations"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/invitations"),
+            body: Some(json!({"email": "x@example.com", "role": "viewer"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}/invitations/{invitation_id}"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/api-keys"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/api-keys"),
+            body: Some(json!({"name": "x", "role": "viewer"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}/api-keys/{target_key}"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs"),
+            body: Some(json!({"kind": "diagnostic", "payload": {"lines": 1}})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs/{job_id}"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/jobs/{job_id}/logs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs/{job_id}/cancel"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/jobs/{dead_job}/retry"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/workers"),
+            body: None,
+            needs: Role::Viewer,
+        },
+    ];
+
+    let acme_id: TenantId = acme["id"].as_str().unwrap().parse().unwrap();
+    let globex_id: TenantId = globex["id"].as_str().unwrap().parse().unwrap();
+    let before = (
+        snapshot(&app.store, acme_id).await,
+        snapshot(&app.store, globex_id).await,
+    );
+
+    for e in &endpoints {
+        let label = format!("{} {}", e.method, e.path);
+        let try_as = |auth: Auth| {
+            let (method, path, body) = (e.method.clone(), e.path.clone(), e.body.clone());
+            let app = &app;
+            async move { app.call(method, &path, body, &auth).await }
+        };
+        let a = try_as(eve.clone()).await;
+        assert_eq!(
+            a.status,
+            StatusCode::NOT_FOUND,
+            "{label} as a member of another workspace: {}",
+            a.body
+        );
+        let a = try_as(Auth::Bearer(eve_key.clone())).await;
+        assert_eq!(
+            a.status,
+            StatusCode::NOT_FOUND,
+            "{label} with another workspace's key: {}",
+            a.body
+        );
+        for (role, user) in &users {
+            if !role.at_least(e.needs) {
+                let a = try_as(user.clone()).await;
+                assert_eq!(
+                    a.status,
+                    StatusCode::FORBIDDEN,
+                    "{label} as {role}: {}",
+                    a.body
+                );
+                assert_eq!(a.body["error"]["code"], "forbidden");
+            }
+        }
+        for (role, key) in &keys {
+            if !role.at_least(e.needs) {
+                let a = try_as(key.clone()).await;
+                assert_eq!(
+                    a.status,
+                    StatusCode::FORBIDDEN,
+                    "{label} with a {role} key: {}",
+                    a.body
+                );
+            }
+        }
+        let a = try_as(Auth::None).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "{label} without credentials: {}",
+            a.body
+        );
+        let a = try_as(Auth::Bearer(revoked.clone())).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNAUTHORIZED,
+            "{label} with a revoked key: {}",
+            a.body
+        );
+    }
+    // Another workspace's ids through one's own slug reach nothing either.
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/api/v1/workspaces/globex/members/{tom_id}"),
+            Some(json!({"role": "owner"})),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/members/{tom_id}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/api-keys/{target_key}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/invitations/{invitation_id}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}/cancel"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/jobs/{job_id}/logs"),
+            None,
+        ),
+    ] {
+        let a = app.call(method.clone(), &path, body, &eve).await;
+        assert_eq!(
+            a.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} with a foreign id: {}",
+            a.body
+        );
+    }
+    let after = (
+        snapshot(&app.store, acme_id).await,
+        snapshot(&app.store, globex_id).await,
+    );
+    assert_eq!(before, after, "refused requests changed nothing");
+
+    // The roles that are allowed do get through (the table above is not vacuous).
+    assert_eq!(
+        app.call(Method::GET, ws, None, &vic).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::GET, &format!("{ws}/api-keys"), None, &keys[0].1)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Account endpoints are per user: another user's session cannot be ended.
+    let ada_sessions = app
+        .call(Method::GET, "/api/v1/auth/sessions", None, &ada)
+        .await;
+    let ada_session = ada_sessions.body[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            &format!("/api/v1/auth/sessions/{ada_session}"),
+            None,
+            &eve
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &ada).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &Auth::None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/v1/me", None, &Auth::Bearer(revoked))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces",
+            None,
+            &Auth::Bearer(eve_key),
+        )
+        .await;
+    let slugs: Vec<&str> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, vec!["globex"], "a key sees only its workspace");
+    app.finish().await;
+}
+on_both_backends!(
+    every_endpoint_refuses_foreigners_and_lower_roles,
+    every_endpoint_refuses_foreigners_and_lower_roles
+);

@@ -1,0 +1,468 @@
+//! The job part of the `Store` conformance suite, on SQLite and PostgreSQL: claims, leases
+//! and fencing, retries and the dead letter, cancellation, logs, workers, and isolation.
+
+use crate::common::TestDb;
+use server::accounts::store::*;
+use server::jobs::store::*;
+use server::store::*;
+use server::tenancy::store::*;
+use shared::ids::{JobId, TenantId, UserId};
+use shared::jobs::JobStatus;
+
+async fn setup(store: &Store) -> (TenantId, TenantId) {
+    let owner = UserRecord {
+        id: UserId::new(),
+        email: "owner@example.com".into(),
+        name: "Owner".into(),
+        password_hash: None,
+        created_at: 1,
+    };
+    store.create_user(&owner, None).await.unwrap();
+    let mut tenants = Vec::new();
+    for slug in ["acme", "globex"] {
+        let ws = WorkspaceRecord {
+            id: TenantId::new(),
+            slug: slug.into(),
+            name: slug.into(),
+            created_at: 1,
+        };
+        store.create_workspace(&ws, owner.id).await.unwrap();
+        tenants.push(ws.id);
+    }
+    (tenants[0], tenants[1])
+}
+
+fn job(tenant: TenantId, now: i64) -> JobRecord {
+    JobRecord {
+        id: JobId::new(),
+        tenant_id: tenant,
+        pool: "default".into(),
+        kind: "diagnostic".into(),
+        payload: r#"{"lines":3}"#.into(),
+        status: JobStatus::Queued,
+        attempt: 0,
+        max_attempts: 3,
+        lease_holder: None,
+        lease_expires_at: None,
+        run_at: now,
+        dispatched_at: None,
+        cancel_requested: false,
+        result: None,
+        error: None,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        progress: None,
+    }
+}
+
+async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, _) = setup(&store).await;
+    let j = job(acme, 1_000);
+    store.insert_job(&j).await.unwrap();
+    let due: Vec<JobId> = store
+        .due_jobs(1_000, 0, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(due, vec![j.id]);
+    store.mark_dispatched(j.id, 0, 1_001).await.unwrap();
+    assert!(
+        store.due_jobs(2_000, 0, 10).await.unwrap().is_empty(),
+        "dispatched jobs are not due again"
+    );
+    assert_eq!(
+        store.due_jobs(2_000, 1_500, 10).await.unwrap().len(),
+        1,
+        "a ticket never claimed is sent again"
+    );
+
+    let running = store
+        .claim_job(j.id, "w1", 1_100, 31_100)
+        .await
+        .unwrap()
+        .expect("claimed");
+    assert_eq!(
+        (
+            running.status,
+            running.attempt,
+            running.lease_holder.as_deref()
+        ),
+        (JobStatus::Running, 1, Some("w1"))
+    );
+    assert_eq!(running.started_at, Some(1_100));
+    assert_eq!(
+        store.claim_job(j.id, "w2", 1_101, 31_101).await.unwrap(),
+        None,
+        "one claim per attempt"
+    );
+    assert!(!store.extend_lease(j.id, "w2", 1, 40_000).await.unwrap());
+    assert!(store.extend_lease(j.id, "w1", 1, 40_000).await.unwrap());
+
+    let ok = AttemptEnd::Succeeded(r#"{"ok":true}"#.into());
+    assert_eq!(
+        store.end_attempt(j.id, "w2", 1, &ok, 1_200).await.unwrap(),
+        None,
+        "not the lease holder"
+    );
+    assert_eq!(
+        store.end_attempt(j.id, "w1", 2, &ok, 1_200).await.unwrap(),
+        None,
+        "not this attempt"
+    );
+    let done = store
+        .end_attempt(j.id, "w1", 1, &ok, 1_200)
+        .await
+        .unwrap()
+        .expect("completed");
+    assert_eq!(
+        (done.status, done.result.as_deref(), done.finished_at),
+        (JobStatus::Succeeded, Some(r#"{"ok":true}"#), Some(1_200))
+    );
+    assert_eq!(done.lease_holder, None);
+    assert_eq!(
+        store.end_attempt(j.id, "w1", 1, &ok, 1_300).await.unwrap(),
+        None,
+        "completion is recorded once"
+    );
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    claims_are_exclusive_and_completion_is_fenced,
+    claims_are_exclusive_and_completion_is_fenced
+);
+
+async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, _) = setup(&store).await;
+    let j = job(acme, 1_000);
+    store.insert_job(&j).await.unwrap();
+    store
+        .claim_job(j.id, "w1", 1_000, 2_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let retry = AttemptEnd::Retry {
+        error: "boom".into(),
+        retry_at: 5_000,
+    };
+    let queued = store
+        .end_attempt(j.id, "w1", 1, &retry, 1_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            queued.status,
+            queued.error.as_deref(),
+            queued.run_at,
+            queued.dispatched_at
+        ),
+        (JobStatus::Queued, Some("boom"), 5_000, None)
+    );
+    assert!(
+        store.due_jobs(4_999, 0, 10).await.unwrap().is_empty(),
+        "waits out its backoff"
+    );
+    assert_eq!(store.due_jobs(5_000, 0, 10).await.unwrap().len(), 1);
+
+    let second = store
+        .claim_job(j.id, "w2", 5_000, 6_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.attempt, 2);
+    let dead = store
+        .end_attempt(j.id, "w2", 2, &AttemptEnd::Dead("boom again".into()), 5_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (dead.status, dead.error.as_deref()),
+        (JobStatus::Dead, Some("boom again"))
+    );
+
+    let other = store.retry_job(acme, JobId::new(), 6_000).await.unwrap();
+    assert_eq!(other, None);
+    let again = store.retry_job(acme, j.id, 6_000).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            again.status,
+            again.attempt,
+            again.max_attempts,
+            again.error.clone(),
+            again.finished_at
+        ),
+        (JobStatus::Queued, 2, 5, None, None),
+        "attempt numbers keep growing (they fence reports); the retry adds fresh attempts"
+    );
+    // Retrying a job that is not finished changes nothing.
+    assert_eq!(
+        store.retry_job(acme, j.id, 7_000).await.unwrap().unwrap(),
+        again
+    );
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    failures_retry_later_then_go_to_the_dead_letter,
+    failures_retry_later_then_go_to_the_dead_letter
+);
+
+async fn expired_leases_are_reclaimed_and_a_heartbeat_wins(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, _) = setup(&store).await;
+    let j = job(acme, 1_000);
+    store.insert_job(&j).await.unwrap();
+    store
+        .claim_job(j.id, "w1", 1_000, 1_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store.expired_leases(1_050, 10).await.unwrap().is_empty());
+    assert_eq!(store.expired_leases(1_200, 10).await.unwrap().len(), 1);
+
+    // The worker's heartbeat lands first: the sweeper's view is stale and loses.
+    assert!(store.extend_lease(j.id, "w1", 1, 2_000).await.unwrap());
+    let lost = AttemptEnd::Retry {
+        error: "lease expired".into(),
+        retry_at: 1_200,
+    };
+    assert_eq!(
+        store
+            .end_expired_attempt(j.id, 1, &lost, 1_200)
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Silent past the lease: reclaimed for a retry; the old holder cannot complete it.
+    let requeued = store
+        .end_expired_attempt(j.id, 1, &lost, 2_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (requeued.status, requeued.error.as_deref()),
+        (JobStatus::Queued, Some("lease expired"))
+    );
+    let late = store
+        .end_attempt(j.id, "w1", 1, &AttemptEnd::Succeeded("{}".into()), 2_200)
+        .await
+        .unwrap();
+    assert_eq!(
+        late, None,
+        "a worker that lost its lease cannot record a result"
+    );
+    let next = store
+        .claim_job(j.id, "w2", 2_300, 3_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.attempt, 2);
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    expired_leases_are_reclaimed_and_a_heartbeat_wins,
+    expired_leases_are_reclaimed_and_a_heartbeat_wins
+);
+
+async fn cancellation_stops_queued_jobs_and_flags_running_ones(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, globex) = setup(&store).await;
+    let (queued, running) = (job(acme, 1_000), job(acme, 1_000));
+    store.insert_job(&queued).await.unwrap();
+    store.insert_job(&running).await.unwrap();
+    store
+        .claim_job(running.id, "w1", 1_000, 9_000)
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(
+        store
+            .request_cancel(globex, queued.id, 1_100)
+            .await
+            .unwrap(),
+        None,
+        "another workspace cannot"
+    );
+    let c = store
+        .request_cancel(acme, queued.id, 1_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (c.status, c.finished_at),
+        (JobStatus::Cancelled, Some(1_100))
+    );
+    assert_eq!(
+        store
+            .claim_job(queued.id, "w1", 1_200, 9_000)
+            .await
+            .unwrap(),
+        None,
+        "a cancelled job is not run"
+    );
+
+    let r = store
+        .request_cancel(acme, running.id, 1_100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((r.status, r.cancel_requested), (JobStatus::Running, true));
+    let stopped = store
+        .end_attempt(running.id, "w1", 1, &AttemptEnd::Cancelled, 1_300)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stopped.status, JobStatus::Cancelled);
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    cancellation_stops_queued_jobs_and_flags_running_ones,
+    cancellation_stops_queued_jobs_and_flags_running_ones
+);
+
+async fn logs_counts_and_listing_stay_in_their_workspace(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, globex) = setup(&store).await;
+    let j = job(acme, 1_000);
+    store.insert_job(&j).await.unwrap();
+    for (seq, text) in [(1, "one"), (2, "two"), (2, "duplicate delivery")] {
+        store
+            .append_job_log(
+                acme,
+                j.id,
+                &JobLogLine {
+                    seq,
+                    at: 1_000 + seq,
+                    line: text.into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let lines: Vec<String> = store
+        .job_log(acme, j.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec!["one", "two"],
+        "a redelivered line is recorded once"
+    );
+    assert_eq!(store.job_log(acme, j.id, 1, 100).await.unwrap().len(), 1);
+    assert!(store
+        .job_log(globex, j.id, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.job(globex, j.id).await.unwrap(), None);
+    assert_eq!(
+        store.job(acme, j.id).await.unwrap().map(|j| j.id),
+        Some(j.id)
+    );
+
+    let filter = JobFilter {
+        status: Some(JobStatus::Queued),
+        pool: Some("default".into()),
+        limit: 10,
+    };
+    assert_eq!(store.jobs(acme, &filter).await.unwrap().len(), 1);
+    assert!(store.jobs(globex, &filter).await.unwrap().is_empty());
+    let running = JobFilter {
+        status: Some(JobStatus::Running),
+        ..filter.clone()
+    };
+    assert!(store.jobs(acme, &running).await.unwrap().is_empty());
+
+    store
+        .claim_job(j.id, "w1", 1_000, 9_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store.insert_job(&job(globex, 1_000)).await.unwrap();
+    assert_eq!(store.active_jobs(acme).await.unwrap(), 1);
+    assert_eq!(store.active_jobs(globex).await.unwrap(), 0);
+    let counts = store.open_job_counts().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            ("default".to_owned(), JobStatus::Queued, 1),
+            ("default".to_owned(), JobStatus::Running, 1)
+        ]
+    );
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    logs_counts_and_listing_stay_in_their_workspace,
+    logs_counts_and_listing_stay_in_their_workspace
+);
+
+async fn workers_report_and_go_offline_when_silent(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let mk = |id: &str, pool: &str, beat: i64| WorkerRecord {
+        id: id.into(),
+        pool: pool.into(),
+        host: "host-1".into(),
+        status: "online".into(),
+        running: 1,
+        concurrency: 4,
+        started_at: 1_000,
+        last_heartbeat: beat,
+    };
+    store
+        .upsert_worker(&mk("a", "default", 1_000))
+        .await
+        .unwrap();
+    store
+        .upsert_worker(&mk("b", "default", 5_000))
+        .await
+        .unwrap();
+    store.upsert_worker(&mk("c", "gpu", 5_000)).await.unwrap();
+    store
+        .upsert_worker(&WorkerRecord {
+            running: 3,
+            ..mk("a", "default", 6_000)
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.mark_silent_workers_offline(5_500).await.unwrap(), 2);
+    let listed: Vec<(String, String, i64)> = store
+        .workers(&["default".to_owned()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| (w.id, w.status, w.running))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("a".into(), "online".into(), 3),
+            ("b".into(), "offline".into(), 0)
+        ]
+    );
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    workers_report_and_go_offline_when_silent,
+    workers_report_and_go_offline_when_silent
+);

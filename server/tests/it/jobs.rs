@@ -1,0 +1,422 @@
+//! Durable jobs end to end: REST submission, the dispatcher, a worker pool pulling from its
+//! queue, heartbeats, log shipping, retries into the dead letter, cancellation, and the
+//! admission limits. Over the in-process bus and over NATS JetStream.
+
+use crate::common::{Auth, TestApp};
+use axum::http::{header, Method, StatusCode};
+use serde_json::{json, Value};
+use server::store::Backend;
+use std::sync::Arc;
+use std::time::Duration;
+use workers::bus::memory::InProcessBus;
+use workers::bus::nats::NatsBus;
+use workers::bus::Bus;
+
+fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+/// A pool name of this test alone (tests share one NATS server).
+fn pool() -> String {
+    format!("p{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// Polls a job until `done` holds (or fails the test after 30 s).
+async fn wait_for(app: &TestApp, auth: &Auth, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let a = app.call(Method::GET, path, None, auth).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        if done(&a.body) {
+            return a.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never reached the expected state");
+}
+
+async fn submit(
+    app: &TestApp,
+    auth: &Auth,
+    pool: &str,
+    payload: Value,
+    max_attempts: u32,
+) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic", "pool": pool, "payload": payload, "max_attempts": max_attempts})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    assert_eq!(a.body["status"], "queued");
+    a.body["id"].as_str().expect("job id").to_owned()
+}
+
+async fn jobs_run_fail_into_the_dead_letter_and_cancel(bus: Arc<dyn Bus>, backend: Backend) {
+    let pool = pool();
+    let app = TestApp::with_jobs(backend, bus, &pool, 4).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+
+    // A diagnostic job runs, logs its lines in order, and succeeds once.
+    let id = submit(&app, &ada, &pool, json!({"lines": 5, "seconds": 0.3}), 3).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+    let job = wait_for(&app, &ada, &path, |j| j["status"] == "succeeded").await;
+    assert_eq!(
+        (job["attempts"].clone(), job["result"].clone()),
+        (json!(1), json!({"lines": 5}))
+    );
+    assert!(job["finished_at"].is_string() && job["started_at"].is_string());
+    let logs = app
+        .call(Method::GET, &format!("{path}/logs"), None, &ada)
+        .await;
+    let lines: Vec<&str> = logs.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        (1..=5)
+            .map(|n| format!("diagnostic line {n} of 5"))
+            .collect::<Vec<_>>()
+    );
+    let later = app
+        .call(Method::GET, &format!("{path}/logs?after=3"), None, &ada)
+        .await;
+    assert_eq!(later.body["lines"].as_array().unwrap().len(), 2);
+
+    // A job that always fails is retried, then dead; a retry by hand queues it afresh.
+    let poison = submit(
+        &app,
+        &ada,
+        &pool,
+        json!({"lines": 1, "seconds": 0, "fail": true}),
+        2,
+    )
+    .await;
+    let ppath = format!("/api/v1/workspaces/acme/jobs/{poison}");
+    let dead = wait_for(&app, &ada, &ppath, |j| j["status"] == "dead").await;
+    assert_eq!(dead["attempts"], 2);
+    assert_eq!(dead["error"], "the diagnostic job was asked to fail");
+    let dead_list = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/jobs?status=dead",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(
+        dead_list.body.as_array().unwrap().len(),
+        1,
+        "the dead-letter list"
+    );
+    let retried = app
+        .call(Method::POST, &format!("{ppath}/retry"), None, &ada)
+        .await;
+    assert_eq!(
+        (
+            retried.status,
+            retried.body["status"].clone(),
+            retried.body["attempts"].clone(),
+            retried.body["max_attempts"].clone()
+        ),
+        (StatusCode::OK, json!("queued"), json!(2), json!(4))
+    );
+    // The poison job did not block others meanwhile.
+    let other = submit(&app, &ada, &pool, json!({"lines": 1, "seconds": 0}), 1).await;
+    wait_for(
+        &app,
+        &ada,
+        &format!("/api/v1/workspaces/acme/jobs/{other}"),
+        |j| j["status"] == "succeeded",
+    )
+    .await;
+
+    // A hanging job is cancelled while it runs; its worker stops it.
+    let hang = submit(
+        &app,
+        &ada,
+        &pool,
+        json!({"lines": 1, "seconds": 0, "hang": true}),
+        1,
+    )
+    .await;
+    let hpath = format!("/api/v1/workspaces/acme/jobs/{hang}");
+    wait_for(&app, &ada, &hpath, |j| j["status"] == "running").await;
+    let cancel = app
+        .call(Method::POST, &format!("{hpath}/cancel"), None, &ada)
+        .await;
+    assert_eq!(
+        (cancel.status, cancel.body["cancel_requested"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    wait_for(&app, &ada, &hpath, |j| j["status"] == "cancelled").await;
+    let hlogs = app
+        .call(Method::GET, &format!("{hpath}/logs"), None, &ada)
+        .await;
+    assert_eq!(
+        hlogs.body["lines"].as_array().unwrap().last().unwrap()["line"],
+        "cancelled while hanging"
+    );
+    let again = app
+        .call(Method::POST, &format!("{hpath}/cancel"), None, &ada)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "an ended job cannot be cancelled"
+    );
+
+    // The worker pool shows up, online.
+    let workers = app
+        .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &ada)
+        .await;
+    let mine: Vec<&Value> = workers
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["pool"] == json!(pool))
+        .collect();
+    assert_eq!(mine.len(), 1, "{}", workers.body);
+    assert_eq!(
+        (mine[0]["status"].clone(), mine[0]["concurrency"].clone()),
+        (json!("online"), json!(4))
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn jobs_on_the_in_process_bus() {
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn jobs_on_nats_and_postgres() {
+    let bus = NatsBus::connect(&nats_url())
+        .await
+        .expect("NATS at TEST_NATS_URL");
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(bus), Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn submissions_are_validated_authorised_and_admitted() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.jobs.pool_capacity = 5;
+        c.jobs.pools.push("gpu".into());
+        c.jobs.private_pools.insert("gpu".into(), "globex".into());
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let (vic, _) = app.sign_up("vic@example.com").await;
+    let (eve, _) = app.sign_up("eve@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    app.create_workspace(&eve, "globex").await;
+    app.add_member(&ada, "acme", &vic, "vic@example.com", "viewer")
+        .await;
+    let jobs = "/api/v1/workspaces/acme/jobs";
+    for (body, field) in [
+        (json!({"kind": "mine-bitcoin"}), "kind"),
+        (json!({"kind": "diagnostic", "pool": "Not.A.Pool"}), "pool"),
+        (
+            json!({"kind": "diagnostic", "payload": {"lines": 50000}}),
+            "payload.lines",
+        ),
+        (
+            json!({"kind": "diagnostic", "payload": {"seconds": -2}}),
+            "payload.seconds",
+        ),
+        (
+            json!({"kind": "diagnostic", "payload": {"lines": "many"}}),
+            "payload",
+        ),
+        (
+            json!({"kind": "diagnostic", "max_attempts": 0}),
+            "max_attempts",
+        ),
+        (json!({"kind": "diagnostic", "priority": 1}), "priority"),
+    ] {
+        let a = app.call(Method::POST, jobs, Some(body.clone()), &ada).await;
+        assert_eq!(
+            (a.status, a.body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {}",
+            a.body
+        );
+    }
+    // A pool private to another workspace reads as unknown; its owner may use it, and only
+    // its owner sees its workers.
+    let gpu = json!({"kind": "diagnostic", "pool": "gpu"});
+    let refused = app.call(Method::POST, jobs, Some(gpu.clone()), &ada).await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("pool"))
+    );
+    let owned = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/jobs",
+            Some(gpu),
+            &eve,
+        )
+        .await;
+    assert_eq!(owned.status, StatusCode::CREATED, "{}", owned.body);
+    for (id, pool) in [("w-default", "default"), ("w-gpu", "gpu")] {
+        app.store
+            .upsert_worker(&server::jobs::WorkerRecord {
+                id: id.into(),
+                pool: pool.into(),
+                host: "h".into(),
+                status: "online".into(),
+                running: 0,
+                concurrency: 1,
+                started_at: 0,
+                last_heartbeat: workers::clock::now_ms(),
+            })
+            .await
+            .unwrap();
+    }
+    let pools_seen = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["pool"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let acme_workers = app
+        .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &ada)
+        .await;
+    assert_eq!(pools_seen(&acme_workers.body), vec!["default"]);
+    let globex_workers = app
+        .call(Method::GET, "/api/v1/workspaces/globex/workers", None, &eve)
+        .await;
+    let mut seen = pools_seen(&globex_workers.body);
+    seen.sort();
+    assert_eq!(seen, vec!["default", "gpu"]);
+
+    let ok = json!({"kind": "diagnostic", "payload": {"lines": 1}});
+    assert_eq!(
+        app.call(Method::POST, jobs, Some(ok.clone()), &vic)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(Method::POST, jobs, Some(ok.clone()), &eve)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::GET, jobs, None, &eve).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::GET, jobs, None, &Auth::None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // No worker runs here: jobs stay queued and the pool fills up. Past 80% of its
+    // capacity of 5, submissions get 429 with Retry-After.
+    for _ in 0..5 {
+        assert_eq!(
+            app.call(Method::POST, jobs, Some(ok.clone()), &ada)
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let pools = app
+        .call(Method::GET, "/api/v1/workspaces/acme/pools", None, &vic)
+        .await;
+    assert_eq!(
+        pools.body,
+        json!([{"pool": "default", "queued": 5, "running": 0, "capacity": 5, "pressure": "critical"}])
+    );
+    let full = app.call(Method::POST, jobs, Some(ok.clone()), &ada).await;
+    assert_eq!(
+        (full.status, full.body["error"]["code"].clone()),
+        (StatusCode::TOO_MANY_REQUESTS, json!("rate_limited"))
+    );
+    assert!(full.headers.contains_key(header::RETRY_AFTER));
+    let listed = app
+        .call(Method::GET, &format!("{jobs}?status=queued"), None, &vic)
+        .await;
+    assert_eq!(
+        listed.body.as_array().unwrap().len(),
+        5,
+        "viewers read jobs"
+    );
+    let id = listed.body[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.call(
+            Method::GET,
+            &format!("/api/v1/workspaces/globex/jobs/{id}"),
+            None,
+            &eve
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(Method::POST, &format!("{jobs}/{id}/cancel"), None, &vic)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let bad_status = app
+        .call(Method::GET, &format!("{jobs}?status=finished"), None, &ada)
+        .await;
+    assert_eq!(
+        (bad_status.status, bad_status.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("status"))
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_draining_worker_hands_back_what_it_cannot_finish() {
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let pool = pool();
+    let app = TestApp::with_jobs(Backend::Sqlite, bus.clone(), &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let id = submit(&app, &ada, &pool, json!({"lines": 6, "seconds": 3}), 5).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+
+    let mut config = workers::runtime::WorkerConfig::new(&pool, 1);
+    config.drain_timeout = Duration::from_millis(300);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let draining = tokio::spawn(workers::runtime::run_pool(bus.clone(), config, stopped));
+    wait_for(&app, &ada, &path, |j| j["status"] == "running").await;
+    stop.send(true).unwrap();
+    draining.await.unwrap().unwrap();
+    let released = app.call(Method::GET, &path, None, &ada).await.body;
+    assert_eq!(released["status"], "queued", "{released}");
+    assert_eq!(released["error"], "released by a draining worker");
+    assert_eq!(
+        (
+            released["attempts"].clone(),
+            released["max_attempts"].clone()
+        ),
+        (json!(1), json!(6)),
+        "a release costs no attempt"
+    );
+
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(workers::runtime::run_pool(
+        bus,
+        workers::runtime::WorkerConfig::new(&pool, 1),
+        stopped,
+    ));
+    let done = wait_for(&app, &ada, &path, |j| j["status"] == "succeeded").await;
+    assert_eq!(done["attempts"], 2);
+    app.finish().await;
+}

@@ -1,0 +1,18 @@
+//! The server's integration tests, one binary (linking LanceDB and candle once instead of
+//! once per file): the REST API, isolation, jobs, faults, code intelligence, OAuth, the
+//! store conformance suite and the live job stream, each a module.
+#![allow(dead_code)]
+
+#[macro_use]
+mod common;
+
+mod api;
+mod code;
+mod faults;
+mod isolation;
+mod job_store;
+mod jobs;
+mod oauth;
+mod rls_catalog;
+mod store_conformance;
+mod stream;
