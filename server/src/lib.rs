@@ -91,7 +91,8 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         )));
     }
     if embedded_indexers > 0 {
-        let mut worker = workers::runtime::WorkerConfig::new(code::INDEXER_POOL, embedded_indexers);
+        let mut worker =
+            workers::runtime::WorkerConfig::new(workers::pools::INDEXER_POOL, embedded_indexers);
         worker.kinds = code::kinds(control.code.engine().clone());
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),

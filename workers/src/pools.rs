@@ -4,6 +4,8 @@ use std::fmt;
 
 /// The pool every installation has: in-process in the embedded default.
 pub const DEFAULT_POOL: &str = "default";
+/// The pool code index runs go to (embedded, or `switchyard worker --pool indexer`).
+pub const INDEXER_POOL: &str = "indexer";
 
 /// Why a pool name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

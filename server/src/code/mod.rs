@@ -32,8 +32,6 @@ use std::sync::Arc;
 
 /// The job kind that indexes a repository.
 pub const INDEX_KIND: &str = "code.index";
-/// The worker pool index runs go to.
-pub const INDEXER_POOL: &str = "indexer";
 
 /// The job kinds of a process with code intelligence: the built-in ones and the indexer.
 pub fn kinds(engine: Arc<CodeEngine>) -> workers::kinds::Kinds {

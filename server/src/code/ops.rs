@@ -6,7 +6,7 @@
 use super::indexer::IndexJob;
 use super::store::CodeRepoRecord;
 use super::views::{related, repository_view, symbol_view};
-use super::{source, CodeEngine, INDEXER_POOL, INDEX_KIND};
+use super::{source, CodeEngine, INDEX_KIND};
 use crate::accounts::Principal;
 use crate::clock::now_ms;
 use crate::jobs::{JobFilter, Jobs, NewJob};
@@ -27,6 +27,7 @@ use shared::roles::Permission;
 use std::collections::HashMap;
 use std::sync::Arc;
 use workers::pools::PoolName;
+use workers::pools::INDEXER_POOL;
 
 /// Deepest caller / callee walk.
 pub const MAX_DEPTH: u32 = 5;

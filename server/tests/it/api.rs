@@ -1170,3 +1170,46 @@ async fn console_server_functions_answer_with_the_errors_status() {
     );
     app.finish().await;
 }
+
+/// The console's bundle goes out pre-compressed to browsers that accept it, and caches
+/// revalidate it rather than keep a stale copy.
+#[tokio::test]
+async fn the_bundle_is_served_precompressed_and_revalidated() {
+    let site = crate::common::tempdir::TempDir::new();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("switchyard.js"), "plain").unwrap();
+    std::fs::write(pkg.join("switchyard.js.gz"), "gzip bytes").unwrap();
+    std::fs::write(pkg.join("switchyard.js.br"), "brotli bytes").unwrap();
+    let root = site.path().to_path_buf();
+    let app = TestApp::with_config(Backend::Sqlite, move |c| c.site_root = root).await;
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (None, None, "plain"),
+    ] {
+        let mut request = Request::builder().uri("/pkg/switchyard.js");
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        let response = app.send_raw(request.body(Body::empty()).unwrap()).await;
+        assert_eq!(response.0, StatusCode::OK);
+        assert_eq!(
+            response
+                .1
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(
+            response
+                .1
+                .get(header::CACHE_CONTROL)
+                .map(|v| v.to_str().unwrap()),
+            Some("no-cache")
+        );
+        assert_eq!(response.2, body.as_bytes());
+    }
+    app.finish().await;
+}
