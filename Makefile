@@ -111,7 +111,7 @@ run: tools model console
 # The console as `make test` checks it: the size-optimised WASM front end (so its size is
 # real) and the server in the dev profile, sharing compiled dependencies with `cargo test`.
 console: tools
-	cargo leptos build --release --frontend-only
+	cargo leptos build --release --frontend-only --split
 	$(MAKE) --no-print-directory compress-site
 	cargo build -p server --bin switchyard
 
@@ -124,7 +124,7 @@ compress-site:
 
 # Production build: fully optimised server (slow on two cores) and the same WASM.
 release: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 	$(MAKE) --no-print-directory compress-site
 
 ## Bench (figures, not a test) ----------------------------------------------------------------

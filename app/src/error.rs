@@ -44,7 +44,7 @@ impl From<ApiError> for AppError {
     /// a server function refused with 403 or 429 answers 403 or 429.
     fn from(e: ApiError) -> Self {
         #[cfg(feature = "ssr")]
-        crate::api::set_error_status(&e);
+        crate::server_fns::set_error_status(&e);
         AppError::Api(e)
     }
 }

@@ -1,22 +1,89 @@
-//! The Switchyard web console: server-rendered and hydrated (Leptos). Pages live in
-//! [`pages`], shared pieces of the frame in [`frame`] and [`forms`], and every piece of data
-//! comes through the server functions in [`api`], which reach the control plane only through
-//! the `ConsoleService` contract from `shared`.
+//! The Switchyard web console: server-rendered and hydrated (Leptos).
+//!
+//! One folder per domain, named as in `server` and `shared`: [`accounts`], [`tenancy`],
+//! [`jobs`], [`code`]. Each holds its pages and the server functions they call (`api.rs`),
+//! the console's only data boundary; those reach the control plane only through the
+//! per-domain contracts of `shared::contracts`. [`components`] holds what every page repeats
+//! (forms, the states of a loading list, tables, confirmation of destructive buttons), and
+//! [`server_fns`] the server side of every server function.
 
 #![recursion_limit = "512"]
 
-pub mod api;
+/// Declares pages as lazy routes that share one WASM chunk.
+///
+/// `lazy_routes!(chunk { Route => Page, ... })` defines, in a module `chunk`, a route type
+/// per page that the route table uses (`Lazy::<Route>`), and one `#[lazy]` function that
+/// renders any of them. `cargo leptos build --split` makes that function, and all code only
+/// it reaches (the domain's pages, components and server-function calls), a WASM chunk the
+/// browser fetches when it first shows one of the chunk's pages. The split is required: an
+/// unsplit build imports a placeholder module that does not exist, and does not start.
+/// A chunk per domain rather than per page keeps the number of fragments shared between
+/// chunks (and so of requests) small.
+macro_rules! lazy_routes {
+    ($chunk:ident { $($(#[$doc:meta])* $route:ident => $page:ident),+ $(,)? }) => {
+        mod $chunk {
+            use super::*;
+
+            /// The pages of this chunk.
+            #[derive(Clone, Copy, Debug)]
+            #[allow(clippy::enum_variant_names, reason = "each variant is named after its route type")]
+            enum LazyPage {
+                $($route),+
+            }
+
+            /// Renders one of the chunk's pages: the body of the chunk, which is named after
+            /// the module (the function's own name is the same in every chunk, so its
+            /// generated preload function has a name the route types can call).
+            #[leptos::lazy($chunk)]
+            fn pages(page: LazyPage) -> leptos::prelude::AnyView {
+                use leptos::prelude::*;
+                match page {
+                    $(LazyPage::$route => view! { <$page/> }.into_any()),+
+                }
+            }
+
+            $(
+                $(#[$doc])*
+                #[derive(Debug)]
+                pub struct $route;
+
+                impl leptos_router::LazyRoute for $route {
+                    fn data() -> Self {
+                        $route
+                    }
+
+                    async fn view(_this: Self) -> leptos::prelude::AnyView {
+                        pages(LazyPage::$route).await
+                    }
+
+                    // The router awaits this before hydrating a first load, so the page
+                    // renders at once, as the server rendered it, instead of suspending.
+                    async fn preload() {
+                        #[cfg(target_arch = "wasm32")]
+                        __preload_pages().await;
+                    }
+                }
+            )+
+        }
+
+        pub use $chunk::{$($route),+};
+    };
+}
+
+pub mod accounts;
+pub mod code;
+pub mod components;
 pub mod error;
-pub mod forms;
-pub mod frame;
-pub mod highlight;
-pub mod live;
-pub mod pages;
+pub mod jobs;
+pub mod root;
+#[cfg(feature = "ssr")]
+pub mod server_fns;
+pub mod tenancy;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,34 +122,35 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Switchyard console"/>
         <Title formatter=|page: String| if page.is_empty() { "Switchyard".to_owned() } else { format!("{page} · Switchyard") }/>
         <Router>
-            <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/") view=pages::home::Home ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=pages::auth::LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/signup") view=pages::auth::SignupPage ssr=SsrMode::Async/>
-                <Route path=path!("/invitations/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async/>
-                <Route path=path!("/workspaces") view=pages::workspaces::WorkspacesPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
-                <ParentRoute path=path!("/w/:slug") view=frame::WorkspaceFrame ssr=SsrMode::Async>
-                    <Route path=path!("") view=pages::overview::OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("members") view=pages::members::MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("api-keys") view=pages::api_keys::ApiKeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("jobs") view=pages::jobs::JobsPage ssr=SsrMode::Async/>
-                    <Route path=path!("jobs/:id") view=pages::jobs::JobPage ssr=SsrMode::Async/>
-                    <Route path=path!("workers") view=pages::workers::WorkersPage ssr=SsrMode::Async/>
-                    <Route path=path!("code") view=pages::code::RepositoriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("code/search") view=pages::code::SearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("code/symbols/:id") view=pages::code::SymbolPage ssr=SsrMode::Async/>
+            <Routes fallback=root::NotFound>
+                <Route path=path!("/") view=root::Home ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view={Lazy::<accounts::AccountRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/invitations/:token") view={Lazy::<tenancy::InvitationRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/workspaces") view={Lazy::<tenancy::WorkspacesRoute>::new()} ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/w/:slug") view={Lazy::<tenancy::WorkspaceFrameRoute>::new()} ssr=SsrMode::Async>
+                    <Route path=path!("") view={Lazy::<tenancy::OverviewRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members") view={Lazy::<tenancy::MembersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("api-keys") view={Lazy::<tenancy::ApiKeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view={Lazy::<tenancy::SettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("jobs") view={Lazy::<jobs::JobsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("jobs/:id") view={Lazy::<jobs::JobRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("workers") view={Lazy::<jobs::WorkersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("code") view={Lazy::<code::RepositoriesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("code/search") view={Lazy::<code::SearchRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("code/symbols/:id") view={Lazy::<code::SymbolRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
     }
 }
 
-/// Entry point of the WASM bundle: hydrates the server-rendered page.
+/// Entry point of the WASM bundle: hydrates the server-rendered page, first fetching the
+/// chunk of a lazy route when the page is one.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_lazy(App);
 }

@@ -53,6 +53,8 @@ test("add a repository, watch it index, search, open a symbol, follow a caller",
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL(/\/workspaces$/);
+  // The URL changes as soon as the next page's code is on its way: wait for the page itself.
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
   const slug = unique("code-");
   await hydrated(page);
   await page.getByLabel("Name").fill("Code Lab");
@@ -85,14 +87,31 @@ test("add a repository, watch it index, search, open a symbol, follow a caller",
   await expect(first).toContainText("billing/tax.py:4-6");
   await expect(first.locator(".tok-kw").first()).toHaveText("def");
 
-  // Open the symbol, then follow its caller.
+  // Open the symbol by a link (client-side navigation: the page is not reloaded), then
+  // follow its caller. The call graph's boxes are drawn as SVG, so they have a size.
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await first.getByRole("link", { name: "vat" }).click();
   await expect(page.getByTestId("symbol-name")).toHaveText("vat");
   await expect(page.getByTestId("signature")).toHaveText("def vat(amount)");
   await expect(page.getByTestId("symbol-doc")).toHaveText("Value added tax owed on an amount.");
   await expect(page.getByTestId("call-graph")).toContainText("invoice_total");
+  await expectGraphNode(page, "invoice_total");
   await page.getByTestId("callers").getByRole("link", { name: "invoice_total" }).click();
   await expect(page.getByTestId("symbol-name")).toHaveText("invoice_total");
   await expect(page.getByTestId("callees")).toContainText("vat");
   await expect(page.getByTestId("code")).toContainText("return net + vat(net)");
+  await expectGraphNode(page, "vat");
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 });
+
+/** The call graph shows a box for `name` that is visible and has a size (an SVG `<rect>`
+ *  created in the HTML namespace would measure 0×0). */
+async function expectGraphNode(page: Page, name: string) {
+  const node = page.getByTestId("call-graph").getByTestId("graph-node").filter({ hasText: name }).first();
+  const box = node.locator("rect");
+  await expect(box).toBeVisible();
+  const size = await box.boundingBox();
+  expect(size?.width ?? 0).toBeGreaterThan(0);
+  expect(size?.height ?? 0).toBeGreaterThan(0);
+}

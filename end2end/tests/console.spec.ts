@@ -26,6 +26,21 @@ test("signed-out visitors are sent to the login page", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
 });
 
+test("signed-out pages answer real redirects, and an unknown invitation answers 404", async ({ request }) => {
+  // A monitor (no cookie, `Accept: */*`) must see what a browser sees: a redirect, not a 401.
+  const root = await request.get("/", { maxRedirects: 0 });
+  expect(root.status()).toBe(302);
+  expect(root.headers()["location"]).toBe("/login");
+  const workspaces = await request.get("/workspaces", { maxRedirects: 0 });
+  expect(workspaces.status()).toBe(302);
+  expect(workspaces.headers()["location"]).toBe("/login?next=/workspaces");
+  const login = await request.get("/login");
+  expect(login.status()).toBe(200);
+  const invitation = await request.get("/invitations/no-such-token", { maxRedirects: 0 });
+  expect(invitation.status()).toBe(404);
+  expect(await invitation.text()).toContain("Invitation unavailable");
+});
+
 test("inline validation uses the shared rules before anything is sent", async ({ page }) => {
   await page.goto("/signup");
   await hydrated(page);
@@ -39,7 +54,7 @@ test("inline validation uses the shared rules before anything is sent", async ({
   await expect(page.getByText("must be at least 10 characters")).toBeVisible();
 });
 
-test("owner invites a viewer, promotes them, and manages an API key", async ({ browser, page }) => {
+test("owner invites a viewer, promotes them, manages an API key and renames the workspace", async ({ browser, page, request }) => {
   const ownerEmail = `${unique("owner")}@example.com`;
   await signUp(page, "Olive Owner", ownerEmail);
   await expect(page).toHaveURL(/\/workspaces$/);
@@ -74,6 +89,13 @@ test("owner invites a viewer, promotes them, and manages an API key", async ({ b
   const link = page.getByTestId("invitation-link").locator("code");
   await expect(link).toContainText("/invitations/");
   const url = new URL((await link.textContent()) ?? "");
+  // The form starts over for the next invitation.
+  await expect(page.getByLabel("E-mail")).toHaveValue("");
+
+  // A signed-out visitor following the link gets the page (200), not a 401.
+  const signedOut = await request.get(url.pathname, { maxRedirects: 0 });
+  expect(signedOut.status()).toBe(200);
+  expect(await signedOut.text()).toContain("Sign in or create an account to accept.");
 
   // The invitee opens the link signed out, signs up from it and joins as viewer.
   const other = await browser.newContext();
@@ -120,6 +142,7 @@ test("owner invites a viewer, promotes them, and manages an API key", async ({ b
   await expect(secret).toContainText("sy_");
   const key = ((await secret.textContent()) ?? "").trim();
   await expect(page.getByTestId("api-keys")).toContainText("CI deploys");
+  await expect(page.getByLabel("Name")).toHaveValue("");
   const members = await page.request.get(`/api/v1/workspaces/${slug}/members`, { headers: { Authorization: `Bearer ${key}` } });
   expect(members.status()).toBe(200);
   const emails = (await members.json()).map((m: { email: string }) => m.email).sort();
@@ -127,10 +150,33 @@ test("owner invites a viewer, promotes them, and manages an API key", async ({ b
   await page.reload();
   await expect(page.getByTestId("new-key")).toHaveCount(0);
   await hydrated(page);
+
+  // Revoking asks first; Escape (or Cancel) backs out and nothing is revoked.
   await page.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByText("Revoke this key?")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Confirm" })).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("button", { name: "Revoke" })).toBeFocused();
+  await expect(page.getByTestId("api-keys")).toContainText("CI deploys");
+  await page.getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByText("Revoke this key?")).toHaveCount(0);
+  await expect(page.getByTestId("api-keys")).toContainText("CI deploys");
+  await page.getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("button", { name: "Confirm" }).click();
   await expect(page.getByText("No API keys")).toBeVisible();
   const refused = await page.request.get(`/api/v1/workspaces/${slug}/members`, { headers: { Authorization: `Bearer ${key}` } });
   expect(refused.status()).toBe(401);
+
+  // A rename shows in the side navigation at once.
+  await page.getByRole("link", { name: "Settings" }).click();
+  await hydrated(page);
+  const sidebarName = page.getByTestId("sidebar-workspace");
+  await expect(sidebarName).toHaveText("Acme Platform");
+  await page.getByLabel("Display name").fill("Acme Platform Two");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+  await expect(sidebarName).toHaveText("Acme Platform Two");
 });
 
 test("password change signs out other sessions; log out and back in", async ({ browser, page }) => {
@@ -175,6 +221,8 @@ test("password change signs out other sessions; log out and back in", async ({ b
 test("run a test job and watch its log live; cancel a hanging one; the pool is online", async ({ page }) => {
   await signUp(page, "Jo Jobs", `${unique("jobs")}@example.com`);
   await expect(page).toHaveURL(/\/workspaces$/);
+  // The URL changes as soon as the next page's code is on its way: wait for the page itself.
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
   const slug = unique("jobs-");
   await hydrated(page);
   await page.getByLabel("Name").fill("Jobs Lab");
@@ -188,6 +236,11 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(page.getByTestId("queues")).toContainText("default");
   await expect(page.getByTestId("queues")).toContainText("normal");
   await hydrated(page);
+
+  // A bad number is caught in the browser, with a message that names the field.
+  await page.getByLabel("Lines").fill("-1");
+  await page.getByLabel("Lines").blur();
+  await expect(page.getByText("lines must be a whole number from 0 to 10000")).toBeVisible();
   await page.getByLabel("Lines").fill("5");
   await page.getByLabel("Seconds").fill("4");
   await page.getByRole("button", { name: "Run test job" }).click();
@@ -216,6 +269,35 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(page.getByTestId("job-status")).toHaveText("cancelled");
   await expect(page.getByTestId("job-log")).toContainText("cancelled while hanging");
   await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
+
+  // Leaving a job page opens no WebSocket on the way out.
+  const opened: string[] = [];
+  page.on("websocket", (ws) => opened.push(ws.url()));
+  await page.getByRole("link", { name: "Jobs", exact: true }).click();
+  await expect(page.getByTestId("jobs")).toContainText("cancelled");
+  expect(opened).toEqual([]);
+
+  // The list follows a job that is still running, without a reload.
+  await page.getByLabel("Lines").fill("3");
+  await page.getByLabel("Seconds").fill("4");
+  await page.getByRole("button", { name: "Run test job" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/jobs/[0-9a-f-]{36}$`));
+  const jobId = page.url().split("/").pop() ?? "";
+  await expect(page.getByTestId("job-log")).toBeVisible();
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("link", { name: "Jobs", exact: true }).click();
+  const jobRow = page.getByTestId("jobs").getByRole("row", { name: new RegExp(jobId.slice(0, 8)) });
+  await expect(jobRow.getByTestId("job-status")).toHaveText(/queued|running/);
+  await expect(jobRow.getByTestId("job-status")).toHaveText("succeeded", { timeout: 20_000 });
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+
+  // On a phone the job table scrolls inside its box; the page itself does not get wider.
+  await page.setViewportSize({ width: 375, height: 800 });
+  await expect(page.getByTestId("jobs")).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // The in-process pool is online.
   await page.getByRole("link", { name: "Workers", exact: true }).click();

@@ -807,7 +807,7 @@ async fn cross_site_state_changes_are_refused() {
     // Server functions of the console are guarded too.
     let sf = app
         .send(
-            Request::post(<app::api::LogOut as leptos::server_fn::ServerFn>::PATH)
+            Request::post(<app::accounts::api::LogOut as leptos::server_fn::ServerFn>::PATH)
                 .header(header::COOKIE, cookie.as_str())
                 .header(header::ORIGIN, "https://evil.example")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -823,7 +823,7 @@ async fn cross_site_state_changes_are_refused() {
     // The same server function from the console's own page goes through and logs out.
     let same_site = app
         .send(
-            Request::post(<app::api::LogOut as leptos::server_fn::ServerFn>::PATH)
+            Request::post(<app::accounts::api::LogOut as leptos::server_fn::ServerFn>::PATH)
                 .header(header::COOKIE, cookie.as_str())
                 .header(header::ORIGIN, "http://127.0.0.1:3000")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -1141,7 +1141,7 @@ async fn console_server_functions_answer_with_the_errors_status() {
     let app = TestApp::new(Backend::Sqlite).await;
     app.sign_up("ada@example.com").await;
     let form = |password: &str| {
-        Request::post(<app::api::LogIn as leptos::server_fn::ServerFn>::PATH)
+        Request::post(<app::accounts::api::LogIn as leptos::server_fn::ServerFn>::PATH)
             .header(header::ORIGIN, "http://127.0.0.1:3000")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")

@@ -1,10 +1,27 @@
-//! The page for unknown paths.
+//! The pages outside any domain: `/` and the page for unknown paths.
 
+use crate::components::RedirectTo;
+use crate::tenancy::api::current_user;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-/// Not found.
+/// `/`: sends a signed-in user to their workspaces, anyone else to the login page (a 302
+/// either way).
+#[component]
+pub fn Home() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let target = if me.await.is_ok() { "/workspaces" } else { "/login" };
+                view! { <RedirectTo path=target/> }
+            })}
+        </Suspense>
+    }
+}
+
+/// Not found (answers 404).
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

@@ -1,7 +1,10 @@
 //! `/invitations/:token`: what an invitation offers, and accepting it.
+//!
+//! A signed-out visitor sees the offer and links to log in or sign up (200); a token that
+//! is unknown, used or expired answers 404.
 
-use crate::api::{current_user, preview_invitation, AcceptInvitation};
-use crate::forms::{form_error, ErrorPanel, FormError};
+use super::api::{current_user, preview_invitation, AcceptInvitation};
+use crate::components::{form_error, ErrorPanel, FormError, Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -20,7 +23,7 @@ pub fn InvitationPage() -> impl IntoView {
         <main class="center-card">
             <div class="card auth-card">
                 <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <Suspense fallback=|| view! { <Loading/> }>
                     {move || {
                         let token = token();
                         Suspend::new(async move {
@@ -58,4 +61,5 @@ pub fn InvitationPage() -> impl IntoView {
             </div>
         </main>
     }
+    .into_any()
 }

@@ -1,17 +1,23 @@
 //! A small syntax highlighter for code snippets: comments, strings, numbers and keywords of
 //! the indexed languages, as classed spans. Lexical only; good enough to read a snippet.
 
-/// What a piece of code is, as a CSS class (`tok-kw`, ...); `None` for plain text.
+/// What a piece of code is; shown as a CSS class (`tok-kw`, ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Token {
+    /// Anything else (no class).
     Plain,
+    /// A keyword of the language.
     Keyword,
+    /// A string or character literal.
     String,
+    /// A comment.
     Comment,
+    /// A number literal.
     Number,
 }
 
 impl Token {
+    /// The CSS class of this kind of token (empty for plain text).
     pub fn class(self) -> &'static str {
         match self {
             Token::Plain => "",

@@ -1,7 +1,10 @@
 //! Form pieces: a labelled field with inline validation (the same checks the server runs,
-//! from `shared`), and the banner for errors that belong to no field.
+//! from `shared`), the banner for errors that belong to no field, and a form that starts
+//! over after a success.
 
 use crate::error::AppError;
+use leptos::context::Provider;
+use leptos::html;
 use leptos::prelude::*;
 
 /// A client-side check of a field's text: the message to show, if any.
@@ -60,9 +63,37 @@ pub fn Field(
     /// Initial value.
     #[prop(into, optional)]
     value: String,
+    /// Whether the form cannot be sent without it.
+    #[prop(optional)]
+    required: bool,
+    /// Lowest value of a number field.
+    #[prop(optional)]
+    min: Option<&'static str>,
+    /// Highest value of a number field.
+    #[prop(optional)]
+    max: Option<&'static str>,
+    /// Granularity of a number field.
+    #[prop(optional)]
+    step: Option<&'static str>,
+    /// Extra classes of the field (`narrow`, `wide`).
+    #[prop(optional)]
+    class: &'static str,
 ) -> impl IntoView {
     let (touched, set_touched) = signal(false);
     let (text, set_text) = signal(value.clone());
+    let input = NodeRef::<html::Input>::new();
+    {
+        // Rendering the same markup again would keep what the user typed (the DOM keeps an
+        // input's value when its attribute does not change), so the field resets itself.
+        let initial = value.clone();
+        FormReset::on_reset(move || {
+            set_text.set(initial.clone());
+            set_touched.set(false);
+            if let Some(el) = input.get_untracked() {
+                el.set_value(&initial);
+            }
+        });
+    }
     let error = move || {
         let local = if touched.get() {
             check.and_then(|f| f(&text.get()))
@@ -73,16 +104,26 @@ pub fn Field(
     };
     let id = format!("field-{name}");
     let message_id = format!("field-{name}-message");
+    let classes = if class.is_empty() {
+        "field".to_owned()
+    } else {
+        format!("field {class}")
+    };
     view! {
-        <div class="field" class:invalid=move || error().is_some()>
+        <div class=classes class:invalid=move || error().is_some()>
             <label for=id.clone()>{label}</label>
             <input
+                node_ref=input
                 id=id
                 name=name
                 type=kind
                 autocomplete=autocomplete
                 placeholder=placeholder
                 value=value
+                required=required
+                min=min
+                max=max
+                step=step
                 aria-describedby=message_id.clone()
                 aria-invalid=move || if error().is_some() { "true" } else { "false" }
                 on:input=move |ev| set_text.set(event_target_value(&ev))
@@ -92,32 +133,6 @@ pub fn Field(
                 {move || error().unwrap_or_else(|| hint.to_owned())}
             </p>
         </div>
-    }
-}
-
-/// A role picker for forms.
-#[component]
-pub fn RoleSelect(
-    /// Form field name.
-    #[prop(default = "role")]
-    name: &'static str,
-    /// Pre-selected role.
-    #[prop(default = shared::roles::Role::Developer)]
-    selected: shared::roles::Role,
-    /// Accessible label, when there is no visible one.
-    #[prop(optional)]
-    aria_label: &'static str,
-    /// Element id, for a visible `<label for>`.
-    #[prop(optional)]
-    id: &'static str,
-) -> impl IntoView {
-    view! {
-        <select name=name id=id aria-label=aria_label>
-            {shared::roles::Role::ALL
-                .into_iter()
-                .map(|r| view! { <option value=r.as_str() selected=r == selected>{r.as_str()}</option> })
-                .collect_view()}
-        </select>
     }
 }
 
@@ -135,13 +150,42 @@ pub fn FormError(
     }
 }
 
-/// A failed load, shown in place of the content.
+/// How many times the form around a field has been used successfully; fields start over
+/// (empty, or at their initial value, and not yet visited) each time it goes up.
+#[derive(Clone, Copy, Debug)]
+pub struct FormReset(ReadSignal<usize>);
+
+impl FormReset {
+    /// Runs `reset` each time the form around the caller has been used successfully.
+    pub fn on_reset(reset: impl Fn() + 'static) {
+        if let Some(FormReset(resets)) = use_context::<FormReset>() {
+            Effect::watch(move || resets.get(), move |_, _, _| reset(), false);
+        }
+    }
+}
+
+/// A form that starts over after each successful answer of its action: what was typed, and
+/// whether a field was visited, is gone once it has been used, so the next invitation or key
+/// starts from an empty form. A failed answer keeps the form as it is, so the user can
+/// correct it.
 #[component]
-pub fn ErrorPanel(
-    /// What failed.
-    error: AppError,
-) -> impl IntoView {
-    view! { <div class="banner error" role="alert">{error.to_string()}</div> }
+pub fn ClearOnSuccess<T, S>(
+    /// The action's latest answer (`action.value()`).
+    value: S,
+    /// The form.
+    children: Children,
+) -> impl IntoView
+where
+    T: Send + Sync + 'static,
+    S: With<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    let (resets, set_resets) = signal(0usize);
+    Effect::new(move |_| {
+        if value.with(|v| matches!(v, Some(Ok(_)))) {
+            set_resets.update(|n| *n += 1);
+        }
+    });
+    view! { <Provider value=FormReset(resets)>{children()}</Provider> }
 }
 
 /// Client-side checks, the same functions the server validates with.

@@ -1,15 +1,22 @@
-//! The frame around signed-in pages: the top bar, and for workspace pages the side
-//! navigation. Pages behind it redirect to the login page when the session is gone.
+//! The frames around signed-in pages: the top bar (who is signed in; log out), and for
+//! workspace pages the side navigation. Pages inside the top bar send a signed-out visitor
+//! to the login page.
 
-use crate::api::{current_user, get_workspace, LogOut};
+use super::api::{current_user, get_workspace};
+use super::roles::RoleBadge;
+use crate::accounts::api::LogOut;
+use crate::components::{ErrorPanel, Loading, RedirectTo};
+use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_location, use_params_map};
-use shared::roles::{Permission, Role};
+use shared::api::Workspace;
+use shared::roles::Permission;
 
-/// Top bar and page body for a signed-in user; sends others to the login page.
+/// Top bar and page body for a signed-in user; sends others to the login page (and back
+/// here once signed in).
 #[component]
-pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
+pub fn AppFrame(children: Children) -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let location = use_location();
     let logout = ServerAction::<LogOut>::new();
@@ -32,14 +39,27 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                         }.into_any(),
                         Err(e) if e.is_unauthorized() => {
                             let next = location.pathname.get_untracked();
-                            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                            view! { <RedirectTo path=format!("/login?next={next}")/> }.into_any()
                         }
-                        Err(e) => view! { <span class="banner error">{e.to_string()}</span> }.into_any(),
+                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                     }
                 })}
             </Suspense>
         </header>
         <main class="page">{children()}</main>
+    }
+    .into_any()
+}
+
+/// Lets a page tell the workspace frame that the workspace changed (it was renamed), so the
+/// side navigation shows it as it is now.
+#[derive(Clone, Copy)]
+pub struct WorkspaceChanged(Resource<Result<Workspace, AppError>>);
+
+impl WorkspaceChanged {
+    /// Reloads the workspace in the side navigation.
+    pub fn notify(self) {
+        self.0.refetch();
     }
 }
 
@@ -47,14 +67,13 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
 /// selected page.
 #[component]
 pub fn WorkspaceFrame() -> impl IntoView {
-    let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
-    let workspace = Resource::new(slug, get_workspace);
+    let workspace = Resource::new(use_slug(), get_workspace);
+    provide_context(WorkspaceChanged(workspace));
     view! {
         <AppFrame>
             <div class="workspace-layout">
                 <aside class="sidebar">
-                    <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    <Transition fallback=|| view! { <Loading/> }>
                         {move || Suspend::new(async move {
                             match workspace.await {
                                 Ok(ws) => {
@@ -62,7 +81,7 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                     let admin = ws.role.allows(Permission::ManageApiKeys);
                                     view! {
                                         <div class="sidebar-head">
-                                            <p class="sidebar-title">{ws.name.clone()}</p>
+                                            <p class="sidebar-title" data-testid="sidebar-workspace">{ws.name.clone()}</p>
                                             <p class="muted small">{ws.slug.clone()} " · " <RoleBadge role=ws.role/></p>
                                         </div>
                                         <nav class="sidebar-nav" aria-label="Workspace">
@@ -79,10 +98,10 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                         </nav>
                                     }.into_any()
                                 }
-                                Err(e) => view! { <div class="banner error" role="alert">{e.to_string()}</div> }.into_any(),
+                                Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
                             }
                         })}
-                    </Suspense>
+                    </Transition>
                     <A href="/workspaces" attr:class="sidebar-back">"← All workspaces"</A>
                 </aside>
                 <section class="workspace-content">
@@ -91,16 +110,12 @@ pub fn WorkspaceFrame() -> impl IntoView {
             </div>
         </AppFrame>
     }
+    .into_any()
 }
 
-/// A role as a small label.
-#[component]
-pub fn RoleBadge(role: Role) -> impl IntoView {
-    view! { <span class=format!("badge role-{}", role.as_str())>{role.as_str()}</span> }
-}
-
-/// The workspace slug of the current route.
-pub fn use_slug() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+/// The workspace slug of the current route. The reader is `Copy`, so views can call it
+/// from any closure without cloning.
+pub fn use_slug() -> impl Fn() -> String + Copy + Send + Sync + 'static {
     let params = use_params_map();
     move || params.read().get("slug").unwrap_or_default()
 }

@@ -1,12 +1,13 @@
-//! Log-in and sign-up pages.
+//! `/login` and `/signup`: the pages a signed-out visitor lands on.
 
-use crate::api::{oauth_providers, LogIn, SignUp};
-use crate::forms::{checks, field_error, form_error, Field, FormError};
+use super::api::{oauth_providers, LogIn, SignUp};
+use crate::components::{checks, field_error, form_error, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+/// Where to go once signed in (`?next=`, checked by the server function).
 fn next_param() -> String {
     use_query_map()
         .read_untracked()
@@ -48,6 +49,7 @@ fn OAuthButtons(next: String) -> impl IntoView {
             }}
         </Suspense>
     }
+    .into_any()
 }
 
 /// `/login`.
@@ -83,6 +85,7 @@ pub fn LoginPage() -> impl IntoView {
             </div>
         </main>
     }
+    .into_any()
 }
 
 /// `/signup`.
@@ -121,4 +124,5 @@ pub fn SignupPage() -> impl IntoView {
             </div>
         </main>
     }
+    .into_any()
 }

@@ -4,19 +4,35 @@
 use leptos::prelude::*;
 use shared::jobs::{JobLogEntry, JobView};
 
-/// Follows a job's stream (`/api/v1/workspaces/{slug}/jobs/{id}/stream`) into `job` and
-/// `lines`, reconnecting whenever `generation` changes (after a retry the job runs again).
-pub fn follow_job(
-    slug: impl Fn() -> String + Send + Sync + 'static,
-    id: impl Fn() -> String + Send + Sync + 'static,
-    generation: RwSignal<usize>,
+/// Follows a job's stream into `job` and `lines`. `target` gives the workspace slug and the
+/// job id; the stream (`/api/v1/workspaces/{slug}/jobs/{id}/stream`) is reopened when it
+/// names another job or when `restart` changes (after a retry the job runs again), and
+/// closed when the calling component goes away.
+///
+/// While a page is being left its route parameters stop naming a job (`target` answers
+/// `None`): then nothing is opened, since the component is about to be torn down and the
+/// socket would be closed the moment it opened.
+pub(crate) fn follow_job(
+    target: impl Fn() -> Option<(String, String)> + Send + Sync + 'static,
+    restart: impl Fn() -> usize + 'static,
     job: RwSignal<Option<JobView>>,
     lines: RwSignal<Option<Vec<JobLogEntry>>>,
 ) {
+    // Only a change of the job itself reopens the stream, not every change of the route.
+    let target = Memo::new(move |_| target());
     Effect::new(move |_| {
-        let _restart = generation.get();
-        let path = format!("/api/v1/workspaces/{}/jobs/{}/stream", slug(), id());
-        browser::open(path, job, lines);
+        restart();
+        let Some((slug, id)) = target.get() else {
+            return;
+        };
+        // What the previous stream said belongs to another job or another attempt.
+        job.set(None);
+        lines.set(None);
+        browser::open(
+            format!("/api/v1/workspaces/{slug}/jobs/{id}/stream"),
+            job,
+            lines,
+        );
     });
 }
 
@@ -27,6 +43,8 @@ mod browser {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
+    /// Opens the WebSocket at `path` on this host, feeding `job` and `lines`; it is closed
+    /// when the effect that opened it runs again or goes away.
     pub fn open(
         path: String,
         job: RwSignal<Option<JobView>>,

@@ -1,0 +1,16 @@
+//! Accounts: signing up and logging in (with a password or an OAuth2 provider), and the
+//! account page (password change, signed-in sessions).
+
+mod account;
+pub mod api;
+mod sign_in;
+
+pub use account::AccountPage;
+pub use sign_in::{LoginPage, SignupPage};
+
+// The login and sign-up pages stay in the main bundle: they are the first page most
+// visitors see.
+lazy_routes!(accounts_pages {
+    /// `/account`.
+    AccountRoute => AccountPage,
+});
