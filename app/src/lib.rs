@@ -76,6 +76,7 @@ pub mod components;
 pub mod error;
 pub mod jobs;
 pub mod root;
+pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod server_fns;
 pub mod tenancy;
@@ -133,6 +134,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view={Lazy::<tenancy::OverviewRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("members") view={Lazy::<tenancy::MembersRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("api-keys") view={Lazy::<tenancy::ApiKeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("secrets") view={Lazy::<secrets::SecretsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("settings") view={Lazy::<tenancy::SettingsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("jobs") view={Lazy::<jobs::JobsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("jobs/:id") view={Lazy::<jobs::JobRoute>::new()} ssr=SsrMode::Async/>

@@ -121,12 +121,19 @@ fn classify(path: &Path, relative: &str, max_file_bytes: u64) -> Result<SourceFi
         .map_err(|_| SkipReason::Unreadable)?
         .len();
     let language = Language::of_path(path);
-    let bytes = std::fs::read(path).map_err(|_| SkipReason::Unreadable)?;
-    if bytes.iter().take(8000).any(|&b| b == 0) {
+    // Only the head decides "binary", and only a file within the size limit is read whole:
+    // memory per file is bounded by the limit, whatever the repository holds.
+    let head = read_at_most(path, BINARY_SNIFF_BYTES)?;
+    if head.contains(&0) {
         return Err(SkipReason::Binary);
     }
     let language = language.ok_or(SkipReason::UnsupportedLanguage)?;
     if size > max_file_bytes {
+        return Err(SkipReason::TooLarge);
+    }
+    let bytes = read_at_most(path, max_file_bytes.saturating_add(1))?;
+    if bytes.len() as u64 > max_file_bytes {
+        // It grew since it was measured.
         return Err(SkipReason::TooLarge);
     }
     let text = String::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)?;
@@ -143,6 +150,20 @@ fn classify(path: &Path, relative: &str, max_file_bytes: u64) -> Result<SourceFi
         hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
         text,
     })
+}
+
+/// How much of a file's start is looked at for NUL bytes.
+const BINARY_SNIFF_BYTES: u64 = 8000;
+
+/// Up to `limit` bytes from the start of the file.
+fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>, SkipReason> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|_| SkipReason::Unreadable)?;
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|_| SkipReason::Unreadable)?;
+    Ok(bytes)
 }
 
 /// Generated files announce themselves in their first lines (Go's `Code generated ... DO NOT
@@ -176,4 +197,51 @@ fn is_minified(file_name: &str, text: &str) -> bool {
     let lines = text.lines().count().max(1);
     let longest = text.lines().map(str::len).max().unwrap_or(0);
     text.len() / lines > 300 || (longest > 5_000 && lines < 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The process's peak resident memory so far, in kB (Linux).
+    fn peak_rss_kb() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_huge_file_is_skipped_without_being_read() {
+        use std::io::Write;
+        let dir = std::env::temp_dir().join(format!("sy-scan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("small.py"), "def f():\n    return 1\n").unwrap();
+        // 2 GiB of Python by its name and its first 16 kB, sparse after that: reading it
+        // whole would raise the peak memory by 2 GiB.
+        let mut huge = std::fs::File::create(dir.join("huge.py")).unwrap();
+        huge.write_all("x = 1\n".repeat(3000).as_bytes()).unwrap();
+        huge.set_len(2 << 30).unwrap();
+        let before = peak_rss_kb();
+        let found = scan(&dir, 1024 * 1024);
+        let grew_kb = peak_rss_kb().saturating_sub(before);
+        let paths: Vec<&str> = found.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, vec!["small.py"]);
+        assert_eq!(found.skipped.get(&SkipReason::TooLarge), Some(&1));
+        assert!(grew_kb < 256 * 1024, "peak memory grew by {grew_kb} kB");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_large_source_file_is_too_large() {
+        let dir = std::env::temp_dir().join(format!("sy-scan-large-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("big.py"), "x = 1\n".repeat(400_000)).unwrap();
+        let found = scan(&dir, 1024 * 1024);
+        assert!(found.files.is_empty());
+        assert_eq!(found.skipped.get(&SkipReason::TooLarge), Some(&1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -16,7 +16,10 @@ async function hydrated(page: Page) {
 
 /** A git repository under the system temp directory (`make e2e` allows server paths there). */
 function makeRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), "sy-e2e-repo-"));
+  // Under the server's allowed root (`make e2e` sets both).
+  const root = process.env.E2E_REPOS ?? join(tmpdir(), "sy-e2e-repos");
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(join(root, "repo-"));
   const write = (path: string, text: string) => {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);

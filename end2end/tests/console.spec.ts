@@ -305,3 +305,43 @@ test("run a test job and watch its log live; cancel a hanging one; the pool is o
   await expect(workers).toContainText("default");
   await expect(workers).toContainText("online");
 });
+
+test("an admin sets, replaces and deletes a secret; its value never comes back", async ({ page, request }) => {
+  await signUp(page, "Sam Secrets", `${unique("secrets")}@example.com`);
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
+  const slug = unique("sec-");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Vault");
+  await page.getByLabel("Slug").fill(slug);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+
+  await page.getByRole("link", { name: "Secrets" }).click();
+  await expect(page.getByRole("heading", { name: "Secrets" })).toBeVisible();
+  await expect(page.getByText("No secrets")).toBeVisible();
+  await hydrated(page);
+
+  // A bad name is caught in the browser by the shared rule.
+  const name = page.getByLabel("Name");
+  await name.fill("github-token");
+  await name.blur();
+  await expect(page.getByText(/name must be 1-64 capital letters/)).toBeVisible();
+
+  await name.fill("GITHUB_TOKEN");
+  await page.getByLabel("Value").fill("ghp_top_secret_value");
+  await page.getByRole("button", { name: "Save secret" }).click();
+  await expect(page.getByTestId("secrets")).toContainText("GITHUB_TOKEN");
+  // The form is emptied, and the value is nowhere in the page or in a fresh load.
+  await expect(page.getByLabel("Value")).toHaveValue("");
+  expect(await page.content()).not.toContain("ghp_top_secret_value");
+  await page.reload();
+  await expect(page.getByTestId("secrets")).toContainText("GITHUB_TOKEN");
+  expect(await page.content()).not.toContain("ghp_top_secret_value");
+
+  // Delete asks first.
+  await hydrated(page);
+  await page.getByRole("button", { name: "Delete" }).click();
+  await expect(page.getByText("Delete this secret?")).toBeVisible();
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await expect(page.getByText("No secrets")).toBeVisible();
+});

@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use crate::auth::oauth::{Provider, ProviderKind};
 use crate::auth::ratelimit::AuthLimits;
+use crate::paths::ServerPaths;
+use crate::secrets::cipher::Keyring;
 use codeintel::embed::EmbeddingConfig;
 use shared::jobs::RetryPolicy;
+use std::sync::Arc;
+use workers::egress::EgressPolicy;
 
 /// Everything the server is told by its operator.
 #[derive(Clone, Debug)]
@@ -52,6 +56,11 @@ pub struct Config {
     pub embedded_indexers: u32,
     /// Code intelligence: index location, allowed server paths, the embedding model.
     pub code: CodeConfig,
+    /// The bearer token `/metrics` asks for (`METRICS_TOKEN`); `None` keeps it closed.
+    pub metrics_token: Option<String>,
+    /// The keys workspace secrets are sealed with (`SECRETS_KEY`, `SECRETS_KEY_PREVIOUS`,
+    /// or `DATA_DIR/secrets.key`).
+    pub secrets: Arc<Keyring>,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -114,6 +123,10 @@ impl Config {
             var: "CODE_*",
             message,
         })?;
+        let secrets = Arc::new(load_keyring(&data_dir).map_err(|message| ConfigError {
+            var: "SECRETS_KEY",
+            message,
+        })?);
         let site_root = PathBuf::from(
             var("SITE_ROOT")
                 .or_else(|| var("LEPTOS_SITE_ROOT"))
@@ -142,6 +155,8 @@ impl Config {
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
             code,
+            metrics_token: var("METRICS_TOKEN"),
+            secrets,
             jobs: JobsConfig {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")
@@ -304,20 +319,53 @@ impl Default for JobsConfig {
     }
 }
 
+/// The secrets keyring from `SECRETS_KEY` (or the key file in `data_dir`, created on first
+/// use) and `SECRETS_KEY_PREVIOUS` (comma-separated older keys, while rotating). The server
+/// and `switchyard worker` read it alike.
+pub fn load_keyring(data_dir: &Path) -> Result<Keyring, String> {
+    let previous: Vec<String> = var("SECRETS_KEY_PREVIOUS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Keyring::load(
+        var("SECRETS_KEY").as_deref(),
+        &previous,
+        &data_dir.join("secrets.key"),
+    )
+}
+
+/// What a clone may cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GitLimits {
+    /// The longest a clone or fetch may take.
+    pub timeout: Duration,
+    /// Most bytes the checkout directory may hold (objects and working tree).
+    pub max_bytes: u64,
+}
+
 /// Code intelligence settings, read from the environment by the server and by
 /// `switchyard worker` alike.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeConfig {
     /// Where indexes, clones and uploads live (`CODE_DIR`, default `DATA_DIR/code`).
     pub dir: PathBuf,
-    /// Server directories (and `file://` git URLs) must lie under this; `None` refuses them.
-    pub allowed_root: Option<PathBuf>,
+    /// Where server directories (and `file://` git URLs) may be registered
+    /// (`CODE_ALLOWED_ROOT`; never inside `DATA_DIR` or `CODE_DIR`).
+    pub server_paths: ServerPaths,
     /// Files larger than this are skipped (`CODE_MAX_FILE_BYTES`, default 1 MB).
     pub max_file_bytes: u64,
     /// Largest accepted upload (`CODE_UPLOAD_MAX_BYTES`, default 50 MB).
     pub upload_max_bytes: u64,
     /// The embedding model; `None` makes index runs fail with a message saying so.
     pub embedding: Option<EmbeddingConfig>,
+    /// Which hosts git may fetch from (`EGRESS_ALLOW`, `EGRESS_ALLOW_HTTP`).
+    pub egress: EgressPolicy,
+    /// How long a clone may take (`CODE_GIT_TIMEOUT_SECS`, default 600) and how many bytes
+    /// its checkout may hold (`CODE_MAX_CLONE_BYTES`, default 1 GiB).
+    pub git_limits: GitLimits,
 }
 
 impl CodeConfig {
@@ -343,17 +391,25 @@ impl CodeConfig {
             (None, Some(dir)) => Some(EmbeddingConfig::Local(PathBuf::from(dir))),
             (None, None) => None,
         };
+        let dir = var("CODE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("code"));
+        let root = var("CODE_ALLOWED_ROOT").map(PathBuf::from);
+        let server_paths = ServerPaths::new(root.as_deref(), &[data_dir, dir.as_path()])?;
         Ok(CodeConfig {
-            dir: var("CODE_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| data_dir.join("code")),
-            allowed_root: var("CODE_ALLOWED_ROOT").map(PathBuf::from),
+            dir,
+            server_paths,
             max_file_bytes: number(
                 "CODE_MAX_FILE_BYTES",
                 codeintel::index::DEFAULT_MAX_FILE_BYTES,
             )?,
             upload_max_bytes: number("CODE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)?,
             embedding,
+            egress: EgressPolicy::from_env()?,
+            git_limits: GitLimits {
+                timeout: Duration::from_secs(number("CODE_GIT_TIMEOUT_SECS", 600)?),
+                max_bytes: number("CODE_MAX_CLONE_BYTES", 1024 * 1024 * 1024)?,
+            },
         })
     }
 

@@ -30,6 +30,7 @@ pub fn router(control: Arc<Control>, max_body: usize) -> Router {
         tenancy: control.tenancy.clone(),
         jobs: control.jobs.clone(),
         code: control.code.clone(),
+        secrets: control.secrets.clone(),
     };
     let routes = generate_route_list(App);
     let context = move || provide_context(console.clone());

@@ -7,6 +7,7 @@ use crate::accounts::Accounts;
 use crate::code::CodeOps;
 use crate::config::Config;
 use crate::jobs::JobOps;
+use crate::secrets::Secrets;
 use crate::store::Store;
 use crate::tenancy::Tenancy;
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct Control {
     pub jobs: Arc<JobOps>,
     /// Code intelligence.
     pub code: Arc<CodeOps>,
+    /// Workspace secrets.
+    pub secrets: Arc<Secrets>,
 }
 
 impl Control {
@@ -34,6 +37,7 @@ impl Control {
         tenancy: Arc<Tenancy>,
         jobs: Arc<JobOps>,
         code: Arc<CodeOps>,
+        secrets: Arc<Secrets>,
     ) -> Control {
         Control {
             store,
@@ -42,6 +46,7 @@ impl Control {
             tenancy,
             jobs,
             code,
+            secrets,
         }
     }
 

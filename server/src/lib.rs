@@ -1,5 +1,5 @@
 //! Switchyard's control plane: one folder per domain (`accounts`, `tenancy`, `jobs`,
-//! `code`), each with its operations, routes, store functions and records; beneath them the
+//! `code`, `secrets`), each with its operations, routes, store functions and records; beneath them the
 //! store connection, authentication primitives, configuration and the clock; above them the
 //! [`control::Control`] facade, the HTTP front door and the console. This file wires them
 //! ([`control_plane`]) and serves ([`serve`]); `main.rs` is a thin shell over it.
@@ -13,6 +13,8 @@ pub mod console;
 pub mod control;
 pub mod http;
 pub mod jobs;
+pub mod paths;
+pub mod secrets;
 pub mod store;
 pub mod tenancy;
 
@@ -27,7 +29,7 @@ pub fn control_plane(
     bus: Arc<dyn Bus>,
 ) -> Arc<control::Control> {
     let config = Arc::new(config);
-    let engine = code::CodeEngine::new(config.code.clone());
+    let engine = code::CodeEngine::new(config.code.clone(), config.secrets.clone());
     let jobs = Arc::new(jobs::Jobs::new(
         store.clone(),
         bus,
@@ -55,8 +57,13 @@ pub fn control_plane(
         jobs,
         engine,
     ));
+    let secrets = Arc::new(secrets::Secrets::new(
+        store.clone(),
+        tenancy.clone(),
+        config.secrets.clone(),
+    ));
     Arc::new(control::Control::new(
-        store, config, accounts, tenancy, job_ops, code_ops,
+        store, config, accounts, tenancy, job_ops, code_ops, secrets,
     ))
 }
 
@@ -79,6 +86,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     tracing::info!(nats = config.nats_url.is_some(), "bus ready");
     let (embedded_workers, embedded_indexers) = (config.embedded_workers, config.embedded_indexers);
     let control = control_plane(store.clone(), config, bus.clone());
+    control.secrets.reseal_all().await?;
     let job_tasks = control.jobs.engine().start().await?;
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let mut embedded = Vec::new();

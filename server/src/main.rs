@@ -74,8 +74,10 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     let data_dir =
         std::path::PathBuf::from(std::env::var("DATA_DIR").unwrap_or_else(|_| "./data".into()));
     let code = server::config::CodeConfig::from_env(&data_dir).map_err(|e| anyhow::anyhow!(e))?;
+    let keyring =
+        server::config::load_keyring(&data_dir).map_err(|e| anyhow::anyhow!("SECRETS_KEY: {e}"))?;
     let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
-    config.kinds = server::code::kinds(server::code::CodeEngine::new(code));
+    config.kinds = server::code::kinds(server::code::CodeEngine::new(code, Arc::new(keyring)));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pool_task = tokio::spawn(workers::runtime::run_pool(bus, config, stopped));
     tokio::select! {

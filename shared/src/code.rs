@@ -87,7 +87,8 @@ impl RepositoryStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddRepositoryRequest {
-    /// A git URL (`https://`, `ssh://`, `git://`, or `file://` under the allowed root).
+    /// A git URL: `https://` to a public host (or one the operator allows), or `file://`
+    /// under the allowed root. Never with a user name or password in it: see `credential`.
     #[serde(default)]
     pub url: Option<String>,
     /// A directory under the server's allowed root (`CODE_ALLOWED_ROOT`).
@@ -99,6 +100,10 @@ pub struct AddRepositoryRequest {
     /// Branch to index; defaults to the repository's default branch.
     #[serde(default)]
     pub branch: Option<String>,
+    /// For a private repository: the name of the workspace secret holding a token the host
+    /// accepts (sent as HTTP basic authentication, user `x-access-token`).
+    #[serde(default)]
+    pub credential: Option<String>,
 }
 
 /// A registered repository and its index.
@@ -116,6 +121,9 @@ pub struct RepositoryView {
     /// The branch indexed, when one was named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
+    /// The workspace secret its clone authenticates with (the name, never the value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
     /// Index status.
     pub status: RepositoryStatus,
     /// The commit of the last successful index (git repositories).
@@ -168,6 +176,7 @@ pub struct RepositoryAccepted {
 /// A code search: the REST API's query parameters, the console's and MCP's arguments.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CodeQuery {
     /// The query: words, identifiers, or a description of what the code does.
     pub q: String,

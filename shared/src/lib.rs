@@ -9,6 +9,7 @@
 //! - [`error`]: the one error shape every failure reaches a client in.
 //! - [`jobs`]: job states, the retry schedule and queue pressure.
 //! - [`code`]: repositories, search results and code-graph symbols.
+//! - [`secrets`]: workspace secrets' names and the rules for their values.
 //! - [`redirects`]: which post-login destinations are safe.
 //! - [`contracts`]: the service the console's server functions call, implemented by `server`.
 
@@ -21,4 +22,5 @@ pub mod ids;
 pub mod jobs;
 pub mod redirects;
 pub mod roles;
+pub mod secrets;
 pub mod tenancy;

@@ -33,18 +33,21 @@ pub enum Permission {
     ManageMembers,
     /// List, create and revoke API keys.
     ManageApiKeys,
+    /// Set, replace and delete the workspace's secrets.
+    ManageSecrets,
     /// Create and change what the workspace runs (routes, pipelines, content, entities).
     Develop,
 }
 
 impl Permission {
     /// Every permission, for exhaustive tests and documentation tables.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ReadWorkspace,
         Permission::RenameWorkspace,
         Permission::DeleteWorkspace,
         Permission::ManageMembers,
         Permission::ManageApiKeys,
+        Permission::ManageSecrets,
         Permission::Develop,
     ];
 }
@@ -68,9 +71,10 @@ impl Role {
         match permission {
             Permission::ReadWorkspace => Role::Viewer,
             Permission::Develop => Role::Developer,
-            Permission::RenameWorkspace | Permission::ManageMembers | Permission::ManageApiKeys => {
-                Role::Admin
-            }
+            Permission::RenameWorkspace
+            | Permission::ManageMembers
+            | Permission::ManageApiKeys
+            | Permission::ManageSecrets => Role::Admin,
             Permission::DeleteWorkspace => Role::Owner,
         }
     }
@@ -146,6 +150,7 @@ mod tests {
             (RenameWorkspace, true, true, false, false),
             (ManageMembers, true, true, false, false),
             (ManageApiKeys, true, true, false, false),
+            (ManageSecrets, true, true, false, false),
             (DeleteWorkspace, true, false, false, false),
         ];
         assert_eq!(table.len(), Permission::ALL.len());

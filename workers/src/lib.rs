@@ -1,11 +1,13 @@
 //! Switchyard's data plane: the [`bus`] seam the control plane and workers talk over, the
 //! job [`protocol`] on it, the worker [`runtime`], the job [`kinds`] it runs (the diagnostic
-//! job among them), the naming rules of worker [`pools`], and the [`breaker`] that guards
-//! outbound calls of jobs. Workers reach the control plane only through the bus.
+//! job among them), the naming rules of worker [`pools`], and the guards of outbound calls:
+//! the [`egress`] rule (which addresses may be reached at all) and the [`breaker`] (when a
+//! failing host is left alone). Workers reach the control plane only through the bus.
 
 pub mod breaker;
 pub mod bus;
 pub mod clock;
+pub mod egress;
 pub mod kinds;
 pub mod pools;
 pub mod protocol;

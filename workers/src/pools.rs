@@ -6,6 +6,8 @@ use std::fmt;
 pub const DEFAULT_POOL: &str = "default";
 /// The pool code index runs go to (embedded, or `switchyard worker --pool indexer`).
 pub const INDEXER_POOL: &str = "indexer";
+/// Pools that run only what the platform submits itself; the API refuses jobs for them.
+pub const INTERNAL_POOLS: [&str; 1] = [INDEXER_POOL];
 
 /// Why a pool name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,12 +2,11 @@
 
 use super::api::{list_sessions, ChangePassword, RevokeSession};
 use crate::components::{
-    checks, field_error, form_error, ClearOnSuccess, Field, FormError, Listing, Precision,
-    Timestamp,
+    checks, field_error, form_error, Card, ClearOnSuccess, Field, FormError, Listing, PageHead,
+    Precision, Timestamp,
 };
 use crate::tenancy::AppFrame;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use shared::api::SessionView;
 
 /// Account settings.
@@ -20,9 +19,8 @@ pub fn AccountPage() -> impl IntoView {
         |_| list_sessions(),
     );
     view! {
-        <Title text="Account"/>
         <AppFrame>
-            <div class="page-head"><h1>"Account"</h1></div>
+            <PageHead title="Account"/>
             <div class="two-columns">
                 <PasswordForm change=change/>
                 <section aria-labelledby="sessions-heading">
@@ -45,10 +43,7 @@ pub fn AccountPage() -> impl IntoView {
 fn PasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
     let value = change.value();
     view! {
-        <section class="card" aria-labelledby="password-heading">
-            <h2 id="password-heading">"Change password"</h2>
-            <p class="muted small">"Changing your password signs out every other session."</p>
-            <FormError message=form_error(value)/>
+        <Card id="password-heading" title="Change password" about="Changing your password signs out every other session." error=form_error(value)>
             <ClearOnSuccess value=value>
                 <ActionForm action=change>
                     <Field label="Current password" name="current_password" kind="password" autocomplete="current-password"
@@ -61,7 +56,7 @@ fn PasswordForm(change: ServerAction<ChangePassword>) -> impl IntoView {
             <Show when=move || matches!(value.get(), Some(Ok(())))>
                 <p class="banner success" role="status">"Password changed. Other sessions have been signed out."</p>
             </Show>
-        </section>
+        </Card>
     }
     .into_any()
 }

@@ -18,12 +18,14 @@ pub async fn add_repository(
     slug: String,
     url: String,
     branch: Option<String>,
+    credential: Option<String>,
 ) -> Result<RepositoryAccepted, AppError> {
     let req = shared::code::AddRepositoryRequest {
         url: Some(url),
         path: None,
         name: None,
         branch: branch.filter(|b| !b.trim().is_empty()),
+        credential: credential.filter(|c| !c.trim().is_empty()),
     };
     Ok(console()?
         .code

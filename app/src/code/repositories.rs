@@ -4,12 +4,11 @@
 use super::api::{list_repositories, AddRepository, DeleteRepository, ReindexRepository};
 use super::index_progress::{IndexProgress, IndexRun, RepositoryStatusBadge};
 use crate::components::{
-    field_error, form_error, ClearOnSuccess, ConfirmButton, DataTable, Field, FormError, Listing,
-    Precision, Timestamp,
+    field_error, form_error, Card, ClearOnSuccess, ConfirmButton, DataTable, Field, FormError,
+    Listing, PageHead, Precision, Timestamp,
 };
 use crate::tenancy::use_slug;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::code::RepositoryView;
 
@@ -36,11 +35,7 @@ pub fn RepositoriesPage() -> impl IntoView {
         |(s, ..)| list_repositories(s),
     );
     view! {
-        <Title text="Repositories"/>
-        <div class="page-head">
-            <h1>"Repositories"</h1>
-            <p class="muted">"Code the workspace searches. Each repository is parsed with tree-sitter into a code graph and embedded for semantic search; re-indexing only touches files that changed."</p>
-        </div>
+        <PageHead title="Repositories">"Code the workspace searches. Each repository is parsed with tree-sitter into a code graph and embedded for semantic search; re-indexing only touches files that changed."</PageHead>
         <AddRepositoryForm add=add/>
         <FormError message=form_error(reindex.value())/>
         <FormError message=form_error(remove.value())/>
@@ -61,9 +56,7 @@ fn AddRepositoryForm(add: ServerAction<AddRepository>) -> impl IntoView {
     let slug = use_slug();
     let value = add.value();
     view! {
-        <section class="card" aria-labelledby="add-repo">
-            <h2 id="add-repo">"Add a repository"</h2>
-            <FormError message=form_error(value)/>
+        <Card id="add-repo" title="Add a repository" error=form_error(value)>
             <ClearOnSuccess value=value>
                 <ActionForm action=add>
                     <input type="hidden" name="slug" value=slug()/>
@@ -72,11 +65,13 @@ fn AddRepositoryForm(add: ServerAction<AddRepository>) -> impl IntoView {
                             placeholder="https://github.com/org/repo.git" server_error=field_error(value, "url")/>
                         <Field label="Branch" name="branch" class="narrow" placeholder="default"
                             server_error=field_error(value, "branch")/>
+                        <Field label="Credential" name="credential" class="narrow" placeholder="none"
+                            hint="A secret's name, for a private repository" server_error=field_error(value, "credential")/>
                         <button type="submit" class="button primary">"Add and index"</button>
                     </div>
                 </ActionForm>
             </ClearOnSuccess>
-        </section>
+        </Card>
     }
     .into_any()
 }

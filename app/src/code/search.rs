@@ -2,11 +2,10 @@
 
 use super::api::{list_repositories, search_code};
 use super::code_block::CodeBlock;
-use crate::components::{EmptyState, ErrorPanel, Loading};
+use crate::components::{EmptyState, ErrorPanel, Loading, PageHead};
 use crate::error::AppError;
 use crate::tenancy::use_slug;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::code::{CodeQuery, SearchResult, DEFAULT_SEARCH_LIMIT, LANGUAGES, SYMBOL_KINDS};
@@ -49,11 +48,7 @@ pub fn SearchPage() -> impl IntoView {
         current.repo.clone().unwrap_or_default(),
     );
     view! {
-        <Title text="Code search"/>
-        <div class="page-head">
-            <h1>"Code search"</h1>
-            <p class="muted">"Words, identifiers or a description of what the code does: keyword (BM25 over identifiers split into sub-words) and semantic matches, fused by rank."</p>
-        </div>
+        <PageHead title="Code search">"Words, identifiers or a description of what the code does: keyword (BM25 over identifiers split into sub-words) and semantic matches, fused by rank."</PageHead>
         <form method="get" class="search-form" role="search" aria-label="Search code">
             <input id="code-q" name="q" type="search" class="search-box" placeholder="e.g. parse a config file" value=current.q.clone() aria-label="Query"/>
             <div class="filters">

@@ -216,6 +216,18 @@ pub mod checks {
             .err()
             .map(|e| e.message)
     }
+    /// A workspace secret's name.
+    pub fn secret_name(v: &str) -> Option<String> {
+        shared::secrets::check_secret_name(v.trim())
+            .err()
+            .map(|e| e.message)
+    }
+    /// A workspace secret's value.
+    pub fn secret_value(v: &str) -> Option<String> {
+        shared::secrets::check_secret_value(v)
+            .err()
+            .map(|e| e.message)
+    }
     /// Required text.
     pub fn required(v: &str) -> Option<String> {
         v.trim().is_empty().then(|| "is required".to_owned())

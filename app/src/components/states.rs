@@ -89,23 +89,15 @@ where
     F: Fn(Vec<T>) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let render = Arc::new(children);
     view! {
-        <Transition fallback=|| view! { <Loading/> }>
-            {move || {
-                let render = render.clone();
+        <Loaded resource=items let:list>
+            {if list.is_empty() {
                 let hint = hint.clone();
-                Suspend::new(async move {
-                    match items.await {
-                        Ok(list) if list.is_empty() => view! {
-                            <EmptyState title=empty>{hint.run()}</EmptyState>
-                        }.into_any(),
-                        Ok(list) => render(list).into_any(),
-                        Err(e) => view! { <ErrorPanel error=e/> }.into_any(),
-                    }
-                })
+                view! { <EmptyState title=empty>{hint.run()}</EmptyState> }.into_any()
+            } else {
+                children(list).into_any()
             }}
-        </Transition>
+        </Loaded>
     }
     .into_any()
 }

@@ -19,9 +19,9 @@ pub async fn run_test_job(
     fail: Option<String>,
     hang: Option<String>,
 ) -> Result<JobSubmitted, AppError> {
-    let lines = super::test_job::parse_lines(&lines)
+    let lines = shared::jobs::diagnostic::parse_lines(&lines)
         .map_err(|m| shared::error::ApiError::field("lines", m))?;
-    let seconds = super::test_job::parse_seconds(&seconds)
+    let seconds = shared::jobs::diagnostic::parse_seconds(&seconds)
         .map_err(|m| shared::error::ApiError::field("seconds", m))?;
     let req = shared::jobs::SubmitJobRequest {
         kind: "diagnostic".to_owned(),

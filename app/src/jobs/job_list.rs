@@ -4,10 +4,9 @@
 use super::api::{list_jobs, list_pools};
 use super::job::{short_id, StatusBadge};
 use super::test_job::TestJobForm;
-use crate::components::{every, DataTable, Listing, Precision, Timestamp};
+use crate::components::{every, DataTable, Listing, PageHead, Precision, Timestamp};
 use crate::tenancy::use_slug;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use shared::jobs::{JobStatus, JobView, PoolView};
@@ -39,11 +38,7 @@ pub fn JobsPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Jobs"/>
-        <div class="page-head">
-            <h1>"Jobs"</h1>
-            <p class="muted">"Work that runs on the worker pools: queued, leased to a worker, retried with backoff, and kept in the dead-letter list when its attempts run out."</p>
-        </div>
+        <PageHead title="Jobs">"Work that runs on the worker pools: queued, leased to a worker, retried with backoff, and kept in the dead-letter list when its attempts run out."</PageHead>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 pools.await.ok().map(|list| view! { <QueueStats pools=list/> })

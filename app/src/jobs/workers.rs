@@ -2,10 +2,9 @@
 //! every two seconds.
 
 use super::api::list_workers;
-use crate::components::{every, DataTable, Listing, Precision, Timestamp};
+use crate::components::{every, DataTable, Listing, PageHead, Precision, Timestamp};
 use crate::tenancy::use_slug;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use shared::jobs::WorkerView;
 use std::time::Duration;
 
@@ -17,11 +16,7 @@ pub fn WorkersPage() -> impl IntoView {
     every(Duration::from_secs(2), move || tick.update(|t| *t += 1));
     let workers = Resource::new(move || (slug(), tick.get()), |(s, _)| list_workers(s));
     view! {
-        <Title text="Workers"/>
-        <div class="page-head">
-            <h1>"Workers"</h1>
-            <p class="muted">"Processes that run jobs, by pool. A worker that stops announcing itself is shown offline after ten seconds."</p>
-        </div>
+        <PageHead title="Workers">"Processes that run jobs, by pool. A worker that stops announcing itself is shown offline after ten seconds."</PageHead>
         <Listing items=workers empty="No workers"
             hint=|| view! { "Start one with " <code>"switchyard worker --pool default"</code> ", or run the server with embedded workers." }
             let:list>
@@ -39,7 +34,10 @@ fn WorkerRow(worker: WorkerView) -> impl IntoView {
     view! {
         <tr>
             <td>{worker.pool.clone()}</td>
-            <td>{worker.host.clone()} <span class="muted small">" · " {worker.id.clone()}</span></td>
+            <td>
+                {(!worker.host.is_empty()).then(|| view! { {worker.host.clone()} <span class="muted small">" · "</span> })}
+                <span class="muted small">{worker.id.clone()}</span>
+            </td>
             <td><span class=format!("badge worker-{}", worker.status)>{worker.status.clone()}</span></td>
             <td class="nowrap">{worker.running} " / " {worker.concurrency}</td>
             <td class="muted small"><Timestamp at=worker.last_heartbeat precision=Precision::Second/></td>

@@ -5,11 +5,10 @@ use super::frame::use_slug;
 use super::reveal::Reveal;
 use super::roles::{RoleBadge, RoleSelect};
 use crate::components::{
-    checks, field_error, form_error, ClearOnSuccess, ConfirmButton, DataTable, Field, FormError,
-    Listing, Precision, Timestamp,
+    checks, field_error, form_error, Card, ClearOnSuccess, ConfirmButton, DataTable, Field,
+    FormError, Listing, PageHead, Precision, Timestamp,
 };
 use leptos::prelude::*;
-use leptos_meta::Title;
 use shared::api::ApiKey;
 
 /// API keys of the workspace.
@@ -23,11 +22,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         |(s, _, _)| list_api_keys(s),
     );
     view! {
-        <Title text="API keys"/>
-        <div class="page-head">
-            <h1>"API keys"</h1>
-            <p class="muted">"A key authenticates " <code>"Authorization: Bearer <key>"</code> " on the REST API, for this workspace only, with the key's role."</p>
-        </div>
+        <PageHead title="API keys">"A key authenticates " <code>"Authorization: Bearer <key>"</code> " on the REST API, for this workspace only, with the key's role."</PageHead>
         <NewKeyForm create=create/>
         <FormError message=form_error(revoke.value())/>
         <Listing items=keys empty="No API keys" hint=|| "Create a key above to call the API from scripts or CI." let:list>
@@ -45,9 +40,7 @@ fn NewKeyForm(create: ServerAction<CreateApiKey>) -> impl IntoView {
     let slug = use_slug();
     let value = create.value();
     view! {
-        <section class="card" aria-labelledby="new-key">
-            <h2 id="new-key">"New API key"</h2>
-            <FormError message=form_error(value)/>
+        <Card id="new-key" title="New API key" error=form_error(value)>
             <ClearOnSuccess value=value>
                 <ActionForm action=create>
                     <input type="hidden" name="slug" value=slug()/>
@@ -66,7 +59,7 @@ fn NewKeyForm(create: ServerAction<CreateApiKey>) -> impl IntoView {
                     <p><strong>"Copy this key now."</strong> " It is shown only once; Switchyard keeps only a hash of it."</p>
                 </Reveal>
             })}
-        </section>
+        </Card>
     }
     .into_any()
 }

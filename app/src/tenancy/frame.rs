@@ -91,6 +91,7 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                             <A href=format!("{base}/workers")>"Workers"</A>
                                             <A href=format!("{base}/code") exact=true>"Repositories"</A>
                                             <A href=format!("{base}/code/search")>"Code search"</A>
+                                            <A href=format!("{base}/secrets")>"Secrets"</A>
                                             <Show when=move || admin>
                                                 <A href=format!("{base}/api-keys")>"API keys"</A>
                                                 <A href=format!("{base}/settings")>"Settings"</A>

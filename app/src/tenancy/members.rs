@@ -8,12 +8,11 @@ use super::frame::use_slug;
 use super::reveal::Reveal;
 use super::roles::{RoleBadge, RoleSelect};
 use crate::components::{
-    checks, field_error, form_error, ClearOnSuccess, ConfirmButton, DataTable, Field, FormError,
-    Listing, Loaded, Precision, Timestamp,
+    checks, field_error, form_error, Card, ClearOnSuccess, ConfirmButton, DataTable, Field,
+    FormError, Listing, Loaded, PageHead, Precision, Timestamp,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use shared::api::Member;
 use shared::ids::UserId;
 use shared::roles::{Permission, Role};
@@ -38,11 +37,7 @@ pub fn MembersPage() -> impl IntoView {
     let remove_error = form_error(remove.value());
     let action_error = Signal::derive(move || change_error.get().or_else(|| remove_error.get()));
     view! {
-        <Title text="Members"/>
-        <div class="page-head">
-            <h1>"Members"</h1>
-            <p class="muted">"Owners manage everything; admins manage members and keys; developers build; viewers read."</p>
-        </div>
+        <PageHead title="Members">"Owners manage everything; admins manage members and keys; developers build; viewers read."</PageHead>
         <FormError message=action_error/>
         <Loaded resource=viewer let:viewer>
             {
@@ -146,10 +141,7 @@ fn InviteSection() -> impl IntoView {
         |(s, _)| list_invitations(s),
     );
     view! {
-        <section class="card" aria-labelledby="invite-heading">
-            <h2 id="invite-heading">"Invite a teammate"</h2>
-            <p class="muted small">"Invitation links are single-use and expire. Send the link yourself; Switchyard does not e-mail it."</p>
-            <FormError message=form_error(value)/>
+        <Card id="invite-heading" title="Invite a teammate" about="Invitation links are single-use and expire. Send the link yourself; Switchyard does not e-mail it." error=form_error(value)>
             <ClearOnSuccess value=value>
                 <ActionForm action=invite>
                     <input type="hidden" name="slug" value=slug()/>
@@ -180,7 +172,7 @@ fn InviteSection() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </Listing>
-        </section>
+        </Card>
     }
     .into_any()
 }

@@ -2,9 +2,10 @@
 
 use super::api::{get_workspace, DeleteWorkspace, RenameWorkspace};
 use super::frame::{use_slug, WorkspaceChanged};
-use crate::components::{checks, field_error, form_error, Field, FormError, Loaded};
+use crate::components::{
+    checks, field_error, form_error, Card, Field, FormError, Loaded, PageHead,
+};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use shared::roles::Permission;
 
 /// Workspace settings.
@@ -25,8 +26,7 @@ pub fn SettingsPage() -> impl IntoView {
         });
     }
     view! {
-        <Title text="Settings"/>
-        <div class="page-head"><h1>"Settings"</h1></div>
+        <PageHead title="Settings"/>
         <Loaded resource=workspace let:ws>
             <RenameForm slug=ws.slug.clone() name=ws.name.clone() rename=rename/>
             {ws.role.allows(Permission::DeleteWorkspace).then(|| view! { <DeleteZone slug=ws.slug.clone()/> })}
@@ -40,9 +40,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn RenameForm(slug: String, name: String, rename: ServerAction<RenameWorkspace>) -> impl IntoView {
     let value = rename.value();
     view! {
-        <section class="card" aria-labelledby="rename-heading">
-            <h2 id="rename-heading">"Name"</h2>
-            <FormError message=form_error(value)/>
+        <Card id="rename-heading" title="Name" error=form_error(value)>
             <ActionForm action=rename>
                 <input type="hidden" name="slug" value=slug/>
                 <div class="inline-form">
@@ -54,7 +52,7 @@ fn RenameForm(slug: String, name: String, rename: ServerAction<RenameWorkspace>)
             <Show when=move || matches!(value.get(), Some(Ok(_)))>
                 <p class="banner success" role="status">"Saved."</p>
             </Show>
-        </section>
+        </Card>
     }
     .into_any()
 }

@@ -4,10 +4,9 @@ use super::api::{current_user, CreateWorkspace};
 use super::frame::AppFrame;
 use super::roles::RoleBadge;
 use crate::components::{
-    checks, field_error, form_error, ClearOnSuccess, Field, FormError, Listing,
+    checks, field_error, form_error, Card, ClearOnSuccess, Field, Listing, PageHead,
 };
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use shared::api::Workspace;
 
@@ -19,12 +18,8 @@ pub fn WorkspacesPage() -> impl IntoView {
         |_| async { current_user().await.map(|me| me.workspaces) },
     );
     view! {
-        <Title text="Workspaces"/>
         <AppFrame>
-            <div class="page-head">
-                <h1>"Workspaces"</h1>
-                <p class="muted">"Each workspace has its own members, API keys and everything you build in it."</p>
-            </div>
+            <PageHead title="Workspaces">"Each workspace has its own members, API keys and everything you build in it."</PageHead>
             <div class="two-columns">
                 <section aria-labelledby="your-workspaces">
                     <h2 id="your-workspaces">"Your workspaces"</h2>
@@ -67,9 +62,7 @@ fn NewWorkspaceForm() -> impl IntoView {
     let create = ServerAction::<CreateWorkspace>::new();
     let value = create.value();
     view! {
-        <section class="card" aria-labelledby="new-workspace">
-            <h2 id="new-workspace">"New workspace"</h2>
-            <FormError message=form_error(value)/>
+        <Card id="new-workspace" title="New workspace" error=form_error(value)>
             <ClearOnSuccess value=value>
                 <ActionForm action=create>
                     <Field label="Name" name="name" placeholder="Acme Platform" check=checks::workspace_name
@@ -79,7 +72,7 @@ fn NewWorkspaceForm() -> impl IntoView {
                     <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create workspace"</button>
                 </ActionForm>
             </ClearOnSuccess>
-        </section>
+        </Card>
     }
     .into_any()
 }

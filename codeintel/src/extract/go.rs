@@ -58,20 +58,9 @@ impl Syntax for Go {
                 }
             }
             "call_expression" => match node.child_by_field_name("function") {
-                Some(f) if f.kind() == "identifier" => Role::Call {
-                    name: source.text(f).to_string(),
-                    qualifier: None,
-                },
+                Some(f) if f.kind() == "identifier" => source.call(f),
                 Some(f) if f.kind() == "selector_expression" => {
-                    match f.child_by_field_name("field") {
-                        Some(field) => Role::Call {
-                            name: source.text(field).to_string(),
-                            qualifier: f
-                                .child_by_field_name("operand")
-                                .map(|o| source.text(o).to_string()),
-                        },
-                        None => Role::Other,
-                    }
+                    source.member_call(f, "field", "operand")
                 }
                 _ => Role::Other,
             },

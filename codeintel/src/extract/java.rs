@@ -22,15 +22,7 @@ impl Syntax for Java {
             "method_declaration" | "constructor_declaration" => {
                 source.def(node, SymbolKind::Method, "name")
             }
-            "method_invocation" => match node.child_by_field_name("name") {
-                Some(name) => Role::Call {
-                    name: source.text(name).to_string(),
-                    qualifier: node
-                        .child_by_field_name("object")
-                        .map(|o| source.text(o).to_string()),
-                },
-                None => Role::Other,
-            },
+            "method_invocation" => source.member_call(node, "name", "object"),
             "object_creation_expression" => match node.child_by_field_name("type") {
                 Some(ty) => Role::Call {
                     name: source.base_type_name(ty),

@@ -56,28 +56,14 @@ impl Syntax for Script {
                 }
             }
             "call_expression" => match node.child_by_field_name("function") {
-                Some(f) if f.kind() == "identifier" => Role::Call {
-                    name: source.text(f).to_string(),
-                    qualifier: None,
-                },
+                Some(f) if f.kind() == "identifier" => source.call(f),
                 Some(f) if f.kind() == "member_expression" => {
-                    match f.child_by_field_name("property") {
-                        Some(prop) => Role::Call {
-                            name: source.text(prop).to_string(),
-                            qualifier: f
-                                .child_by_field_name("object")
-                                .map(|o| source.text(o).to_string()),
-                        },
-                        None => Role::Other,
-                    }
+                    source.member_call(f, "property", "object")
                 }
                 _ => Role::Other,
             },
             "new_expression" => match node.child_by_field_name("constructor") {
-                Some(c) if matches!(c.kind(), "identifier" | "type_identifier") => Role::Call {
-                    name: source.text(c).to_string(),
-                    qualifier: None,
-                },
+                Some(c) if matches!(c.kind(), "identifier" | "type_identifier") => source.call(c),
                 _ => Role::Other,
             },
             "import_statement" => Role::Import(import(source, node).into_iter().collect()),

@@ -156,6 +156,28 @@ impl<'s> Source<'s> {
         }
     }
 
+    /// A call of a plain name: `f(x)`, `new Store()`.
+    fn call<'t>(&self, name: Node) -> Role<'t> {
+        Role::Call {
+            name: self.text(name).to_string(),
+            qualifier: None,
+        }
+    }
+
+    /// A call through a value or path: `member`'s `name_field` child names the function and
+    /// its `qualifier_field` child is what comes before it (`store.open()` → `store`).
+    fn member_call<'t>(&self, member: Node, name_field: &str, qualifier_field: &str) -> Role<'t> {
+        match member.child_by_field_name(name_field) {
+            Some(name) => Role::Call {
+                name: self.text(name).to_string(),
+                qualifier: member
+                    .child_by_field_name(qualifier_field)
+                    .map(|q| self.text(q).to_string()),
+            },
+            None => Role::Other,
+        }
+    }
+
     /// The plain name inside a type expression: `Vec<T>` → `Vec`, `&mut a::B` → `B`.
     fn base_type_name(&self, node: Node) -> String {
         match node.kind() {

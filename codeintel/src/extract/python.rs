@@ -13,19 +13,8 @@ impl Syntax for Python {
             "function_definition" => source.def(node, SymbolKind::Function, "name"),
             "class_definition" => source.def(node, SymbolKind::Class, "name"),
             "call" => match node.child_by_field_name("function") {
-                Some(f) if f.kind() == "identifier" => Role::Call {
-                    name: source.text(f).to_string(),
-                    qualifier: None,
-                },
-                Some(f) if f.kind() == "attribute" => match f.child_by_field_name("attribute") {
-                    Some(attr) => Role::Call {
-                        name: source.text(attr).to_string(),
-                        qualifier: f
-                            .child_by_field_name("object")
-                            .map(|o| source.text(o).to_string()),
-                    },
-                    None => Role::Other,
-                },
+                Some(f) if f.kind() == "identifier" => source.call(f),
+                Some(f) if f.kind() == "attribute" => source.member_call(f, "attribute", "object"),
                 _ => Role::Other,
             },
             "import_statement" => {

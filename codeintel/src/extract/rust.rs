@@ -68,19 +68,8 @@ impl Syntax for Rust {
 
 fn callee<'t>(source: &Source, function: Node<'t>) -> Role<'t> {
     match function.kind() {
-        "identifier" => Role::Call {
-            name: source.text(function).to_string(),
-            qualifier: None,
-        },
-        "field_expression" => match function.child_by_field_name("field") {
-            Some(field) => Role::Call {
-                name: source.text(field).to_string(),
-                qualifier: function
-                    .child_by_field_name("value")
-                    .map(|v| source.text(v).to_string()),
-            },
-            None => Role::Other,
-        },
+        "identifier" => source.call(function),
+        "field_expression" => source.member_call(function, "field", "value"),
         // A path (`store::open`, `Store::new`) is marked by its trailing `::`, so that
         // resolution can tell it from a value receiver (`store.open()`).
         "scoped_identifier" => match function.child_by_field_name("name") {

@@ -93,8 +93,20 @@ impl Accounts {
         Ok(())
     }
 
-    /// The user behind a session token, if the token is genuine and its session is live.
+    /// The user behind a session token, if the token is genuine and its session is live. A
+    /// request made this way counts as activity (the idle timeout starts over).
     pub async fn authenticate_session(&self, token: &str) -> ApiResult<Principal> {
+        self.session_principal(token, true).await
+    }
+
+    /// [`Accounts::authenticate_session`] for a check the user did not ask for (a live view
+    /// re-checking its caller): it does not count as activity, so an open page cannot keep
+    /// an idle session alive.
+    pub async fn recheck_session(&self, token: &str) -> ApiResult<Principal> {
+        self.session_principal(token, false).await
+    }
+
+    async fn session_principal(&self, token: &str, activity: bool) -> ApiResult<Principal> {
         let claims = self.keys.verify(token).ok_or_else(ApiError::unauthorized)?;
         let session = self
             .store
@@ -112,7 +124,7 @@ impl Accounts {
         }
         // Recording every request would turn reads into writes; a coarse mark is enough for
         // the inactivity timeout.
-        if t - session.last_seen_at >= (idle / 10).clamp(1, 60) {
+        if activity && t - session.last_seen_at >= (idle / 10).clamp(1, 60) {
             self.store.touch_session(session.id, t).await?;
         }
         let user = self
@@ -165,10 +177,11 @@ impl Accounts {
         }
         let hash = hash_password(req.new_password).await?;
         let (session, signed) = self.new_session(&user, client)?;
-        self.store
+        let revoked = self
+            .store
             .change_password(user.id, &hash, now(), &session)
             .await?;
-        tracing::info!(user = %user.id, "password changed; other sessions ended");
+        tracing::info!(user = %user.id, revoked_keys = revoked, "password changed; other sessions and the user's API keys ended");
         Ok(signed)
     }
 

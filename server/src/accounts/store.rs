@@ -66,8 +66,8 @@ impl Store {
         password_hash: &str,
         now: i64,
         new_session: &SessionRecord,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin(Scope::Global).await?;
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin(Scope::User(id)).await?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id.to_string())
@@ -84,8 +84,22 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         insert_session(&mut tx, new_session).await?;
+        // The keys the user made go too: whoever knew the old password may have made them.
+        let tenants: Vec<String> =
+            sqlx::query_scalar("SELECT tenant_id FROM memberships WHERE user_id = $1")
+                .bind(id.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut revoked = 0;
+        for tenant in tenants {
+            let tenant: TenantId = tenant
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("membership tenant {tenant:?}")))?;
+            self.widen_to_tenant(&mut tx, tenant).await?;
+            revoked += revoke_keys_created_by(&mut tx, tenant, id, now).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(revoked)
     }
 
     /// The user an OAuth identity belongs to.
@@ -217,7 +231,9 @@ impl Store {
         rows.iter().map(SessionRecord::from_row).collect()
     }
 
-    /// The unrevoked API key with this hash, recording its use at `now`.
+    /// The unrevoked API key with this hash, recording its use at `now` — at most once a
+    /// minute, so that a busy key's requests stay reads (a write per request would queue
+    /// behind SQLite's one writer).
     pub async fn use_api_key(&self, key_hash: &str, now: i64) -> StoreResult<Option<ApiKeyRecord>> {
         let mut tx = self.begin(Scope::ApiKey(key_hash)).await?;
         let row = sqlx::query(&format!(
@@ -230,6 +246,13 @@ impl Store {
             return Ok(None);
         };
         let key = ApiKeyRecord::from_row(&row)?;
+        if key
+            .last_used_at
+            .is_some_and(|at| now - at < KEY_USE_RESOLUTION_SECS)
+        {
+            tx.commit().await?;
+            return Ok(Some(key));
+        }
         self.widen_to_tenant(&mut tx, key.tenant_id).await?;
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now)
@@ -243,6 +266,9 @@ impl Store {
         }))
     }
 }
+
+/// How precisely an API key's last use is recorded, in seconds.
+const KEY_USE_RESOLUTION_SECS: i64 = 60;
 
 pub(crate) const API_KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, key_hash, role, created_by, created_at, last_used_at";
@@ -360,4 +386,22 @@ impl ApiKeyRecord {
             last_used_at: row.try_get("last_used_at")?,
         })
     }
+}
+
+/// Revokes the live API keys `user` created in `tenant`; answers how many.
+pub(crate) async fn revoke_keys_created_by(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: TenantId,
+    user: UserId,
+    now: i64,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND created_by = $3 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(tenant.to_string())
+    .bind(user.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -2,8 +2,7 @@
 
 use crate::control::Control;
 use crate::http::extract::{ApiJson, ApiQuery, Caller};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -11,8 +10,8 @@ use shared::code::{
     AddRepositoryRequest, CodeQuery, FileOutline, RelatedList, RepositoryAccepted, RepositoryView,
     SearchResponse, SymbolDetail, SymbolView,
 };
-use shared::error::ApiResult;
 use shared::error::ErrorBody;
+use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::jobs::JobView;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,15 +19,10 @@ use utoipa_axum::routes;
 
 /// The `/api/v1/workspaces/{slug}/code` routes, each with its OpenAPI entry. Uploads may be
 /// as large as `CODE_UPLOAD_MAX_BYTES`.
-pub fn router(upload_max_bytes: usize) -> OpenApiRouter<Arc<Control>> {
-    let (schemas, paths, upload) = routes!(upload_repository);
+pub fn router() -> OpenApiRouter<Arc<Control>> {
     OpenApiRouter::new()
         .routes(routes!(list_repositories, add_repository))
-        .routes((
-            schemas,
-            paths,
-            upload.layer(DefaultBodyLimit::max(upload_max_bytes)),
-        ))
+        .routes(routes!(upload_repository))
         .routes(routes!(get_repository, delete_repository))
         .routes(routes!(reindex_repository))
         .routes(routes!(repository_runs))
@@ -58,6 +52,7 @@ pub async fn add_repository(
 
 /// Name of an uploaded repository.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// Display name.
     name: Option<String>,
@@ -73,8 +68,18 @@ pub async fn upload_repository(
     Caller(p): Caller,
     Path(slug): Path<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<RepositoryAccepted>)> {
+    // Who may upload is settled before a byte of the archive is read: a caller outside the
+    // workspace, or below developer, cannot make the server buffer an upload.
+    control.code.may_upload(&p, &slug).await?;
+    let limit = control.code.engine().config().upload_max_bytes as usize;
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "the archive is larger than the upload limit",
+        )
+    })?;
     let name = q.name.unwrap_or_else(|| "upload".to_owned());
     Ok((
         StatusCode::CREATED,
@@ -150,6 +155,7 @@ pub async fn repository_runs(
 
 /// A file of the repository.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OutlineQuery {
     /// File path in the repository.
     path: String,
@@ -184,6 +190,7 @@ pub async fn search(
 
 /// A name to look up.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DefinitionQuery {
     /// Exact name or qualified name (`Store::open`).
     name: String,
@@ -216,6 +223,7 @@ pub async fn symbol(
 
 /// How far to walk the call graph.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DepthQuery {
     /// Steps (1-5, default 1).
     depth: Option<u32>,

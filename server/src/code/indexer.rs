@@ -1,7 +1,8 @@
 //! The `code.index` job: brings the repository's code onto the worker, indexes what changed
 //! since the last run, and reports progress and the run's figures.
 
-use super::{source, CodeEngine, INDEX_KIND};
+use super::{git, CodeEngine, INDEX_KIND};
+use crate::secrets::cipher::Sealed;
 use codeintel::chunk::ChunkOptions;
 use codeintel::index::{index_repository, IndexRequest};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,17 @@ pub struct IndexJob {
     pub location: String,
     #[serde(default)]
     pub branch: Option<String>,
+    /// The repository's credential, sealed: only a process holding the workspace secrets'
+    /// key opens it.
+    #[serde(default)]
+    pub credential: Option<Credential>,
+}
+
+/// A workspace secret as a job carries it: its name and its sealed value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub name: String,
+    pub sealed: Sealed,
 }
 
 /// What a successful run answers (the job's result).
@@ -52,20 +64,37 @@ impl IndexKind {
         let (root, commit) = match job.source {
             RepositorySource::Git => {
                 let dir = self.engine.checkout_dir(&job.repo_id);
-                ctx.log(format!("fetching {}", job.location));
-                let commit = source::checkout(&job.location, job.branch.as_deref(), &dir)
+                let remote = self
+                    .engine
+                    .remote(&job.location)
                     .await
-                    .map_err(|e| (e, true))?;
+                    .map_err(|e| (e, false))?;
+                let token = match &job.credential {
+                    None => None,
+                    Some(c) => Some(
+                        self.engine
+                            .open_secret(&job.tenant_id, &c.name, &c.sealed)
+                            .map_err(|e| (e, false))?,
+                    ),
+                };
+                ctx.log(format!("fetching {}", job.location));
+                let commit = self
+                    .engine
+                    .git(&remote, token.as_deref())
+                    .checkout(job.branch.as_deref(), &dir)
+                    .await
+                    .map_err(|e| (e.to_string(), e.retryable()))?;
                 ctx.log(format!("at commit {commit}"));
                 (dir, Some(commit))
             }
             RepositorySource::Path => {
-                let dir = source::check_under_root(
-                    std::path::Path::new(&job.location),
-                    self.engine.config().allowed_root.as_deref(),
-                )
-                .map_err(|e| (e, false))?;
-                let commit = source::head_commit(&dir).await;
+                let dir = self
+                    .engine
+                    .config()
+                    .server_paths
+                    .check(std::path::Path::new(&job.location))
+                    .map_err(|e| (e, false))?;
+                let commit = git::head_commit(&dir, self.engine.git_home()).await;
                 (dir, commit)
             }
             RepositorySource::Upload => {
@@ -116,6 +145,9 @@ impl IndexKind {
 impl JobKind for IndexKind {
     type Payload = IndexJob;
     const NAME: &'static str = INDEX_KIND;
+    /// Embedding dominates a first run: a large repository (tens of thousands of chunks at
+    /// a few chunks a second on two cores) takes hours.
+    const MAX_RUN_TIME: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
     fn validate(job: &IndexJob) -> Result<(), FieldError> {
         if job.tenant_id.parse::<uuid::Uuid>().is_err() {

@@ -44,22 +44,23 @@ fn rpc_result(id: Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
+/// A 400 answer carrying a JSON-RPC error for the message `id` (null when unknown).
+fn bad_request(id: Value, code: i64, message: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(rpc_error(id, code, message))).into_response()
+}
+
 fn http_error(status: StatusCode, code: i64, message: &str) -> Response {
     (status, Json(rpc_error(Value::Null, code, message))).into_response()
 }
 
-/// A browser page of another site must not drive the endpoint (DNS rebinding).
+/// A browser page of another site must not drive the endpoint: only the configured public
+/// origin passes (matching `Host` would let a DNS-rebound name in, since it names itself in
+/// both headers).
 fn origin_allowed(control: &Arc<Control>, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    origin == control.config().public_origin()
-        || origin == format!("http://{host}")
-        || origin == format!("https://{host}")
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => true,
+        Some(origin) => origin.trim_end_matches('/') == control.config().public_origin(),
+    }
 }
 
 async fn handle(State(control): State<Arc<Control>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -98,66 +99,40 @@ async fn handle(State(control): State<Arc<Control>>, headers: HeaderMap, body: B
     };
     let message: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(rpc_error(
-                    Value::Null,
-                    PARSE_ERROR,
-                    format!("not JSON: {e}"),
-                )),
-            )
-                .into_response()
-        }
+        Err(e) => return bad_request(Value::Null, PARSE_ERROR, format!("not JSON: {e}")),
     };
     if message.is_array() {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(rpc_error(
-                Value::Null,
-                INVALID_REQUEST,
-                "batches are not supported; send one message per request",
-            )),
-        )
-            .into_response();
+        return bad_request(
+            Value::Null,
+            INVALID_REQUEST,
+            "batches are not supported; send one message per request",
+        );
     }
     let Some(object) = message.as_object() else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(rpc_error(
-                Value::Null,
-                INVALID_REQUEST,
-                "a message must be a JSON object",
-            )),
-        )
-            .into_response();
+        return bad_request(
+            Value::Null,
+            INVALID_REQUEST,
+            "a message must be a JSON object",
+        );
     };
     let id = object.get("id").cloned();
     if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(rpc_error(
-                id.unwrap_or(Value::Null),
-                INVALID_REQUEST,
-                "jsonrpc must be \"2.0\"",
-            )),
-        )
-            .into_response();
+        return bad_request(
+            id.unwrap_or(Value::Null),
+            INVALID_REQUEST,
+            "jsonrpc must be \"2.0\"",
+        );
     }
     let Some(method) = object.get("method").and_then(Value::as_str) else {
         // A response or error from the client: nothing was asked of it, so nothing to do.
         if id.is_some() && (object.contains_key("result") || object.contains_key("error")) {
             return StatusCode::ACCEPTED.into_response();
         }
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(rpc_error(
-                id.unwrap_or(Value::Null),
-                INVALID_REQUEST,
-                "method is missing",
-            )),
-        )
-            .into_response();
+        return bad_request(
+            id.unwrap_or(Value::Null),
+            INVALID_REQUEST,
+            "method is missing",
+        );
     };
     let params = object.get("params").cloned().unwrap_or(Value::Null);
     let Some(id) = id.filter(|i| i.is_string() || i.is_number()) else {

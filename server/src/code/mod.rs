@@ -1,5 +1,6 @@
 //! Code intelligence in the control plane and its workers: where indexes live, the embedding
-//! model, the `code.index` job kind (`indexer.rs`), the operations the REST API, the console
+//! model, the `code.index` job kind (`indexer.rs`), how code gets there (`source.rs` checks
+//! what a caller registers, `git.rs` fetches it behind the egress guard), the operations the REST API, the console
 //! and MCP call (`ops.rs`), their routes (`http.rs`, `mcp.rs`), the repository records
 //! (`store.rs`) and how index runs update them (`observer.rs`).
 //!
@@ -9,6 +10,7 @@
 //! by the control plane and the `indexer` pool.
 
 mod console;
+pub mod git;
 pub mod http;
 pub mod indexer;
 pub mod mcp;
@@ -24,10 +26,11 @@ pub use shared::code::MAX_SEARCH_LIMIT;
 pub use views::symbol_view;
 
 use crate::config::CodeConfig;
+use crate::secrets::cipher::{Keyring, Sealed};
 use codeintel::embed::{EmbedError, Embedder};
 use codeintel::store::CodeIndex;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The job kind that indexes a repository.
@@ -44,11 +47,17 @@ pub struct CodeEngine {
     config: CodeConfig,
     embedder: tokio::sync::OnceCell<Result<Embedder, String>>,
     indexes: tokio::sync::Mutex<HashMap<String, CodeIndex>>,
+    git_home: PathBuf,
+    keyring: Arc<Keyring>,
 }
 
 impl CodeEngine {
-    pub fn new(config: CodeConfig) -> Arc<CodeEngine> {
+    /// The engine for `config`; `keyring` opens the repositories' credentials.
+    pub fn new(config: CodeConfig, keyring: Arc<Keyring>) -> Arc<CodeEngine> {
+        let git_home = config.dir.join("git-home");
         Arc::new(CodeEngine {
+            git_home,
+            keyring,
             config,
             embedder: tokio::sync::OnceCell::new(),
             indexes: tokio::sync::Mutex::new(HashMap::new()),
@@ -97,6 +106,46 @@ impl CodeEngine {
                 }
             }
         }
+    }
+
+    /// Where a registered git URL is fetched from, checked again now: the egress guard
+    /// resolves the host (the answer may differ from registration time), and a `file://`
+    /// URL must still lie under the allowed root.
+    pub async fn remote(&self, location: &str) -> Result<git::Remote, String> {
+        if let Err(e) = tokio::fs::create_dir_all(&self.git_home).await {
+            tracing::warn!(dir = %self.git_home.display(), error = %e, "cannot create git's empty home");
+        }
+        if location.starts_with("file:") {
+            let path = source::file_url_path(location)?;
+            let resolved = self.config.server_paths.check(&path)?;
+            return Ok(git::Remote::Local(resolved));
+        }
+        self.config
+            .egress
+            .resolve(location)
+            .await
+            .map(git::Remote::Network)
+            .map_err(|e| format!("the repository URL {e}"))
+    }
+
+    /// Git for fetching `remote`, with the repository's credential when it has one.
+    pub fn git<'a>(&'a self, remote: &'a git::Remote, token: Option<&'a str>) -> git::Git<'a> {
+        git::Git::new(remote, token, &self.git_home, self.config.git_limits)
+    }
+
+    /// Opens the sealed workspace secret `name` of the workspace `tenant` (an id as text).
+    pub fn open_secret(&self, tenant: &str, name: &str, sealed: &Sealed) -> Result<String, String> {
+        let tenant = tenant
+            .parse()
+            .map_err(|_| "the job names no valid workspace".to_owned())?;
+        self.keyring
+            .open(tenant, name, sealed)
+            .map_err(|e| format!("the credential {name} cannot be read: {e}"))
+    }
+
+    /// The empty directory git runs with as its home.
+    pub fn git_home(&self) -> &Path {
+        &self.git_home
     }
 
     pub fn checkout_dir(&self, repo_id: &str) -> PathBuf {

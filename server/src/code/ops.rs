@@ -3,7 +3,7 @@
 //! `ReadWorkspace`, changes `Develop`. A workspace's index holds only its own repositories,
 //! and results are further limited to repositories the workspace still has.
 
-use super::indexer::IndexJob;
+use super::indexer::{Credential, IndexJob};
 use super::store::CodeRepoRecord;
 use super::views::{related, repository_view, symbol_view};
 use super::{source, CodeEngine, INDEX_KIND};
@@ -24,6 +24,7 @@ use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{RepositoryId, TenantId};
 use shared::jobs::JobView;
 use shared::roles::Permission;
+use shared::secrets::check_secret_name;
 use std::collections::HashMap;
 use std::sync::Arc;
 use workers::pools::PoolName;
@@ -45,6 +46,7 @@ fn new_repo(
     source: RepositorySource,
     location: String,
     branch: Option<String>,
+    credential: Option<String>,
 ) -> CodeRepoRecord {
     let now = now_ms();
     CodeRepoRecord {
@@ -54,6 +56,7 @@ fn new_repo(
         source,
         location,
         branch,
+        credential,
         status: RepositoryStatus::Queued,
         commit_sha: None,
         files_indexed: 0,
@@ -156,19 +159,17 @@ impl CodeOps {
         req: AddRepositoryRequest,
     ) -> ApiResult<RepositoryAccepted> {
         let access = self.tenancy.authorize(p, slug, Permission::Develop).await?;
-        let allowed_root = self.engine.config().allowed_root.clone();
+        let server_paths = &self.engine.config().server_paths;
         let (source, location) = match (req.url.as_deref(), req.path.as_deref()) {
             (Some(url), None) => (
                 RepositorySource::Git,
-                source::check_git_url(url, allowed_root.as_deref())
+                source::check_git_url(url, server_paths, &self.engine.config().egress)
                     .map_err(|m| ApiError::field("url", m))?,
             ),
             (None, Some(path)) => {
-                let resolved = source::check_under_root(
-                    std::path::Path::new(path.trim()),
-                    allowed_root.as_deref(),
-                )
-                .map_err(|m| ApiError::field("path", m))?;
+                let resolved = server_paths
+                    .check(std::path::Path::new(path.trim()))
+                    .map_err(|m| ApiError::field("path", m))?;
                 (
                     RepositorySource::Path,
                     resolved.to_string_lossy().into_owned(),
@@ -193,9 +194,50 @@ impl CodeOps {
             Some(n) => n.to_owned(),
             None => source::default_name(&location),
         };
-        let repo = new_repo(RepositoryId::new(), &access, name, source, location, branch);
+        let credential = match req
+            .credential
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            None => None,
+            Some(_) if !location.starts_with("http") => {
+                return Err(ApiError::field(
+                    "credential",
+                    "a credential is only sent to an https:// (or http://) repository",
+                ))
+            }
+            Some(name) => {
+                check_secret_name(name).map_err(|e| ApiError::field("credential", e.message))?;
+                if self.store.secret(access.tenant(), name).await?.is_none() {
+                    return Err(ApiError::field(
+                        "credential",
+                        format!(
+                            "the workspace has no secret named {name}; add it under Secrets first"
+                        ),
+                    ));
+                }
+                Some(name.to_owned())
+            }
+        };
+        let repo = new_repo(
+            RepositoryId::new(),
+            &access,
+            name,
+            source,
+            location,
+            branch,
+            credential,
+        );
         self.store.insert_code_repo(&repo).await?;
         self.queue_index(&repo).await
+    }
+
+    /// Whether the caller may upload a repository into the workspace (checked before the
+    /// upload is read).
+    pub async fn may_upload(&self, p: &Principal, slug: &str) -> ApiResult<()> {
+        self.tenancy.authorize(p, slug, Permission::Develop).await?;
+        Ok(())
     }
 
     /// Registers an uploaded .tar.gz or .zip and queues its index run.
@@ -240,6 +282,7 @@ impl CodeOps {
             RepositorySource::Upload,
             location,
             None,
+            None,
         );
         if let Err(e) = self.store.insert_code_repo(&repo).await {
             self.engine.remove_files_of(&id.to_string()).await;
@@ -249,12 +292,31 @@ impl CodeOps {
     }
 
     async fn queue_index(&self, repo: &CodeRepoRecord) -> ApiResult<RepositoryAccepted> {
+        // The credential travels sealed; the worker opens it with the same key.
+        let credential = match &repo.credential {
+            None => None,
+            Some(name) => Some(Credential {
+                name: name.clone(),
+                sealed: self
+                    .store
+                    .secret(repo.tenant_id, name)
+                    .await?
+                    .map(|s| s.sealed)
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "credential",
+                            format!("the workspace has no secret named {name} any more; set it again, or register the repository without it"),
+                        )
+                    })?,
+            }),
+        };
         let payload = IndexJob {
             tenant_id: repo.tenant_id.to_string(),
             repo_id: repo.id.to_string(),
             source: repo.source,
             location: repo.location.clone(),
             branch: repo.branch.clone(),
+            credential,
         };
         let pool = PoolName::parse(INDEXER_POOL).map_err(|_| ApiError::internal())?;
         let job = self

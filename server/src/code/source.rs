@@ -1,17 +1,19 @@
 //! Getting a repository's code onto the indexer: validating what a caller registers,
 //! cloning and updating git checkouts, and unpacking uploads.
 
+use crate::paths::ServerPaths;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
-use std::time::Duration;
-use tokio::process::Command;
+use workers::egress::EgressPolicy;
 
-/// The longest a clone or fetch may take.
-const GIT_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Checks a git URL a caller registers. `file://` URLs (and plain paths) are only allowed
-/// under the operator's allowed root, like server directories.
-pub fn check_git_url(url: &str, allowed_root: Option<&Path>) -> Result<String, String> {
+/// Checks a git URL a caller registers: an `https` URL (or `http` where the operator allows
+/// it) that the egress guard accepts, or a `file://` URL under the operator's allowed root.
+/// Answers the URL to store.
+pub fn check_git_url(
+    url: &str,
+    server_paths: &ServerPaths,
+    egress: &EgressPolicy,
+) -> Result<String, String> {
     let url = url.trim();
     if url.is_empty() {
         return Err("url must not be empty".into());
@@ -19,15 +21,26 @@ pub fn check_git_url(url: &str, allowed_root: Option<&Path>) -> Result<String, S
     if url.starts_with('-') || url.chars().any(char::is_control) {
         return Err("url is not a git URL".into());
     }
-    if let Some(path) = url.strip_prefix("file://") {
-        check_under_root(Path::new(path), allowed_root)?;
-        return Ok(url.to_owned());
+    if url.starts_with("file:") {
+        let resolved = server_paths.check(&file_url_path(url)?)?;
+        return Ok(format!("file://{}", resolved.display()));
     }
-    let allowed = ["https://", "http://", "ssh://", "git://"];
-    if allowed.iter().any(|p| url.starts_with(p)) || is_scp_like(url) {
-        return Ok(url.to_owned());
+    if is_scp_like(url) || url.starts_with("ssh://") || url.starts_with("git://") {
+        return Err("url must be an https:// URL: ssh, scp-style and git:// URLs are not fetched (they would use the server's own keys, or no encryption)".into());
     }
-    Err("url must be an https://, http://, ssh://, git:// or file:// URL, or user@host:path".into())
+    egress
+        .check_url(url)
+        .map(|(checked, ..)| checked.to_string())
+        .map_err(|e| format!("url {e}"))
+}
+
+/// The path of a `file://` URL, percent-decoded.
+pub fn file_url_path(url: &str) -> Result<PathBuf, String> {
+    url::Url::parse(url)
+        .ok()
+        .filter(|u| u.scheme() == "file")
+        .and_then(|u| u.to_file_path().ok())
+        .ok_or_else(|| "url is not a valid file:// URL".to_owned())
 }
 
 /// A branch name as git allows it (and never an option).
@@ -59,26 +72,6 @@ fn is_scp_like(url: &str) -> bool {
     }
 }
 
-/// A server directory must exist and lie under the allowed root (after resolving links).
-pub fn check_under_root(path: &Path, allowed_root: Option<&Path>) -> Result<PathBuf, String> {
-    let Some(root) = allowed_root else {
-        return Err("server paths are disabled: the operator has not set CODE_ALLOWED_ROOT".into());
-    };
-    let root = root
-        .canonicalize()
-        .map_err(|_| "CODE_ALLOWED_ROOT does not exist".to_owned())?;
-    let resolved = path
-        .canonicalize()
-        .map_err(|_| format!("{} does not exist", path.display()))?;
-    if !resolved.starts_with(&root) {
-        return Err(format!("{} is outside the allowed root", path.display()));
-    }
-    if !resolved.is_dir() {
-        return Err(format!("{} is not a directory", path.display()));
-    }
-    Ok(resolved)
-}
-
 /// A name for a repository from its URL or path: the last part, without `.git`.
 pub fn default_name(location: &str) -> String {
     let trimmed = location.trim_end_matches(['/', '\\']);
@@ -92,70 +85,6 @@ pub fn default_name(location: &str) -> String {
     } else {
         name.chars().take(100).collect()
     }
-}
-
-async fn git(args: &[&str], dir: Option<&Path>) -> Result<String, String> {
-    let mut command = Command::new("git");
-    if let Some(dir) = dir {
-        command.arg("-C").arg(dir);
-    }
-    command
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "true")
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(GIT_TIMEOUT, command.output())
-        .await
-        .map_err(|_| format!("git {} took longer than {GIT_TIMEOUT:?}", args[0]))?
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let message: String = stderr.trim().chars().take(500).collect();
-        return Err(format!("git {} failed: {message}", args[0]));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// Clones `url` into `dir`, or brings an existing clone to the branch's newest commit.
-/// Answers the commit checked out.
-pub async fn checkout(url: &str, branch: Option<&str>, dir: &Path) -> Result<String, String> {
-    let refspec = branch.unwrap_or("HEAD");
-    if dir.join(".git").is_dir() {
-        git(
-            &["fetch", "--depth", "1", "--no-tags", "origin", refspec],
-            Some(dir),
-        )
-        .await?;
-        git(&["reset", "--hard", "--quiet", "FETCH_HEAD"], Some(dir)).await?;
-    } else {
-        if let Some(parent) = dir.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        let _ = tokio::fs::remove_dir_all(dir).await;
-        let target = dir.to_str().ok_or("the checkout directory is not UTF-8")?;
-        let mut args = vec![
-            "clone",
-            "--depth",
-            "1",
-            "--single-branch",
-            "--no-tags",
-            "--quiet",
-        ];
-        if let Some(branch) = branch {
-            args.extend(["--branch", branch]);
-        }
-        args.extend(["--", url, target]);
-        git(&args, None).await?;
-    }
-    git(&["rev-parse", "HEAD"], Some(dir)).await
-}
-
-/// The commit of a server directory that is a git checkout (`None` for a plain directory).
-pub async fn head_commit(dir: &Path) -> Option<String> {
-    git(&["rev-parse", "HEAD"], Some(dir)).await.ok()
 }
 
 /// Which archive format an upload is, by its first bytes.
@@ -320,13 +249,80 @@ mod tests {
     }
 
     #[test]
-    fn git_urls_are_checked() {
-        assert!(check_git_url("https://github.com/org/repo.git", None).is_ok());
-        assert!(check_git_url("git@github.com:org/repo.git", None).is_ok());
-        assert!(check_git_url("--upload-pack=evil", None).is_err());
-        assert!(check_git_url("file:///etc", None).is_err());
-        assert!(check_git_url("ftp://host/repo", None).is_err());
+    fn only_https_git_urls_without_credentials_are_accepted() {
+        let egress = EgressPolicy::public_https();
+        let check = |url: &str| check_git_url(url, &ServerPaths::disabled(), &egress);
+        assert_eq!(
+            check(" https://github.com/org/repo.git ").as_deref(),
+            Ok("https://github.com/org/repo.git")
+        );
+        for url in [
+            "git@github.com:org/repo.git",
+            "ssh://git@github.com/org/private.git",
+            "git://10.0.0.1:22/x",
+        ] {
+            let message = check(url).unwrap_err();
+            assert!(
+                message.starts_with("url must be an https:// URL"),
+                "{url}: {message}"
+            );
+        }
+        assert_eq!(
+            check("http://github.com/org/repo.git").unwrap_err(),
+            "url must be an https:// URL"
+        );
+        assert_eq!(
+            check("https://user:token@github.com/org/repo.git").unwrap_err(),
+            "url must not carry a user name or password; store the credential as a workspace secret and name it in `credential`"
+        );
+        for url in [
+            "http://169.254.169.254/latest/meta-data",
+            "https://169.254.169.254/latest/meta-data",
+            "https://127.0.0.1:3000/x.git",
+            "https://[::1]/x.git",
+        ] {
+            let message = check(url).unwrap_err();
+            assert!(
+                message.contains("Switchyard connects only to public addresses")
+                    || message == "url must be an https:// URL",
+                "{url}: {message}"
+            );
+        }
+        assert!(check("--upload-pack=evil").is_err());
+        assert!(check("ftp://host/repo").is_err());
+        assert_eq!(
+            check("file:///etc").unwrap_err(),
+            "server paths are disabled: the operator has not set CODE_ALLOWED_ROOT"
+        );
         assert_eq!(default_name("https://github.com/org/repo.git"), "repo");
         assert_eq!(default_name("/srv/code/app/"), "app");
+    }
+
+    #[test]
+    fn file_urls_are_decoded_resolved_and_kept_under_the_root() {
+        let base = std::env::temp_dir().join(format!("sy-src-{}", uuid::Uuid::new_v4().simple()));
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("my repo")).unwrap();
+        std::fs::create_dir_all(base.join("outside")).unwrap();
+        std::os::unix::fs::symlink(base.join("outside"), root.join("link")).unwrap();
+        let egress = EgressPolicy::public_https();
+        let paths = ServerPaths::new(Some(&root), &[]).unwrap();
+        let check = |url: &str| check_git_url(url, &paths, &egress);
+        let inside = root.canonicalize().unwrap().join("my repo");
+        assert_eq!(
+            check(&format!("file://{}/my%20repo", root.display())),
+            Ok(format!("file://{}", inside.display()))
+        );
+        // A link out of the root, `..`, and a path that does not exist get one answer.
+        let link = check(&format!("file://{}/link", root.display())).unwrap_err();
+        let dotdot = check(&format!("file://{}/../outside", root.display())).unwrap_err();
+        let missing = check(&format!("file://{}/nope", root.display())).unwrap_err();
+        for message in [&link, &dotdot, &missing] {
+            assert!(
+                message.ends_with("is not a directory under the allowed root (CODE_ALLOWED_ROOT)"),
+                "{message}"
+            );
+        }
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

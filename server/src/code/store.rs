@@ -22,6 +22,8 @@ pub struct CodeRepoRecord {
     pub location: String,
     /// Branch to index (`None`: the default branch).
     pub branch: Option<String>,
+    /// The workspace secret a clone authenticates with.
+    pub credential: Option<String>,
     /// Where its index runs stand.
     pub status: RepositoryStatus,
     /// Commit of the last successful index.
@@ -50,7 +52,7 @@ pub struct CodeRepoRecord {
     pub indexed_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, tenant_id, name, source, location, branch, status, commit_sha, files_indexed, \
+const COLUMNS: &str = "id, tenant_id, name, source, location, branch, credential, status, commit_sha, files_indexed, \
      files_skipped, symbols, chunks, report, error, job_id, created_by, created_at, updated_at, indexed_at";
 
 impl CodeRepoRecord {
@@ -66,6 +68,7 @@ impl CodeRepoRecord {
                 .ok_or_else(|| StoreError::Corrupt(format!("repository source {source:?}")))?,
             location: row.try_get("location")?,
             branch: row.try_get("branch")?,
+            credential: row.try_get("credential")?,
             status: RepositoryStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("repository status {status:?}")))?,
             commit_sha: row.try_get("commit_sha")?,
@@ -111,7 +114,7 @@ impl Store {
     pub async fn insert_code_repo(&self, repo: &CodeRepoRecord) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(repo.tenant_id)).await?;
         sqlx::query(&format!(
-            "INSERT INTO code_repositories ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "INSERT INTO code_repositories ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         ))
         .bind(repo.id.to_string())
         .bind(repo.tenant_id.to_string())
@@ -119,6 +122,7 @@ impl Store {
         .bind(repo.source.as_str())
         .bind(&repo.location)
         .bind(repo.branch.clone())
+        .bind(repo.credential.clone())
         .bind(repo.status.as_str())
         .bind(repo.commit_sha.clone())
         .bind(repo.files_indexed)

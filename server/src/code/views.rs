@@ -59,6 +59,7 @@ pub(super) fn repository_view(r: &CodeRepoRecord, job: Option<&JobRecord>) -> Re
             RepositorySource::Git | RepositorySource::Path => r.location.clone(),
         },
         branch: r.branch.clone(),
+        credential: r.credential.clone(),
         status,
         commit: r.commit_sha.clone(),
         files_indexed: r.files_indexed,

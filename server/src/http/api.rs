@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 /// All `/api/v1` routes and the OpenAPI document describing exactly them.
-pub fn router(max_body_bytes: usize, upload_max_bytes: usize) -> Router<Arc<Control>> {
+pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
@@ -20,7 +20,8 @@ pub fn router(max_body_bytes: usize, upload_max_bytes: usize) -> Router<Arc<Cont
                 .merge(crate::accounts::http::router())
                 .merge(crate::tenancy::http::router())
                 .merge(crate::jobs::http::router())
-                .merge(crate::code::http::router(upload_max_bytes)),
+                .merge(crate::code::http::router())
+                .merge(crate::secrets::http::router()),
         )
         .split_for_parts();
     let doc = Arc::new(doc);
@@ -43,8 +44,8 @@ pub fn router(max_body_bytes: usize, upload_max_bytes: usize) -> Router<Arc<Cont
 /// the routes.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, jobs and code intelligence. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
+    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, secrets, jobs and code intelligence. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
-    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "jobs"), (name = "code"))
+    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "secrets"), (name = "jobs"), (name = "code"))
 )]
 pub struct ApiDoc;

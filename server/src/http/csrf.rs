@@ -55,12 +55,10 @@ pub fn is_allowed(
         None => text(header::REFERER).map(|r| origin_of(r).unwrap_or_default()),
     };
     match claimed {
-        Some(origin) => {
-            let host = text(header::HOST).unwrap_or_default();
-            origin == public_origin
-                || origin == format!("http://{host}")
-                || origin == format!("https://{host}")
-        }
+        // Only the configured public origin: a page on another name that resolves here (DNS
+        // rebinding) names its own host in both `Origin` and `Host`, so matching `Host` would
+        // let it in.
+        Some(origin) => origin == public_origin,
         None if !has_session => true,
         None => text(header::CONTENT_TYPE).is_some_and(|ct| {
             ct.trim_start()
@@ -99,14 +97,17 @@ mod tests {
             !ok(&post, &[("origin", "https://evil.example")], false),
             "login CSRF"
         );
-        assert!(ok(
-            &post,
-            &[
-                ("origin", "http://127.0.0.1:3000"),
-                ("host", "127.0.0.1:3000")
-            ],
-            true
-        ));
+        assert!(
+            !ok(
+                &post,
+                &[
+                    ("origin", "http://rebound.example:3000"),
+                    ("host", "rebound.example:3000")
+                ],
+                true
+            ),
+            "DNS rebinding: Origin and Host agree, but it is not the console"
+        );
         assert!(ok(
             &post,
             &[("referer", "https://console.example.com/w/acme")],

@@ -1,9 +1,9 @@
 //! Prometheus metrics: request counts and latency histograms by route and status, served at
-//! `/metrics` in the text exposition format.
+//! `/metrics` in the text exposition format to a scraper holding `METRICS_TOKEN`.
 
 use crate::http::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -12,6 +12,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
+use shared::error::{ApiError, ErrorCode};
 use shared::jobs::QueuePressure;
 use std::sync::Arc;
 use std::time::Instant;
@@ -128,9 +129,36 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
+/// Whether `headers` carry `Authorization: Bearer <token>` (compared in constant time).
+fn scraper_allowed(token: Option<&str>, headers: &HeaderMap) -> bool {
+    let Some(token) = token else {
+        return false;
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    sent.len() == token.len()
+        && sent
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
 /// `GET /metrics`: the request series, plus queue depth and pressure read from the store.
-pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
-    match state.control.store().open_job_counts().await {
+/// Only for a scraper holding `METRICS_TOKEN`: the series name routes, pools and their load.
+pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if !scraper_allowed(state.control.config().metrics_token.as_deref(), &headers) {
+        let message = if state.control.config().metrics_token.is_some() {
+            "send the metrics token as Authorization: Bearer <METRICS_TOKEN>"
+        } else {
+            "metrics are closed: the operator has not set METRICS_TOKEN"
+        };
+        return IntoResponse::into_response(ApiError::new(ErrorCode::Unauthorized, message));
+    }
+    match state.control.store().open_job_counts(None).await {
         Ok(counts) => {
             state.metrics.jobs.clear();
             state.metrics.pressure.clear();
@@ -166,4 +194,5 @@ pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+        .into_response()
 }

@@ -38,7 +38,6 @@ pub fn router(control: Arc<Control>) -> Router {
         control: control.clone(),
     };
     let max_body = control.config().max_body_bytes;
-    let upload_max = usize::try_from(control.config().code.upload_max_bytes).unwrap_or(usize::MAX);
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let id = req
             .headers()
@@ -53,7 +52,7 @@ pub fn router(control: Arc<Control>) -> Router {
         tracing::info_span!("request", request_id = %id, method = %req.method(), route = %route)
     });
     Router::new()
-        .merge(api::router(max_body, upload_max).with_state(control.clone()))
+        .merge(api::router(max_body).with_state(control.clone()))
         .route("/health/live", get(health::live))
         .route("/health/ready", get(health::ready))
         .route("/metrics", get(metrics::serve))

@@ -54,6 +54,7 @@ pub async fn submit_job(
 
 /// Filters of the job list.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// Only jobs in this state.
     status: Option<String>,
@@ -98,6 +99,7 @@ pub async fn get_job(
 
 /// Where to continue a log from.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Lines after this sequence number (default 0: from the start).
     after: Option<i64>,
@@ -230,7 +232,7 @@ async fn still_allowed(
     id: JobId,
 ) -> bool {
     let principal = match credential {
-        Some(Credential::Session(token)) => control.accounts.authenticate_session(token).await,
+        Some(Credential::Session(token)) => control.accounts.recheck_session(token).await,
         Some(Credential::Key(key)) => control.accounts.authenticate_api_key(key).await,
         None => return false,
     };

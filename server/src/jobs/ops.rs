@@ -140,17 +140,7 @@ impl JobOps {
         let (access, job) = self
             .find_job(principal, slug, id, Permission::ReadWorkspace)
             .await?;
-        let lines = self
-            .store
-            .job_log(access.tenant(), job.id, after, 5_000)
-            .await?
-            .into_iter()
-            .map(|l| JobLogEntry {
-                seq: l.seq,
-                at: rfc3339_ms(l.at),
-                line: l.line,
-            })
-            .collect();
+        let lines = self.log_lines(access.tenant(), job.id, after).await?;
         Ok(JobLogPage { lines })
     }
 
@@ -181,7 +171,18 @@ impl JobOps {
             .job(tenant, id)
             .await?
             .ok_or_else(|| ApiError::not_found("job"))?;
-        let lines = self
+        let lines = self.log_lines(tenant, id, after).await?;
+        Ok((job_view(job), lines))
+    }
+
+    /// Up to 5,000 of a job's log lines after `after`, oldest first.
+    async fn log_lines(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+        after: i64,
+    ) -> ApiResult<Vec<JobLogEntry>> {
+        Ok(self
             .store
             .job_log(tenant, id, after, 5_000)
             .await?
@@ -191,8 +192,7 @@ impl JobOps {
                 at: rfc3339_ms(l.at),
                 line: l.line,
             })
-            .collect();
-        Ok((job_view(job), lines))
+            .collect())
     }
 
     /// Stops a job: a queued one at once, a running one through its worker.
@@ -256,28 +256,29 @@ impl JobOps {
             .tenancy
             .authorize(principal, slug, Permission::ReadWorkspace)
             .await?;
-        let counts = self.store.open_job_counts().await?;
+        // The pool's pressure is the whole pool's (it is why a submission may get 429); the
+        // counts are only this workspace's.
+        let all = self.store.open_job_counts(None).await?;
+        let own = self.store.open_job_counts(Some(access.tenant())).await?;
         let capacity = self.jobs.config.pool_capacity;
+        let count = |counts: &[(String, JobStatus, i64)], pool: &str, statuses: &[JobStatus]| {
+            counts
+                .iter()
+                .filter(|(p, s, _)| p == pool && statuses.contains(s))
+                .map(|(_, _, n)| *n)
+                .sum::<i64>()
+        };
+        let open = [JobStatus::Queued, JobStatus::Running];
         Ok(self
             .jobs
             .pools_of(&access.workspace.slug)
             .into_iter()
-            .map(|pool| {
-                let count = |status: JobStatus| {
-                    counts
-                        .iter()
-                        .filter(|(p, s, _)| *p == pool && *s == status)
-                        .map(|(_, _, n)| *n)
-                        .sum::<i64>()
-                };
-                let (queued, running) = (count(JobStatus::Queued), count(JobStatus::Running));
-                PoolView {
-                    pressure: QueuePressure::of((queued + running).max(0) as u64, capacity),
-                    pool,
-                    queued,
-                    running,
-                    capacity,
-                }
+            .map(|pool| PoolView {
+                pressure: QueuePressure::of(count(&all, &pool, &open).max(0) as u64, capacity),
+                queued: count(&own, &pool, &[JobStatus::Queued]),
+                running: count(&own, &pool, &[JobStatus::Running]),
+                pool,
+                capacity,
             })
             .collect())
     }
@@ -289,6 +290,8 @@ impl JobOps {
             .authorize(principal, slug, Permission::ReadWorkspace)
             .await?;
         let pools = self.jobs.pools_of(&access.workspace.slug);
+        // Host names describe the operator's machines: admins see them, others do not.
+        let show_hosts = access.role.allows(Permission::ManageMembers);
         Ok(self
             .store
             .workers(&pools)
@@ -297,7 +300,7 @@ impl JobOps {
             .map(|w| WorkerView {
                 id: w.id,
                 pool: w.pool,
-                host: w.host,
+                host: if show_hosts { w.host } else { String::new() },
                 status: w.status,
                 running: w.running,
                 concurrency: w.concurrency,

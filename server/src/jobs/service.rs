@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use workers::bus::{Bus, BusError};
 use workers::kinds::Kinds;
-use workers::pools::PoolName;
+use workers::pools::{PoolName, INTERNAL_POOLS};
 use workers::subjects;
 
 /// A job submission, validated.
@@ -129,6 +129,14 @@ impl Jobs {
                 format!("unknown pool; available: {}", usable.join(", ")),
             ));
         }
+        if INTERNAL_POOLS.contains(&pool.as_str()) {
+            return Err(FieldError::new(
+                "pool",
+                format!(
+                    "the {pool} pool runs only jobs Switchyard submits itself; submit to another pool"
+                ),
+            ));
+        }
         self.kinds.validate(kind, payload, true)?;
         let max_attempts = max_attempts.unwrap_or(5);
         if !(1..=20).contains(&max_attempts) {
@@ -146,7 +154,7 @@ impl Jobs {
             .map_err(JobsError::Invalid)?;
         let depth: i64 = self
             .store
-            .open_job_counts()
+            .open_job_counts(None)
             .await?
             .into_iter()
             .filter(|(pool, _, _)| pool == job.pool.as_str())
@@ -159,28 +167,14 @@ impl Jobs {
                 pool: job.pool.to_string(),
             });
         }
-        let now = now_ms();
-        let record = JobRecord {
-            id: JobId::new(),
-            tenant_id: job.tenant,
-            pool: job.pool.as_str().to_owned(),
-            kind: job.kind,
-            payload: job.payload.to_string(),
-            status: JobStatus::Queued,
-            attempt: 0,
-            max_attempts: i64::from(job.max_attempts),
-            lease_holder: None,
-            lease_expires_at: None,
-            run_at: now,
-            dispatched_at: None,
-            cancel_requested: false,
-            result: None,
-            error: None,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            progress: None,
-        };
+        let record = JobRecord::queued(
+            job.tenant,
+            job.pool.as_str(),
+            job.kind,
+            job.payload.to_string(),
+            i64::from(job.max_attempts),
+            now_ms(),
+        );
         self.store.insert_job(&record).await?;
         self.wake.notify_one();
         Ok(record)

@@ -62,6 +62,38 @@ fn parse<T: std::str::FromStr>(row: &AnyRow, column: &str) -> StoreResult<T> {
 }
 
 impl JobRecord {
+    /// A new job, queued to run at `now` with no attempt made yet.
+    pub fn queued(
+        tenant_id: TenantId,
+        pool: &str,
+        kind: String,
+        payload: String,
+        max_attempts: i64,
+        now: i64,
+    ) -> JobRecord {
+        JobRecord {
+            id: JobId::new(),
+            tenant_id,
+            pool: pool.to_owned(),
+            kind,
+            payload,
+            status: JobStatus::Queued,
+            attempt: 0,
+            max_attempts,
+            lease_holder: None,
+            lease_expires_at: None,
+            run_at: now,
+            dispatched_at: None,
+            cancel_requested: false,
+            result: None,
+            error: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            progress: None,
+        }
+    }
+
     fn from_row(row: &AnyRow) -> StoreResult<Self> {
         Ok(Self {
             id: parse(row, "id")?,
@@ -184,7 +216,7 @@ impl Store {
     pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(job.tenant_id)).await?;
         sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+            "INSERT INTO jobs ({JOB_COLUMNS}, attempts_granted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         ))
         .bind(job.id.to_string())
         .bind(job.tenant_id.to_string())
@@ -205,6 +237,7 @@ impl Store {
         .bind(job.started_at)
         .bind(job.finished_at)
         .bind(job.progress.clone())
+        .bind(job.max_attempts - job.attempt)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -504,7 +537,7 @@ impl Store {
     ) -> StoreResult<Option<JobRecord>> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
         sqlx::query(
-            "UPDATE jobs SET status = 'queued', max_attempts = attempt + max_attempts, run_at = $1,
+            "UPDATE jobs SET status = 'queued', max_attempts = attempt + COALESCE(attempts_granted, max_attempts), run_at = $1,
              dispatched_at = NULL, result = NULL, error = NULL, finished_at = NULL, cancel_requested = 0,
              progress = NULL
              WHERE id = $2 AND tenant_id = $3 AND status IN ('dead', 'failed', 'cancelled')",
@@ -551,15 +584,26 @@ impl Store {
         Ok(row.try_get::<i64, _>("n")?)
     }
 
-    /// Jobs per pool and status that are not final (queue depth, all tenants).
-    pub async fn open_job_counts(&self) -> StoreResult<Vec<(String, JobStatus, i64)>> {
-        let mut tx = self.begin(Scope::System).await?;
-        let rows = sqlx::query(
-            "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running')
-             GROUP BY pool, status ORDER BY pool, status",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+    /// Jobs per pool and status that are not final: of one workspace, or (`None`) of every
+    /// workspace (queue depth).
+    pub async fn open_job_counts(
+        &self,
+        tenant: Option<TenantId>,
+    ) -> StoreResult<Vec<(String, JobStatus, i64)>> {
+        let (scope, filter) = match tenant {
+            Some(t) => (Scope::Tenant(t), "AND tenant_id = $1"),
+            None => (Scope::System, ""),
+        };
+        let mut tx = self.begin(scope).await?;
+        let sql = format!(
+            "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') {filter}
+             GROUP BY pool, status ORDER BY pool, status"
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(t) = tenant {
+            query = query.bind(t.to_string());
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         rows.iter()
             .map(|r| Ok((r.try_get("pool")?, parse(r, "status")?, r.try_get("n")?)))

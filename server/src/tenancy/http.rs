@@ -88,6 +88,7 @@ pub async fn rename_workspace(
 
 /// `?confirm=` of a workspace deletion.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteConfirmation {
     /// The workspace's slug, typed again.
     #[serde(default)]

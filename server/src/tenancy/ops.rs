@@ -60,6 +60,17 @@ fn not_found_as(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     }
 }
 
+/// Credentials and people are made by people: a leaked key must not mint another key or
+/// invite its holder in.
+fn people_only(principal: &Principal, what: &str) -> ApiResult<()> {
+    match principal {
+        Principal::User { .. } => Ok(()),
+        Principal::ApiKey(_) => Err(ApiError::forbidden(format!(
+            "an API key cannot create {what}; a signed-in member can"
+        ))),
+    }
+}
+
 fn too_low(permission: Permission) -> ApiError {
     ApiError::forbidden(format!(
         "your role does not allow this; it needs {} or above",
@@ -297,10 +308,13 @@ impl Tenancy {
                 access.role, target.role
             )));
         }
-        self.store
-            .remove_member(access.tenant(), user)
+        let revoked = self
+            .store
+            .remove_member(access.tenant(), user, now())
             .await
-            .map_err(not_found_as("member"))
+            .map_err(not_found_as("member"))?;
+        tracing::info!(tenant = %access.tenant(), user = %user, revoked_keys = revoked, "member removed");
+        Ok(())
     }
 
     /// Invites someone by e-mail. The token is returned once and stored hashed.
@@ -313,6 +327,7 @@ impl Tenancy {
         let access = self
             .authorize(principal, slug, Permission::ManageMembers)
             .await?;
+        people_only(principal, "invitations")?;
         let email = Email::parse(&req.email)?;
         if !access.role.may_grant(req.role) {
             return Err(ApiError::forbidden(format!(
@@ -468,6 +483,7 @@ impl Tenancy {
         let access = self
             .authorize(principal, slug, Permission::ManageApiKeys)
             .await?;
+        people_only(principal, "API keys")?;
         let name = req.name.trim();
         if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
             return Err(FieldError::new(

@@ -210,8 +210,14 @@ impl Store {
         Ok(MemberRecord { role, ..current })
     }
 
-    /// Removes a member; refuses to remove the last owner.
-    pub async fn remove_member(&self, tenant: TenantId, user: UserId) -> StoreResult<()> {
+    /// Removes a member, and revokes the API keys they made there (answers how many);
+    /// refuses to remove the last owner.
+    pub async fn remove_member(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        now: i64,
+    ) -> StoreResult<u64> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
         lock_workspace(self.backend, &mut tx, tenant).await?;
         let current = fetch_member(&mut tx, tenant, user)
@@ -225,8 +231,10 @@ impl Store {
             .bind(user.to_string())
             .execute(&mut *tx)
             .await?;
+        let revoked =
+            crate::accounts::store::revoke_keys_created_by(&mut tx, tenant, user, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(revoked)
     }
 
     // ---- invitations -------------------------------------------------------------------

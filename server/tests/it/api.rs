@@ -134,6 +134,12 @@ on_both_backends!(
 async fn password_change_ends_every_session(backend: Backend) {
     let app = TestApp::new(backend).await;
     let (first, _) = app.sign_up("ada@example.com").await;
+    // A key she made, in each of two workspaces; someone who knew the old password may
+    // have made it.
+    app.create_workspace(&first, "acme").await;
+    app.create_workspace(&first, "globex").await;
+    let (acme_key, _) = app.api_key(&first, "acme", "developer").await;
+    let (globex_key, _) = app.api_key(&first, "globex", "viewer").await;
     let other = app
         .call(
             Method::POST,
@@ -168,10 +174,37 @@ async fn password_change_ends_every_session(backend: Backend) {
         .await;
     assert_eq!(short.body["error"]["field"], "new_password");
 
+    for key in [&acme_key, &globex_key] {
+        let before = app
+            .call(
+                Method::GET,
+                "/api/v1/workspaces/acme/jobs",
+                None,
+                &Auth::Bearer(key.clone()),
+            )
+            .await;
+        assert_ne!(before.status, StatusCode::UNAUTHORIZED, "{}", before.body);
+    }
     let ok = app
         .call(Method::POST, "/api/v1/auth/password", Some(json!({"current_password": "correct horse battery", "new_password": "brand new password"})), &first)
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    for key in [&acme_key, &globex_key] {
+        let after = app
+            .call(
+                Method::GET,
+                "/api/v1/workspaces/acme/jobs",
+                None,
+                &Auth::Bearer(key.clone()),
+            )
+            .await;
+        assert_eq!(
+            after.status,
+            StatusCode::UNAUTHORIZED,
+            "the user's keys end with the password: {}",
+            after.body
+        );
+    }
     let fresh = Auth::Cookie(ok.cookie());
     assert_eq!(
         app.call(Method::GET, "/api/v1/me", None, &first)
@@ -915,7 +948,24 @@ async fn probes_metrics_and_openapi() {
     assert!(ready.headers.contains_key("x-request-id"));
 
     app.sign_up("ada@example.com").await;
-    let (status, text) = app.text("/metrics").await;
+    // Closed without the token (it names routes, pools and their load).
+    let (status, _) = app.text("/metrics").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let wrong = app
+        .call(
+            Method::GET,
+            "/metrics",
+            None,
+            &Auth::Bearer("test-metrics-tokem".into()),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let request = Request::get("/metrics")
+        .header(header::AUTHORIZATION, "Bearer test-metrics-token")
+        .body(Body::empty())
+        .expect("request");
+    let (status, _, body) = app.send_raw(request).await;
+    let text = String::from_utf8_lossy(&body).into_owned();
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains(r#"switchyard_http_requests_total{method="POST",route="/api/v1/auth/signup",status="200"} 1"#), "{text}");
     assert!(
@@ -965,6 +1015,9 @@ fn every_api_operation() -> Vec<String> {
             "GET /api-keys",
             "POST /api-keys",
             "DELETE /api-keys/{id}",
+            "GET /secrets",
+            "PUT /secrets/{name}",
+            "DELETE /secrets/{name}",
             "GET /jobs",
             "POST /jobs",
             "GET /jobs/{id}",
@@ -1029,6 +1082,29 @@ async fn the_openapi_document_is_the_api(backend: Backend) {
         .await;
     let documented = documented_operations(&doc.body);
     assert_eq!(documented, every_api_operation());
+    // Path parameters are exactly the template's; everything else is in the query (a
+    // query parameter declared as a path parameter breaks generated clients).
+    for (template, item) in doc.body["paths"].as_object().unwrap() {
+        let mut in_template: Vec<String> = template
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        in_template.sort();
+        for (method, operation) in item.as_object().unwrap() {
+            let mut in_path: Vec<String> = operation["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .map(|p| p["name"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            in_path.sort();
+            assert_eq!(in_path, in_template, "{method} {template}: path parameters");
+        }
+    }
     let id = "00000000-0000-4000-8000-000000000000";
     for op in &documented {
         let (_, template) = op.split_once(' ').unwrap();
@@ -1036,6 +1112,7 @@ async fn the_openapi_document_is_the_api(backend: Backend) {
             .replace("{slug}", "acme")
             .replace("{user_id}", id)
             .replace("{token}", "not-a-token")
+            .replace("{name}", "SOME_SECRET")
             .replace("{id}", id);
         for candidate in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
             let mounted = documented.contains(&format!("{candidate} {template}"));

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use workers::bus::memory::InProcessBus;
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args([
             "-c",
@@ -36,18 +36,19 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-fn write(dir: &Path, path: &str, text: &str) {
+pub(crate) fn write(dir: &Path, path: &str, text: &str) {
     let full = dir.join(path);
     std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
     std::fs::write(full, text).expect("write");
 }
 
-/// A git repository under the system temp directory (the tests' allowed root).
-struct Repo(PathBuf);
+/// A git repository under the tests' allowed root.
+pub(crate) struct Repo(pub(crate) PathBuf);
 
 impl Repo {
-    fn new() -> Repo {
-        let dir = std::env::temp_dir().join(format!("sy-repo-{}", uuid::Uuid::new_v4().simple()));
+    pub(crate) fn new() -> Repo {
+        let dir =
+            crate::common::repos_root().join(format!("sy-repo-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("mkdir");
         git(&dir, &["init", "-q", "-b", "main"]);
         write(
@@ -74,7 +75,7 @@ impl Repo {
         format!("file://{}", self.0.display())
     }
 
-    fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         git(&self.0, &["rev-parse", "HEAD"])
     }
 }
@@ -91,7 +92,7 @@ async fn app(backend: Backend) -> TestApp {
 }
 
 /// Polls a repository until its index run ends; answers it.
-async fn wait_ready(app: &TestApp, auth: &Auth, slug: &str, id: &str) -> Value {
+pub(crate) async fn wait_ready(app: &TestApp, auth: &Auth, slug: &str, id: &str) -> Value {
     let path = format!("/api/v1/workspaces/{slug}/code/repositories/{id}");
     for _ in 0..1200 {
         let a = app.call(Method::GET, &path, None, auth).await;
@@ -796,3 +797,106 @@ async fn isolation_roles_and_mcp(backend: Backend) {
     app.finish().await;
 }
 on_both_backends!(isolation_roles_and_mcp, isolation_roles_and_mcp);
+
+/// `/mcp` and the console accept browser requests only from `PUBLIC_URL`: a DNS-rebound
+/// name names itself in `Origin` and `Host` alike, and is refused.
+#[tokio::test]
+async fn only_the_public_origin_drives_mcp_and_the_console() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (owner, _) = app.sign_up("owner@example.com").await;
+    app.create_workspace(&owner, "acme").await;
+    let (key, _) = app.api_key(&owner, "acme", "viewer").await;
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18"}}).to_string();
+    let send = |origin: &'static str,
+                host: &'static str,
+                path: &'static str,
+                body: String,
+                auth: Option<String>| {
+        let app = &app;
+        async move {
+            let mut request = Request::post(path)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::ACCEPT, "application/json, text/event-stream")
+                .header(header::ORIGIN, origin)
+                .header(header::HOST, host);
+            if let Some(auth) = auth {
+                request = request.header(header::AUTHORIZATION, auth);
+            }
+            app.send(request.body(Body::from(body)).expect("request"))
+                .await
+        }
+    };
+    let bearer = Some(format!("Bearer {key}"));
+    let rebound = send(
+        "http://rebound.example:3000",
+        "rebound.example:3000",
+        "/mcp",
+        initialize.clone(),
+        bearer.clone(),
+    )
+    .await;
+    assert_eq!(rebound.status, StatusCode::FORBIDDEN, "{}", rebound.body);
+    let console = send(
+        "http://127.0.0.1:3000",
+        "127.0.0.1:3000",
+        "/mcp",
+        initialize,
+        bearer,
+    )
+    .await;
+    assert_eq!(console.status, StatusCode::OK, "{}", console.body);
+    // A state-changing console request from the rebound name, with the session cookie.
+    let Auth::Cookie(cookie) = &owner else {
+        panic!("cookie auth")
+    };
+    let request = Request::post("/api/v1/workspaces")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ORIGIN, "http://rebound.example:3000")
+        .header(header::HOST, "rebound.example:3000")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(
+            json!({"slug": "rebound", "name": "Rebound"}).to_string(),
+        ))
+        .expect("request");
+    let refused = app.send(request).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    app.finish().await;
+}
+
+/// An upload is authorised before its body is read: a stranger's or a viewer's upload that
+/// never ends is answered at once (404, 403) instead of being buffered.
+#[tokio::test]
+async fn an_upload_is_not_read_before_the_role_is_checked() {
+    use futures::StreamExt;
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (owner, _) = app.sign_up("owner@example.com").await;
+    let (viewer, _) = app.sign_up("viewer@example.com").await;
+    let (stranger, _) = app.sign_up("stranger@example.com").await;
+    app.create_workspace(&owner, "acme").await;
+    app.add_member(&owner, "acme", &viewer, "viewer@example.com", "viewer")
+        .await;
+    for (auth, expected) in [
+        (&stranger, StatusCode::NOT_FOUND),
+        (&viewer, StatusCode::FORBIDDEN),
+    ] {
+        let Auth::Cookie(cookie) = auth else {
+            panic!("cookie auth")
+        };
+        // One chunk, then nothing ever again.
+        let endless = futures::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from(vec![0x1f; 64 * 1024]))
+        })
+        .chain(futures::stream::pending());
+        let request = Request::post("/api/v1/workspaces/acme/code/repositories/upload?name=x")
+            .header(header::COOKIE, cookie)
+            .header(header::ORIGIN, "http://127.0.0.1:3000")
+            .header(header::CONTENT_TYPE, "application/gzip")
+            .body(Body::from_stream(endless))
+            .expect("request");
+        let answer = tokio::time::timeout(Duration::from_secs(10), app.send(request))
+            .await
+            .expect("answered without reading the body");
+        assert_eq!(answer.status, expected, "{}", answer.body);
+    }
+    app.finish().await;
+}

@@ -142,23 +142,40 @@ pub fn test_config(database_url: &str) -> Config {
         },
         embedded_indexers: 0,
         code: test_code_config(),
+        metrics_token: Some("test-metrics-token".to_owned()),
+        secrets: Arc::new(server::secrets::cipher::Keyring::from_bytes(&[42; 32])),
     }
 }
 
-/// Code intelligence for tests: a fresh index directory, server paths allowed under the
-/// system temp directory, and the real embedding model when `make model` installed it
+/// The allowed root of the tests' server paths (and `file://` repositories): a directory of
+/// its own under the system temp directory, beside (never around) the index directories.
+pub fn repos_root() -> PathBuf {
+    let root = std::env::temp_dir().join("sy-repos");
+    std::fs::create_dir_all(&root).expect("the repositories' root");
+    root
+}
+
+/// Code intelligence for tests: a fresh index directory, server paths allowed under
+/// [`repos_root`], and the real embedding model when `make model` installed it
 /// (`EMBEDDING_MODEL_DIR`, set by `make test`).
 pub fn test_code_config() -> server::config::CodeConfig {
     let dir = std::env::temp_dir().join(format!("sy-code-{}", uuid::Uuid::new_v4().simple()));
+    let server_paths = server::paths::ServerPaths::new(Some(&repos_root()), &[&dir])
+        .expect("the tests' allowed root");
     server::config::CodeConfig {
         dir,
-        allowed_root: Some(std::env::temp_dir()),
+        server_paths,
         max_file_bytes: 1024 * 1024,
         upload_max_bytes: 5 * 1024 * 1024,
         embedding: std::env::var("EMBEDDING_MODEL_DIR")
             .ok()
             .filter(|d| !d.is_empty())
             .map(|d| codeintel::embed::EmbeddingConfig::Local(PathBuf::from(d))),
+        egress: workers::egress::EgressPolicy::public_https(),
+        git_limits: server::config::GitLimits {
+            timeout: Duration::from_secs(60),
+            max_bytes: 100 * 1024 * 1024,
+        },
     }
 }
 
@@ -225,9 +242,21 @@ impl TestApp {
     /// Starts the job service and `slots` worker slots of `pool` (none for 0),
     /// on `bus`.
     pub async fn with_jobs(backend: Backend, bus: Arc<dyn Bus>, pool: &str, slots: u32) -> TestApp {
+        Self::with_jobs_and_config(backend, bus, pool, slots, |_| {}).await
+    }
+
+    /// [`TestApp::with_jobs`] with the configuration changed by `adjust`.
+    pub async fn with_jobs_and_config(
+        backend: Backend,
+        bus: Arc<dyn Bus>,
+        pool: &str,
+        slots: u32,
+        adjust: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
         let mut config = test_config(&db.url);
+        adjust(&mut config);
         // Tests share one NATS server: each control plane answers in its own group.
         config.jobs.pools.push(pool.to_owned());
         config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
@@ -370,6 +399,17 @@ impl TestApp {
     }
 
     /// Creates a workspace as `owner`.
+    /// `PUT`s the secret `name` of workspace `slug`; answers the response.
+    pub async fn set_secret(&self, auth: &Auth, slug: &str, name: &str, value: &str) -> Answer {
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/workspaces/{slug}/secrets/{name}"),
+            Some(serde_json::json!({ "value": value })),
+            auth,
+        )
+        .await
+    }
+
     pub async fn create_workspace(&self, owner: &Auth, slug: &str) -> Value {
         let a = self
             .call(

@@ -19,6 +19,11 @@ fn pool() -> String {
     format!("f{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
+/// A data directory of its own for a process (its generated keys), under the temp directory.
+fn scratch_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sy-fault-{}", uuid::Uuid::new_v4().simple()))
+}
+
 /// A `switchyard worker` process; killed with SIGKILL when dropped.
 struct WorkerProcess(Child);
 
@@ -27,6 +32,7 @@ impl WorkerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["worker", "--pool", pool, "--concurrency", "2"])
             .env("NATS_URL", nats)
+            .env("DATA_DIR", scratch_dir())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -276,6 +282,7 @@ impl ServerProcess {
     fn start(database_url: &str, nats: &str, port: u16, pool: &str, group: &str) -> ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("serve")
+            .env("DATA_DIR", scratch_dir())
             .env("WORKER_POOLS", pool)
             .env("CONTROL_PLANE_GROUP", group)
             .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))

@@ -45,7 +45,15 @@ async fn snapshot(store: &Store, tenant: TenantId) -> String {
         .into_iter()
         .map(|j| (j.id, j.status, j.attempt, j.cancel_requested))
         .collect();
-    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}")
+    // Secrets with their sealed values: a refused write must not re-seal one either.
+    let secrets: Vec<_> = store
+        .secrets(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.record.name, s.record.sealed, s.record.updated_at))
+        .collect();
+    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}|{secrets:?}")
 }
 
 async fn submit_job(app: &TestApp, auth: &Auth) -> String {
@@ -135,6 +143,11 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         .await;
     assert_eq!(cancelled.body["status"], "cancelled");
 
+    let token = app
+        .set_secret(&ada, "acme", "DEPLOY_TOKEN", "acme-token")
+        .await;
+    assert_eq!(token.status, StatusCode::CREATED, "{}", token.body);
+
     let ws = "/api/v1/workspaces/acme";
     let endpoints = vec![
         Endpoint {
@@ -206,6 +219,30 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         Endpoint {
             method: Method::DELETE,
             path: format!("{ws}/api-keys/{target_key}"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/secrets"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: format!("{ws}/secrets/DEPLOY_TOKEN"),
+            body: Some(json!({"value": "stolen"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: format!("{ws}/secrets/NEW_ONE"),
+            body: Some(json!({"value": "planted"})),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}/secrets/DEPLOY_TOKEN"),
             body: None,
             needs: Role::Admin,
         },
@@ -347,6 +384,11 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             None,
         ),
         (
+            Method::DELETE,
+            "/api/v1/workspaces/globex/secrets/DEPLOY_TOKEN".to_owned(),
+            None,
+        ),
+        (
             Method::POST,
             format!("/api/v1/workspaces/globex/jobs/{job_id}/cancel"),
             None,
@@ -431,6 +473,31 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         .map(|w| w["slug"].as_str().unwrap())
         .collect();
     assert_eq!(slugs, vec!["globex"], "a key sees only its workspace");
+
+    // Even an owner's key mints no keys and invites nobody: a leaked key must not outlive
+    // its own revocation through another one, or let its holder in as a member.
+    let (owner_key, _) = app.api_key(&ada, "acme", "owner").await;
+    let owner_key = Auth::Bearer(owner_key);
+    for (path, body) in [
+        (
+            "/api/v1/workspaces/acme/api-keys",
+            json!({"name": "x", "role": "viewer"}),
+        ),
+        (
+            "/api/v1/workspaces/acme/invitations",
+            json!({"email": "mole@example.com", "role": "viewer"}),
+        ),
+    ] {
+        let a = app.call(Method::POST, path, Some(body), &owner_key).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}: {}", a.body);
+        assert!(
+            a.body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("an API key cannot create")),
+            "{path}: {}",
+            a.body
+        );
+    }
     app.finish().await;
 }
 on_both_backends!(

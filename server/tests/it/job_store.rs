@@ -33,27 +33,14 @@ async fn setup(store: &Store) -> (TenantId, TenantId) {
 }
 
 fn job(tenant: TenantId, now: i64) -> JobRecord {
-    JobRecord {
-        id: JobId::new(),
-        tenant_id: tenant,
-        pool: "default".into(),
-        kind: "diagnostic".into(),
-        payload: r#"{"lines":3}"#.into(),
-        status: JobStatus::Queued,
-        attempt: 0,
-        max_attempts: 3,
-        lease_holder: None,
-        lease_expires_at: None,
-        run_at: now,
-        dispatched_at: None,
-        cancel_requested: false,
-        result: None,
-        error: None,
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-        progress: None,
-    }
+    JobRecord::queued(
+        tenant,
+        "default",
+        "diagnostic".into(),
+        r#"{"lines":3}"#.into(),
+        3,
+        now,
+    )
 }
 
 async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
@@ -206,6 +193,31 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     assert_eq!(
         store.retry_job(acme, j.id, 7_000).await.unwrap().unwrap(),
         again
+    );
+    // Each retry grants the attempts the job was submitted with (3), never what has piled
+    // up before (5).
+    let third = store
+        .claim_job(j.id, "w3", 7_000, 8_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.attempt, 3);
+    store
+        .end_attempt(
+            j.id,
+            "w3",
+            3,
+            &AttemptEnd::Dead("boom thrice".into()),
+            7_100,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let fourth_run = store.retry_job(acme, j.id, 8_000).await.unwrap().unwrap();
+    assert_eq!(
+        (fourth_run.attempt, fourth_run.max_attempts),
+        (3, 6),
+        "attempts granted by a second retry"
     );
     store.close().await;
     db.drop_db().await;
@@ -399,7 +411,7 @@ async fn logs_counts_and_listing_stay_in_their_workspace(backend: Backend) {
     store.insert_job(&job(globex, 1_000)).await.unwrap();
     assert_eq!(store.active_jobs(acme).await.unwrap(), 1);
     assert_eq!(store.active_jobs(globex).await.unwrap(), 0);
-    let counts = store.open_job_counts().await.unwrap();
+    let counts = store.open_job_counts(None).await.unwrap();
     assert_eq!(
         counts,
         vec![

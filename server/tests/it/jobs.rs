@@ -293,6 +293,16 @@ async fn submissions_are_validated_authorised_and_admitted() {
         .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &ada)
         .await;
     assert_eq!(pools_seen(&acme_workers.body), vec!["default"]);
+    // Host names are the operator's: an owner sees them, a viewer does not.
+    assert_eq!(acme_workers.body[0]["host"], "h");
+    let viewer_workers = app
+        .call(Method::GET, "/api/v1/workspaces/acme/workers", None, &vic)
+        .await;
+    assert_eq!(
+        viewer_workers.body[0]["host"], "",
+        "{}",
+        viewer_workers.body
+    );
     let globex_workers = app
         .call(Method::GET, "/api/v1/workspaces/globex/workers", None, &eve)
         .await;
@@ -338,6 +348,22 @@ async fn submissions_are_validated_authorised_and_admitted() {
     assert_eq!(
         pools.body,
         json!([{"pool": "default", "queued": 5, "running": 0, "capacity": 5, "pressure": "critical"}])
+    );
+    // Another workspace sees the pool's pressure (why it would get 429) but not acme's jobs.
+    let globex_pools = app
+        .call(Method::GET, "/api/v1/workspaces/globex/pools", None, &eve)
+        .await;
+    let default = globex_pools
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pool"] == "default")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        default,
+        json!({"pool": "default", "queued": 0, "running": 0, "capacity": 5, "pressure": "critical"})
     );
     let full = app.call(Method::POST, jobs, Some(ok.clone()), &ada).await;
     assert_eq!(
@@ -418,5 +444,47 @@ async fn a_draining_worker_hands_back_what_it_cannot_finish() {
     ));
     let done = wait_for(&app, &ada, &path, |j| j["status"] == "succeeded").await;
     assert_eq!(done["attempts"], 2);
+    app.finish().await;
+}
+
+/// The indexer pool runs what Switchyard submits (code index runs); a user's job for it is
+/// refused by name, so it cannot queue behind or ahead of other workspaces' index runs.
+#[tokio::test]
+async fn internal_pools_take_no_user_jobs() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.jobs.pools.push(workers::pools::INDEXER_POOL.into());
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "diagnostic", "pool": "indexer"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert_eq!(a.body["error"]["field"], "pool");
+    assert_eq!(
+        a.body["error"]["message"],
+        "the indexer pool runs only jobs Switchyard submits itself; submit to another pool"
+    );
+    let index_kind = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(json!({"kind": "code.index", "pool": "default"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(
+        index_kind.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        index_kind.body
+    );
+    assert_eq!(index_kind.body["error"]["field"], "kind");
     app.finish().await;
 }

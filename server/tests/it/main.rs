@@ -1,6 +1,7 @@
 //! The server's integration tests, one binary (linking LanceDB and candle once instead of
-//! once per file): the REST API, isolation, jobs, faults, code intelligence, OAuth, the
-//! store conformance suite and the live job stream, each a module.
+//! once per file): the REST API, isolation, jobs, faults, code intelligence, the egress
+//! guard around git, workspace secrets, OAuth, the store conformance suite and the live job
+//! stream, each a module.
 #![allow(dead_code)]
 
 #[macro_use]
@@ -8,11 +9,13 @@ mod common;
 
 mod api;
 mod code;
+mod egress;
 mod faults;
 mod isolation;
 mod job_store;
 mod jobs;
 mod oauth;
 mod rls_catalog;
+mod secrets;
 mod store_conformance;
 mod stream;

@@ -260,7 +260,7 @@ async fn the_last_owner_stays(backend: Backend) {
         Err(StoreError::LastOwner)
     ));
     assert!(matches!(
-        store.remove_member(acme.id, ada.id).await,
+        store.remove_member(acme.id, ada.id, 1_500).await,
         Err(StoreError::LastOwner)
     ));
 
@@ -290,10 +290,30 @@ async fn the_last_owner_stays(backend: Backend) {
         Role::Developer
     );
     assert!(matches!(
-        store.remove_member(acme.id, bob.id).await,
+        store.remove_member(acme.id, bob.id, 1_500).await,
         Err(StoreError::LastOwner)
     ));
-    store.remove_member(acme.id, ada.id).await.unwrap();
+    // A removed member's keys are revoked with the membership.
+    store
+        .create_api_key(&api_key(acme.id, ada.id, "ada-key"))
+        .await
+        .unwrap();
+    store
+        .create_api_key(&api_key(acme.id, bob.id, "bob-key"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.remove_member(acme.id, ada.id, 1_500).await.unwrap(),
+        1
+    );
+    let left: Vec<String> = store
+        .api_keys(acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.key_hash)
+        .collect();
+    assert_eq!(left, vec!["bob-key".to_owned()]);
     let members: Vec<(UserId, Role)> = store
         .members(acme.id)
         .await
@@ -423,6 +443,15 @@ async fn api_keys_are_scoped_to_their_workspace(backend: Backend) {
         Some(3_000)
     );
     assert_eq!(store.use_api_key("unknown", 3_000).await.unwrap(), None);
+    // Within a minute a use is not written again; after it, it is.
+    let soon = store.use_api_key("hash-1", 3_059).await.unwrap().unwrap();
+    assert_eq!(soon.last_used_at, Some(3_000));
+    let later = store.use_api_key("hash-1", 3_060).await.unwrap().unwrap();
+    assert_eq!(later.last_used_at, Some(3_060));
+    assert_eq!(
+        store.api_keys(acme.id).await.unwrap()[0].last_used_at,
+        Some(3_060)
+    );
 
     // Another workspace cannot revoke it, even knowing its id.
     assert!(matches!(

@@ -151,3 +151,53 @@ async fn the_job_stream_is_live_and_only_for_the_workspace() {
     );
     app.finish().await;
 }
+
+/// The live view re-checks its caller every few seconds; that must not count as activity,
+/// or an open job page would keep an idle session alive for ever.
+#[tokio::test]
+async fn a_live_view_recheck_does_not_keep_a_session_alive() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let (auth, _) = app.sign_up("ada@example.com").await;
+    let Auth::Cookie(cookie) = &auth else {
+        panic!("cookie auth")
+    };
+    let token = cookie.strip_prefix("sy_session=").expect("session cookie");
+    let principal = app
+        .control
+        .accounts
+        .authenticate_session(token)
+        .await
+        .expect("session");
+    let server::accounts::Principal::User { session, .. } = principal else {
+        panic!("a user session")
+    };
+    let earlier = server::clock::now() - 600;
+    app.store
+        .touch_session(session, earlier)
+        .await
+        .expect("touch");
+    let last_seen = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .session(session)
+                .await
+                .expect("store")
+                .expect("session")
+                .last_seen_at
+        }
+    };
+    app.control
+        .accounts
+        .recheck_session(token)
+        .await
+        .expect("still live");
+    assert_eq!(last_seen(&app).await, earlier, "a re-check is not activity");
+    app.control
+        .accounts
+        .authenticate_session(token)
+        .await
+        .expect("still live");
+    assert!(last_seen(&app).await > earlier, "a request is");
+    app.finish().await;
+}

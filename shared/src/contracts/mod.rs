@@ -8,11 +8,13 @@
 mod accounts;
 mod code;
 mod jobs;
+mod secrets;
 mod tenancy;
 
 pub use accounts::AccountsConsole;
 pub use code::CodeConsole;
 pub use jobs::JobsConsole;
+pub use secrets::SecretsConsole;
 pub use tenancy::TenancyConsole;
 
 use crate::api::UserView;
@@ -55,4 +57,6 @@ pub struct Console {
     pub jobs: Arc<dyn JobsConsole>,
     /// Code intelligence.
     pub code: Arc<dyn CodeConsole>,
+    /// Workspace secrets.
+    pub secrets: Arc<dyn SecretsConsole>,
 }

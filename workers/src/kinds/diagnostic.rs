@@ -15,6 +15,9 @@ impl JobKind for Diagnostic {
     type Payload = Params;
     const NAME: &'static str = "diagnostic";
     const OPEN_TO_API: bool = true;
+    /// Its longest run plus a minute; a hanging one (`hang`) is stopped then unless
+    /// cancelled first.
+    const MAX_RUN_TIME: Duration = Duration::from_secs(MAX_SECONDS as u64 + 60);
 
     fn validate(params: &Params) -> Result<(), FieldError> {
         params
@@ -27,10 +30,7 @@ impl JobKind for Diagnostic {
     }
 }
 
-/// Most lines one run may write.
-pub const MAX_LINES: u32 = 10_000;
-/// Longest run, in seconds.
-pub const MAX_SECONDS: f64 = 3_600.0;
+pub use shared::jobs::diagnostic::{MAX_LINES, MAX_SECONDS};
 
 /// What to do.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use shared::error::FieldError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One kind of job.
 #[async_trait::async_trait]
@@ -25,6 +26,9 @@ pub trait JobKind: Send + Sync + 'static {
     /// Whether workspace members may submit it through the API. Kinds that only the control
     /// plane submits (index runs, whose payload carries server paths) keep this false.
     const OPEN_TO_API: bool = false;
+    /// The longest one attempt may run; an attempt still running then is stopped and fails
+    /// (not retried), so a hung job cannot hold a worker slot for ever.
+    const MAX_RUN_TIME: Duration = Duration::from_secs(3600);
     /// Checks a payload beyond its shape; the error names the field (`payload.…`).
     fn validate(_payload: &Self::Payload) -> Result<(), FieldError> {
         Ok(())
@@ -65,12 +69,30 @@ impl<K: JobKind> AnyKind for K {
                 K::validate(&payload)?;
                 Ok(payload)
             });
-        match checked {
-            Ok(payload) => JobKind::run(self, payload, ctx).await,
-            Err(e) => Outcome::Failed {
-                error: e.to_string(),
-                retryable: false,
-            },
+        let payload = match checked {
+            Ok(payload) => payload,
+            Err(e) => {
+                return Outcome::Failed {
+                    error: e.to_string(),
+                    retryable: false,
+                }
+            }
+        };
+        match tokio::time::timeout(K::MAX_RUN_TIME, JobKind::run(self, payload, ctx.clone())).await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                let error = format!(
+                    "stopped: ran longer than the {:?} a {} job may run",
+                    K::MAX_RUN_TIME,
+                    K::NAME
+                );
+                ctx.log(error.clone());
+                Outcome::Failed {
+                    error,
+                    retryable: false,
+                }
+            }
         }
     }
 }
@@ -176,6 +198,43 @@ mod tests {
         async fn run(&self, _payload: serde_json::Value, _ctx: JobContext) -> Outcome {
             Outcome::Cancelled
         }
+    }
+
+    struct Hangs;
+
+    #[async_trait::async_trait]
+    impl JobKind for Hangs {
+        type Payload = serde_json::Value;
+        const NAME: &'static str = "hangs";
+        const MAX_RUN_TIME: Duration = Duration::from_millis(50);
+        async fn run(&self, _payload: serde_json::Value, _ctx: JobContext) -> Outcome {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_stopped_at_its_kinds_maximum_run_time() {
+        let kinds = Kinds::default().with(Hangs);
+        let (_tx, rx) = watch::channel(false);
+        let ctx = JobContext::detached(rx);
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(5),
+            kinds.run("hangs", "{}", ctx.clone()),
+        )
+        .await
+        .expect("stopped by the kind's limit");
+        assert_eq!(
+            outcome,
+            Outcome::Failed {
+                error: "stopped: ran longer than the 50ms a hangs job may run".into(),
+                retryable: false
+            }
+        );
+        let lines: Vec<String> = ctx.take_lines().into_iter().map(|l| l.line).collect();
+        assert_eq!(
+            lines,
+            vec!["stopped: ran longer than the 50ms a hangs job may run"]
+        );
     }
 
     #[tokio::test]

@@ -1,6 +1,8 @@
 //! Durable jobs: their states, the retry schedule, queue pressure, and the bodies of the
 //! jobs API. Pure: the control plane and the workers both use it.
 
+pub mod diagnostic;
+
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -336,7 +338,7 @@ pub struct WorkerView {
     pub id: String,
     /// Its pool.
     pub pool: String,
-    /// Its host.
+    /// Its host (empty for callers below admin: host names describe the operator's machines).
     pub host: String,
     /// `online`, `offline` or `draining`.
     pub status: String,
@@ -370,9 +372,9 @@ pub enum JobStreamMessage {
 pub struct PoolView {
     /// Pool name.
     pub pool: String,
-    /// Jobs waiting (all workspaces).
+    /// This workspace's jobs waiting in it.
     pub queued: i64,
-    /// Jobs running (all workspaces).
+    /// This workspace's jobs running in it.
     pub running: i64,
     /// Open jobs at full capacity.
     pub capacity: u64,
