@@ -316,7 +316,7 @@ test("an admin sets, replaces and deletes a secret; its value never comes back",
   await page.getByRole("button", { name: "Create workspace" }).click();
   await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
 
-  await page.getByRole("link", { name: "Secrets" }).click();
+  await page.getByRole("link", { name: "Secrets", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Secrets" })).toBeVisible();
   await expect(page.getByText("No secrets")).toBeVisible();
   await hydrated(page);
