@@ -34,7 +34,7 @@ E2E_PORT ?= 3100
 # The browser tests' repositories: the only server paths they may register.
 E2E_REPOS := $(or $(TMPDIR),/tmp)/sy-e2e-repos
 
-.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console openapi-check e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -140,7 +140,15 @@ bench: postgres nats model
 
 ## Test ---------------------------------------------------------------------------------------
 
-test: fmt-check clippy docker-lint unit-tests console wasm-size e2e
+test: fmt-check clippy docker-lint unit-tests console openapi-check wasm-size e2e
+
+# The OpenAPI document, checked by a well-kept validator (PyPI `openapi-spec-validator`).
+OPENAPI_VALIDATOR := openapi-spec-validator==0.9.0
+openapi-check:
+	@PYTHONPATH=$(TOOLS_DIR)/py python3 -c "import openapi_spec_validator" 2>/dev/null || \
+		pip install -q --target $(TOOLS_DIR)/py $(OPENAPI_VALIDATOR)
+	@mkdir -p target && $(SERVER_BIN) openapi > target/openapi.json
+	PYTHONPATH=$(TOOLS_DIR)/py python3 -m openapi_spec_validator target/openapi.json
 
 # The Dockerfile cannot be built here (no Docker engine); hadolint (from PyPI) checks it.
 docker-lint:

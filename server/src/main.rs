@@ -1,7 +1,9 @@
 //! The `switchyard` binary:
 //! - `switchyard` (or `switchyard serve`) runs the control plane with the console;
 //! - `switchyard worker --pool NAME --concurrency N` runs a worker pool that talks to the
-//!   control plane over NATS only (`NATS_URL`), and drains on SIGTERM.
+//!   control plane over NATS only (`NATS_URL`), and drains on SIGTERM;
+//! - `switchyard openapi` prints the REST API's OpenAPI document (for client generators and
+//!   the validator `make test` runs).
 //!
 //! Configuration comes from the environment (see README.md).
 
@@ -11,6 +13,7 @@ use tracing_subscriber::EnvFilter;
 const USAGE: &str = "usage:
   switchyard [serve]                                   control plane and console
   switchyard worker [--pool NAME] [--concurrency N]    a worker pool (needs NATS_URL)
+  switchyard openapi                                   print the REST API's OpenAPI document
 
 Configuration is read from the environment; see README.md.";
 
@@ -31,6 +34,10 @@ fn main() -> anyhow::Result<()> {
             let (pool, concurrency) = worker_args(&args[1..])?;
             init_logging();
             runtime()?.block_on(worker(pool, concurrency))
+        }
+        Some("openapi") => {
+            println!("{}", server::http::api::openapi().to_pretty_json()?);
+            Ok(())
         }
         Some("--help") | Some("-h") | Some("help") => {
             println!("{USAGE}");

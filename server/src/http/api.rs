@@ -11,9 +11,9 @@ use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-/// All `/api/v1` routes and the OpenAPI document describing exactly them.
-pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
-    let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every domain's `/api/v1` routes, and the OpenAPI document they make.
+fn routes() -> (Router<Arc<Control>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -23,7 +23,17 @@ pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
                 .merge(crate::code::http::router())
                 .merge(crate::secrets::http::router()),
         )
-        .split_for_parts();
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the REST API (`switchyard openapi` prints it).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// All `/api/v1` routes and the OpenAPI document describing exactly them.
+pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
+    let (api, doc) = routes();
     let doc = Arc::new(doc);
     let openapi = get(move || {
         let doc = doc.clone();
