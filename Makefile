@@ -34,7 +34,7 @@ E2E_PORT ?= 3100
 # The browser tests' repositories: the only server paths they may register.
 E2E_REPOS := $(or $(TMPDIR),/tmp)/sy-e2e-repos
 
-.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console openapi-check e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console openapi-check api-fuzz e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -140,7 +140,7 @@ bench: postgres nats model
 
 ## Test ---------------------------------------------------------------------------------------
 
-test: fmt-check clippy docker-lint unit-tests console openapi-check wasm-size e2e
+test: fmt-check clippy docker-lint unit-tests console openapi-check api-fuzz wasm-size e2e
 
 # The OpenAPI document, checked by a well-kept validator (PyPI `openapi-spec-validator`).
 OPENAPI_VALIDATOR := openapi-spec-validator==0.9.0
@@ -149,6 +149,15 @@ openapi-check:
 		pip install -q --target $(TOOLS_DIR)/py $(OPENAPI_VALIDATOR)
 	@mkdir -p target && $(SERVER_BIN) openapi > target/openapi.json
 	PYTHONPATH=$(TOOLS_DIR)/py python3 -m openapi_spec_validator target/openapi.json
+
+# The read-only operations fuzzed from that document (PyPI `schemathesis`) against a server of
+# their own on loopback: no 5xx, every answer as documented.
+SCHEMATHESIS := schemathesis==4.32.5
+API_FUZZ_PORT ?= 3101
+api-fuzz: openapi-check
+	@[ -x $(TOOLS_DIR)/st/bin/schemathesis ] || pip install -q --target $(TOOLS_DIR)/st $(SCHEMATHESIS)
+	PATH=$(TOOLS_DIR)/st/bin:$$PATH PYTHONPATH=$(TOOLS_DIR)/st \
+		bash end2end/api-fuzz.sh $(SERVER_BIN) target/openapi.json $(API_FUZZ_PORT)
 
 # The Dockerfile cannot be built here (no Docker engine); hadolint (from PyPI) checks it.
 docker-lint:
