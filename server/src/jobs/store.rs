@@ -610,25 +610,33 @@ impl Store {
             .collect()
     }
 
-    /// Appends a log line; a line already recorded under this `seq` is kept (idempotent).
-    pub async fn append_job_log(
+    /// Appends a batch of log lines in one transaction (one commit per batch, not per
+    /// line: SQLite has one writer); a line already recorded under its `seq` is kept
+    /// (idempotent), and the batch is written whole or not at all.
+    pub async fn append_job_logs(
         &self,
         tenant: TenantId,
         job: JobId,
-        line: &JobLogLine,
+        lines: &[JobLogLine],
     ) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        sqlx::query(
-            "INSERT INTO job_logs (job_id, tenant_id, seq, at, line) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (job_id, seq) DO NOTHING",
-        )
-        .bind(job.to_string())
-        .bind(tenant.to_string())
-        .bind(line.seq)
-        .bind(line.at)
-        .bind(&line.line)
-        .execute(&mut *tx)
-        .await?;
+        let (job, tenant) = (job.to_string(), tenant.to_string());
+        for line in lines {
+            sqlx::query(
+                "INSERT INTO job_logs (job_id, tenant_id, seq, at, line) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (job_id, seq) DO NOTHING",
+            )
+            .bind(&job)
+            .bind(&tenant)
+            .bind(line.seq)
+            .bind(line.at)
+            .bind(&line.line)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -195,14 +195,16 @@ impl Jobs {
                 .set_job_progress(tenant, job, batch.attempt, &json)
                 .await?;
         }
-        for line in &batch.lines {
-            let line = JobLogLine {
+        let lines: Vec<JobLogLine> = batch
+            .lines
+            .iter()
+            .map(|line| JobLogLine {
                 seq: line.seq,
                 at: line.at,
                 line: line.line.chars().take(4_000).collect(),
-            };
-            self.store.append_job_log(tenant, job, &line).await?;
-        }
+            })
+            .collect();
+        self.store.append_job_logs(tenant, job, &lines).await?;
         let event =
             serde_json::json!({"type": "log", "lines": batch.lines, "progress": batch.progress});
         let subject = subjects::events(&tenant.to_string(), &job.to_string());

@@ -352,20 +352,21 @@ async fn logs_counts_and_listing_stay_in_their_workspace(backend: Backend) {
     let (acme, globex) = setup(&store).await;
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
-    for (seq, text) in [(1, "one"), (2, "two"), (2, "duplicate delivery")] {
-        store
-            .append_job_log(
-                acme,
-                j.id,
-                &JobLogLine {
-                    seq,
-                    at: 1_000 + seq,
-                    line: text.into(),
-                },
-            )
-            .await
-            .unwrap();
-    }
+    let line = |seq: i64, text: &str| JobLogLine {
+        seq,
+        at: 1_000 + seq,
+        line: text.into(),
+    };
+    // A batch, then a redelivery that overlaps it.
+    store
+        .append_job_logs(acme, j.id, &[line(1, "one"), line(2, "two")])
+        .await
+        .unwrap();
+    store
+        .append_job_logs(acme, j.id, &[line(2, "duplicate delivery")])
+        .await
+        .unwrap();
+    store.append_job_logs(acme, j.id, &[]).await.unwrap();
     let lines: Vec<String> = store
         .job_log(acme, j.id, 0, 100)
         .await
