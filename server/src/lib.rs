@@ -46,6 +46,11 @@ pub fn control_plane(
         config.clone(),
         accounts.clone(),
     ));
+    tenancy.observe(jobs.clone());
+    tenancy.observe(Arc::new(code::WorkspaceFiles {
+        store: store.clone(),
+        engine: engine.clone(),
+    }));
     let job_ops = Arc::new(jobs::JobOps::new(
         store.clone(),
         tenancy.clone(),

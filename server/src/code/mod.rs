@@ -20,7 +20,7 @@ pub mod source;
 pub mod store;
 mod views;
 
-pub use observer::RepositoryObserver;
+pub use observer::{RepositoryObserver, WorkspaceFiles};
 pub use ops::{CodeOps, MAX_DEPTH};
 pub use shared::code::MAX_SEARCH_LIMIT;
 pub use views::symbol_view;
@@ -95,6 +95,11 @@ impl CodeEngine {
             .map_err(|e| e.to_string())?;
         indexes.insert(tenant.to_owned(), index.clone());
         Ok(index)
+    }
+
+    /// Closes a workspace's index (it was deleted).
+    pub async fn forget(&self, tenant: &str) {
+        self.indexes.lock().await.remove(tenant);
     }
 
     /// Removes a repository's clone or upload (the index rows are deleted separately).

@@ -1,5 +1,6 @@
 //! Keeps registered repositories in step with their index runs: told of every change of a
-//! `code.index` job, it records the run's state and results on the repository.
+//! `code.index` job, it records the run's state and results on the repository. And when a
+//! workspace is deleted, names its index, clones and uploads for removal.
 
 use super::indexer::{IndexJob, IndexResult};
 use super::store::IndexOutcome;
@@ -7,8 +8,11 @@ use super::{CodeEngine, INDEX_KIND};
 use crate::clock::now_ms;
 use crate::jobs::{JobObserver, JobRecord};
 use crate::store::Store;
+use crate::tenancy::WorkspaceObserver;
 use shared::code::RepositoryStatus;
+use shared::ids::TenantId;
 use shared::jobs::JobStatus;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Keeps repositories in step with their index runs.
@@ -98,5 +102,38 @@ impl RepositoryObserver {
             }
             self.engine.remove_files_of(&payload.repo_id).await;
         }
+    }
+}
+
+/// A deleted workspace's code leaves the disk with it: its index directory and every
+/// repository's clone or upload.
+pub struct WorkspaceFiles {
+    /// Where its repositories are recorded.
+    pub store: Store,
+    /// Where their files live.
+    pub engine: Arc<CodeEngine>,
+}
+
+#[async_trait::async_trait]
+impl WorkspaceObserver for WorkspaceFiles {
+    async fn deleting(&self, tenant: TenantId) -> Vec<PathBuf> {
+        let repos = match self.store.code_repos(tenant).await {
+            Ok(repos) => repos,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "cannot list a deleted workspace's repositories; their files stay");
+                Vec::new()
+            }
+        };
+        let mut paths = vec![self.engine.config().workspace_dir(&tenant.to_string())];
+        for repo in repos {
+            let id = repo.id.to_string();
+            paths.push(self.engine.checkout_dir(&id));
+            paths.push(self.engine.upload_dir(&id));
+        }
+        paths
+    }
+
+    async fn deleted(&self, tenant: TenantId) {
+        self.engine.forget(&tenant.to_string()).await;
     }
 }

@@ -54,6 +54,10 @@ pub struct Jobs {
     pub(super) wake: Notify,
     pub(super) declared: Mutex<HashSet<String>>,
     observers: std::sync::RwLock<Vec<Arc<dyn JobObserver>>>,
+    /// Workspaces this process deleted: their workers' claims, heartbeats and outcomes are
+    /// answered "gone" instead of left to time out (other deployments sharing the bus stay
+    /// silent about jobs they do not know, so silence alone cannot mean "gone").
+    deleted: std::sync::Mutex<HashSet<TenantId>>,
 }
 
 impl Jobs {
@@ -67,6 +71,7 @@ impl Jobs {
             wake: Notify::new(),
             declared: Mutex::new(HashSet::new()),
             observers: std::sync::RwLock::new(Vec::new()),
+            deleted: std::sync::Mutex::new(HashSet::new()),
         }
     }
 
@@ -222,6 +227,31 @@ impl Jobs {
         Ok(Some(updated))
     }
 
+    /// Whether this process deleted the workspace `tenant`.
+    pub(super) fn was_deleted(&self, tenant: TenantId) -> bool {
+        self.deleted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&tenant)
+    }
+
+    /// Tells the workers running jobs of `tenant` to stop them (its workspace is being
+    /// deleted; its queued jobs go with its rows). At most a workspace's concurrency runs.
+    pub async fn stop_running(&self, tenant: TenantId) -> Result<usize, StoreError> {
+        let filter = crate::jobs::JobFilter {
+            status: Some(JobStatus::Running),
+            pool: None,
+            limit: 500,
+        };
+        let mut stopped = 0;
+        for job in self.store.jobs(tenant, &filter).await? {
+            if self.cancel(tenant, job.id).await?.is_some() {
+                stopped += 1;
+            }
+        }
+        Ok(stopped)
+    }
+
     /// Starts the dispatcher, the sweeper and the bus handlers.
     pub async fn start(self: &Arc<Self>) -> Result<Vec<JoinHandle<()>>, BusError> {
         if !self.bus.is_durable() {
@@ -275,5 +305,25 @@ impl Jobs {
             }
         }));
         Ok(tasks)
+    }
+}
+
+/// A deleted workspace's jobs stop: nothing keeps running for a workspace that is gone.
+#[async_trait::async_trait]
+impl crate::tenancy::WorkspaceObserver for Jobs {
+    async fn deleting(&self, tenant: TenantId) -> Vec<std::path::PathBuf> {
+        self.deleted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tenant);
+        match self.stop_running(tenant).await {
+            Ok(n) => {
+                tracing::info!(tenant = %tenant, stopped = n, "a deleted workspace's running jobs were told to stop")
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e, "cannot stop a deleted workspace's jobs")
+            }
+        }
+        Vec::new()
     }
 }

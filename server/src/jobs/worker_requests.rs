@@ -122,7 +122,9 @@ impl Jobs {
         claim: Claim,
     ) -> Result<Option<ClaimReply>, StoreError> {
         let Some(known) = self.store.job_any_tenant(job).await? else {
-            return Ok(None);
+            return Ok(self.was_deleted(tenant).then(|| ClaimReply::Refused {
+                reason: "the job's workspace was deleted".to_owned(),
+            }));
         };
         if known.tenant_id != tenant {
             return Ok(Some(ClaimReply::Refused {
@@ -156,7 +158,11 @@ impl Jobs {
         beat: Heartbeat,
     ) -> Result<Option<HeartbeatReply>, StoreError> {
         let Some(known) = self.store.job_any_tenant(job).await? else {
-            return Ok(None);
+            // A deleted workspace's job: the attempt is nobody's any more.
+            return Ok(self.was_deleted(tenant).then_some(HeartbeatReply {
+                keep: false,
+                cancel: true,
+            }));
         };
         if known.tenant_id != tenant {
             return Ok(None);
@@ -224,7 +230,9 @@ impl Jobs {
         complete: Complete,
     ) -> Result<Option<Recorded>, StoreError> {
         let Some(current) = self.store.job_any_tenant(job).await? else {
-            return Ok(None);
+            return Ok(self
+                .was_deleted(tenant)
+                .then_some(Recorded { recorded: false }));
         };
         if current.tenant_id != tenant {
             return Ok(None);

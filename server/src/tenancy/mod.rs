@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::store::Store;
 use shared::ids::{TenantId, UserId};
 use shared::roles::Role;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 pub use store::WorkspaceRecord;
 
 /// A caller's authorised access to one workspace.
@@ -39,11 +40,24 @@ impl Access {
     }
 }
 
+/// A domain with something of a workspace outside the store's rows (running jobs, files on
+/// disk), told when the workspace is deleted.
+#[async_trait::async_trait]
+pub trait WorkspaceObserver: Send + Sync {
+    /// The workspace `tenant` is about to be deleted: stop what runs for it, and answer the
+    /// files and directories it owns, which are removed once its rows are gone.
+    async fn deleting(&self, tenant: TenantId) -> Vec<PathBuf>;
+
+    /// Its rows are gone (drop anything cached about it).
+    async fn deleted(&self, _tenant: TenantId) {}
+}
+
 /// The tenancy service.
 pub struct Tenancy {
     store: Store,
     config: Arc<Config>,
     accounts: Arc<Accounts>,
+    observers: RwLock<Vec<Arc<dyn WorkspaceObserver>>>,
 }
 
 impl Tenancy {
@@ -54,7 +68,23 @@ impl Tenancy {
             store,
             config,
             accounts,
+            observers: RwLock::new(Vec::new()),
         }
+    }
+
+    /// Tells `observer` about deleted workspaces.
+    pub fn observe(&self, observer: Arc<dyn WorkspaceObserver>) {
+        self.observers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(observer);
+    }
+
+    fn observers(&self) -> Vec<Arc<dyn WorkspaceObserver>> {
+        self.observers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The caller behind a console request's session cookie (401 without one).

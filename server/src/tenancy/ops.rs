@@ -229,11 +229,28 @@ impl Tenancy {
             )
             .into());
         }
+        let tenant = access.tenant();
+        let mut owned = Vec::new();
+        for observer in self.observers() {
+            owned.extend(observer.deleting(tenant).await);
+        }
         self.store
-            .delete_workspace(access.tenant())
+            .delete_workspace(tenant)
             .await
             .map_err(not_found_as("workspace"))?;
-        tracing::info!(tenant = %access.tenant(), "workspace deleted");
+        for observer in self.observers() {
+            observer.deleted(tenant).await;
+        }
+        for path in &owned {
+            match tokio::fs::remove_dir_all(path).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove a deleted workspace's files")
+                }
+            }
+        }
+        tracing::info!(tenant = %tenant, removed = owned.len(), "workspace deleted");
         Ok(())
     }
 

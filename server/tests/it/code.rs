@@ -900,3 +900,57 @@ async fn an_upload_is_not_read_before_the_role_is_checked() {
     }
     app.finish().await;
 }
+
+/// Deleting a workspace takes its code off the disk: the index directory, every clone and
+/// every upload (its rows go by the database's cascade).
+#[tokio::test]
+async fn a_deleted_workspace_leaves_no_code_on_disk() {
+    let app = app(Backend::Sqlite).await;
+    let (owner, _) = app.sign_up("owner@example.com").await;
+    let ws = app.create_workspace(&owner, "acme").await;
+    let repo = Repo::new();
+    let cloned = add_repo(&app, &owner, "acme", &repo).await;
+    wait_ready(&app, &owner, "acme", &cloned).await;
+    let uploaded = upload(
+        &app,
+        &owner,
+        "acme",
+        "up",
+        tar_gz(&[("lib.py", "def f():\n    return 1\n")]),
+    )
+    .await;
+    assert_eq!(uploaded.status, StatusCode::CREATED, "{}", uploaded.body);
+    let uploaded = uploaded.body["id"].as_str().expect("id").to_owned();
+    wait_ready(&app, &owner, "acme", &uploaded).await;
+    let engine = app.control.code.engine().clone();
+    let tenant = ws["id"].as_str().expect("id").to_owned();
+    let owned = [
+        engine.config().workspace_dir(&tenant),
+        engine.checkout_dir(&cloned),
+        engine.upload_dir(&uploaded),
+    ];
+    for dir in &owned {
+        assert!(
+            dir.is_dir(),
+            "{} exists while the workspace does",
+            dir.display()
+        );
+    }
+    let deleted = app
+        .call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acme",
+            None,
+            &owner,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    for dir in &owned {
+        assert!(
+            !dir.exists(),
+            "{} is gone with the workspace",
+            dir.display()
+        );
+    }
+    app.finish().await;
+}

@@ -488,3 +488,55 @@ async fn internal_pools_take_no_user_jobs() {
     assert_eq!(index_kind.body["error"]["field"], "kind");
     app.finish().await;
 }
+
+/// Deleting a workspace stops its running jobs: the worker is told, and its slot frees.
+#[tokio::test]
+async fn a_deleted_workspace_stops_its_running_jobs() {
+    let pool = pool();
+    let app = TestApp::with_jobs(Backend::Sqlite, Arc::new(InProcessBus::new()), &pool, 1).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let id = submit(&app, &ada, &pool, json!({"lines": 1, "hang": true}), 1).await;
+    let path = format!("/api/v1/workspaces/acme/jobs/{id}");
+    wait_for(&app, &ada, &path, |j| j["status"] == "running").await;
+    let running = |app: &TestApp| {
+        let (store, pool) = (app.store.clone(), pool.clone());
+        async move {
+            store
+                .workers(&[pool])
+                .await
+                .expect("workers")
+                .iter()
+                .map(|w| w.running)
+                .sum::<i64>()
+        }
+    };
+    for _ in 0..100 {
+        if running(&app).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(running(&app).await, 1, "the hanging job holds the slot");
+    let deleted = app
+        .call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acme",
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    for _ in 0..100 {
+        if running(&app).await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        running(&app).await,
+        0,
+        "the worker stopped the deleted workspace's job"
+    );
+    app.finish().await;
+}
