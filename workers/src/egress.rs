@@ -241,9 +241,10 @@ pub struct Destination {
 }
 
 impl Destination {
-    /// The address to connect to: the first one checked.
-    pub fn pinned(&self) -> SocketAddr {
-        self.addrs[0]
+    /// The address to connect to: the first one checked (`None` only for a destination
+    /// built by hand with no addresses, which must then not be connected to at all).
+    pub fn pinned(&self) -> Option<SocketAddr> {
+        self.addrs.first().copied()
     }
 }
 
@@ -557,6 +558,6 @@ mod tests {
             .all(|a| a.ip().is_loopback() && a.port() == 9));
         let by_net = EgressPolicy::new("127.0.0.0/8", false).unwrap();
         let dest = by_net.resolve("https://127.0.0.1:9/x.git").await.unwrap();
-        assert_eq!(dest.pinned(), "127.0.0.1:9".parse().unwrap());
+        assert_eq!(dest.pinned(), Some("127.0.0.1:9".parse().unwrap()));
     }
 }

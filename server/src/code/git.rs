@@ -214,18 +214,24 @@ impl<'a> Git<'a> {
         ];
         match self.remote {
             Remote::Network(dest) => {
-                config.push((protocol_key(dest.url.scheme()), "always".to_owned()));
-                if dest.host.parse::<std::net::IpAddr>().is_err() {
-                    let addr = dest.pinned();
-                    let ip = match addr.ip() {
-                        std::net::IpAddr::V4(ip) => ip.to_string(),
-                        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-                    };
-                    config.push((
-                        "http.curloptResolve",
-                        format!("{}:{}:{ip}", dest.host, dest.port),
-                    ));
+                let literal = dest.host.parse::<std::net::IpAddr>().is_ok();
+                match dest.pinned() {
+                    Some(addr) if !literal => {
+                        let ip = match addr.ip() {
+                            std::net::IpAddr::V4(ip) => ip.to_string(),
+                            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                        };
+                        config.push((
+                            "http.curloptResolve",
+                            format!("{}:{}:{ip}", dest.host, dest.port),
+                        ));
+                    }
+                    Some(_) => {}
+                    // No checked address to pin: git may then use no protocol at all.
+                    None if !literal => return config,
+                    None => {}
                 }
+                config.push((protocol_key(dest.url.scheme()), "always".to_owned()));
                 if let Some(token) = self.token {
                     let basic = base64::engine::general_purpose::STANDARD
                         .encode(format!("x-access-token:{token}"));
@@ -440,6 +446,27 @@ mod tests {
             Some("Authorization: Basic eC1hY2Nlc3MtdG9rZW46czNjcmV0")
         );
         assert!(!remote.url().contains("s3cret"));
+    }
+
+    #[test]
+    fn a_name_without_a_checked_address_gets_no_protocol() {
+        let dest = Destination {
+            url: url::Url::parse("https://git.example.com/org/repo.git").unwrap(),
+            host: "git.example.com".into(),
+            port: 443,
+            addrs: Vec::new(),
+        };
+        let remote = Remote::Network(dest);
+        let limits = GitLimits {
+            timeout: Duration::from_secs(1),
+            max_bytes: 1,
+        };
+        let config = Git::new(&remote, None, Path::new("/nonexistent"), limits).config();
+        assert!(config
+            .iter()
+            .any(|(k, v)| *k == "protocol.allow" && v == "never"));
+        assert!(!config.iter().any(|(k, _)| k.starts_with("protocol.http")));
+        assert!(!config.iter().any(|(k, _)| *k == "http.curloptResolve"));
     }
 
     #[tokio::test]
