@@ -34,7 +34,7 @@ E2E_PORT ?= 3100
 # The browser tests' repositories: the only server paths they may register.
 E2E_REPOS := $(or $(TMPDIR),/tmp)/sy-e2e-repos
 
-.PHONY: run test bench release tools model compress-site e2e-deps postgres nats docker-lint fmt-check clippy unit-tests console openapi-check api-fuzz e2e wasm-size clean-test-dbs
+.PHONY: run test bench release tools model compress-site e2e-deps smtp-server postgres nats docker-lint fmt-check clippy unit-tests console openapi-check api-fuzz e2e wasm-size clean-test-dbs
 
 ## Tools ----------------------------------------------------------------------------------
 
@@ -170,8 +170,14 @@ fmt-check:
 clippy:
 	cargo clippy --all-targets -- -D warnings
 
-unit-tests: postgres clean-test-dbs nats model
-	cargo test --workspace
+# A real SMTP server for the mailer's conformance suite (PyPI `aiosmtpd`, run on loopback).
+AIOSMTPD := aiosmtpd==1.4.6
+smtp-server:
+	@PYTHONPATH=$(TOOLS_DIR)/py python3 -c "import aiosmtpd" 2>/dev/null || \
+		pip install -q --target $(TOOLS_DIR)/py $(AIOSMTPD)
+
+unit-tests: postgres clean-test-dbs nats model smtp-server
+	SMTP_TEST_PYTHONPATH=$(TOOLS_DIR)/py cargo test --workspace
 
 wasm-size:
 	@for wasm in target/site/pkg/*.wasm; do \
@@ -184,4 +190,4 @@ e2e: e2e-deps model
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \
-	cd end2end && E2E_REPOS=$(E2E_REPOS) BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test
+	cd end2end && E2E_REPOS=$(E2E_REPOS) E2E_OUTBOX=$(CURDIR)/target/e2e-data/outbox BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test

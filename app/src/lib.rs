@@ -127,6 +127,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=root::Home ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=accounts::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/signup") view=accounts::SignupPage ssr=SsrMode::Async/>
+                <Route path=path!("/verify-email") view=accounts::VerifyEmailPage ssr=SsrMode::Async/>
+                <Route path=path!("/forgot-password") view=accounts::ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/reset-password") view=accounts::ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view={Lazy::<accounts::AccountRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/invitations/:token") view={Lazy::<tenancy::InvitationRoute>::new()} ssr=SsrMode::Async/>
                 <Route path=path!("/workspaces") view={Lazy::<tenancy::WorkspacesRoute>::new()} ssr=SsrMode::Async/>

@@ -12,11 +12,19 @@ use codeintel::chunk::{chunk_file, Chunk, ChunkOptions};
 use codeintel::embed::{Embedder, EmbeddingConfig};
 use codeintel::model::{Language, ParsedFile};
 use codeintel::resolve::resolve;
-use codeintel::scan::scan;
+use codeintel::scan::{read_source, scan};
 use codeintel::search::{Filters, Mode};
 use codeintel::store::{CodeIndex, StoredFile};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// A scanned file with its text, read once for the whole benchmark.
+struct BenchFile {
+    path: String,
+    language: Language,
+    text: String,
+    hash: String,
+}
 
 const REPO: &str = "switchyard";
 const QUERIES: usize = 200;
@@ -44,11 +52,17 @@ async fn main() {
         Embedder::load(&EmbeddingConfig::Local(PathBuf::from(model_dir))).expect("model");
 
     // The repository's own source: every file the indexer would take.
-    let scanned = scan(&root, 1024 * 1024);
-    let files: Vec<_> = scanned
+    let scanned = scan(&root, 1024 * 1024, 100_000);
+    let files: Vec<BenchFile> = scanned
         .files
         .into_iter()
         .filter(|f| !f.path.starts_with("end2end/node_modules"))
+        .map(|f| BenchFile {
+            text: read_source(&root, &f, 1024 * 1024).unwrap_or_default(),
+            path: f.path,
+            language: f.language,
+            hash: f.hash,
+        })
         .collect();
     let bytes: usize = files.iter().map(|f| f.text.len()).sum();
     println!(

@@ -1,14 +1,20 @@
 //! One index run over a repository checkout: scan, re-parse only what changed, resolve the
-//! whole graph, chunk and embed what changed, then write. Files deleted since the last run
-//! leave the index. Nothing is written until parsing and embedding succeeded, and the file
-//! hashes that mark work as done are written last, so an interrupted run is redone next time.
+//! whole graph, then chunk, embed and write what changed in bounded batches. Files deleted
+//! since the last run leave the index. The file hashes that mark work as done are written
+//! last, so an interrupted run is redone next time.
+//!
+//! Memory: no file's text is held beyond its batch — a scan keeps paths and hashes, parsing
+//! reads one file at a time, and chunking re-reads a batch of files (at most
+//! [`BATCH_TEXT_BYTES`] of text) whose chunks are embedded and written before the next
+//! batch is read. What grows with the repository is only its parsed graph (symbols, imports
+//! and references, no text).
 
 use crate::chunk::{chunk_file, Chunk, ChunkOptions};
 use crate::embed::{EmbedError, Embedder, BATCH};
 use crate::extract::parse_file;
 use crate::model::ParsedFile;
 use crate::resolve::resolve;
-use crate::scan::{scan, SkipReason};
+use crate::scan::{hash_text, read_source, scan, SkipReason, SourceFile};
 use crate::store::{CodeIndex, StoreError, StoredFile};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,6 +23,15 @@ use std::time::Instant;
 
 /// Files larger than this are skipped unless configured otherwise.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Files of a repository looked at, at most, unless configured otherwise.
+pub const DEFAULT_MAX_FILES: u64 = 100_000;
+
+/// The most file text one chunk-and-embed batch reads.
+pub const BATCH_TEXT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The most files one chunk-and-embed batch reads.
+const BATCH_FILES: usize = 500;
 
 /// Why an index run failed. Nothing of a failed run counts as done: the next run redoes it.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +51,8 @@ pub struct IndexRequest {
     /// The checked-out tree to index.
     pub root: PathBuf,
     pub max_file_bytes: u64,
+    /// Files looked at, at most (skipped ones count); the rest are counted as skipped.
+    pub max_files: u64,
     pub chunk_options: ChunkOptions,
 }
 
@@ -107,8 +124,8 @@ pub async fn index_repository(
         total: 0,
     });
     let root = request.root.clone();
-    let max = request.max_file_bytes;
-    let scanned = tokio::task::spawn_blocking(move || scan(&root, max))
+    let (max, max_files) = (request.max_file_bytes, request.max_files);
+    let scanned = tokio::task::spawn_blocking(move || scan(&root, max, max_files))
         .await
         .map_err(|e| IndexError::Io(e.to_string()))?;
     let mut report = IndexReport {
@@ -133,7 +150,7 @@ pub async fn index_repository(
         .filter(|p| !present.contains(p.as_str()))
         .cloned()
         .collect();
-    let changed: Vec<_> = scanned
+    let changed: Vec<SourceFile> = scanned
         .files
         .iter()
         .filter(|f| previous.get(&f.path).is_none_or(|p| p.hash != f.hash))
@@ -144,25 +161,29 @@ pub async fn index_repository(
     report.files_unchanged = (scanned.files.len() - changed.len()) as u64;
     report.files_indexed = scanned.files.len() as u64;
 
-    // Parse what changed, on a blocking thread, reporting per file.
+    // Parse what changed, one file at a time on a blocking thread, reporting per file. A
+    // file is read again here (the scan kept no text) and hashed as read.
     let parse_started = Instant::now();
     let total = changed.len() as u64;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let to_parse = changed.clone();
+    let (to_parse, root) = (changed.clone(), request.root.clone());
     let parsing = tokio::task::spawn_blocking(move || {
         let mut out = Vec::with_capacity(to_parse.len());
         for (i, file) in to_parse.iter().enumerate() {
+            // Gone or changed beyond the limits since the scan: indexed as an empty file
+            // now, picked up by the next run.
+            let text = read_source(&root, file, max).unwrap_or_default();
             // A file tree-sitter cannot parse at all is indexed as a file without symbols.
-            let parsed = parse_file(&file.path, file.language, &file.text).unwrap_or(ParsedFile {
+            let parsed = parse_file(&file.path, file.language, &text).unwrap_or(ParsedFile {
                 path: file.path.clone(),
                 language: file.language,
-                lines: file.text.lines().count() as u32,
-                bytes: file.text.len(),
+                lines: text.lines().count() as u32,
+                bytes: text.len(),
                 symbols: Vec::new(),
                 imports: Vec::new(),
                 refs: Vec::new(),
             });
-            out.push(parsed);
+            out.push((parsed, hash_text(&text), text.len() as u64));
             let _ = tx.send(i as u64 + 1);
         }
         out
@@ -183,7 +204,7 @@ pub async fn index_repository(
     }
     let parsed_changed = parsing.await.map_err(|e| IndexError::Io(e.to_string()))?;
     report.parse_ms = parse_started.elapsed().as_millis() as u64;
-    report.bytes_parsed = changed.iter().map(|f| f.text.len() as u64).sum();
+    report.bytes_parsed = parsed_changed.iter().map(|(_, _, bytes)| bytes).sum();
 
     // Resolve the whole repository: stored parses of unchanged files plus the new ones.
     progress(Progress {
@@ -201,8 +222,9 @@ pub async fn index_repository(
         .map(|f| f.parsed.clone())
         .collect();
     let first_changed = all.len();
-    all.extend(parsed_changed.iter().cloned());
+    all.extend(parsed_changed.iter().map(|(parsed, _, _)| parsed.clone()));
     let graph = resolve(&request.repo_id, &all);
+    drop(all);
     report.edges = graph.edges.len() as u64;
     report.symbols = graph
         .symbols
@@ -210,70 +232,83 @@ pub async fn index_repository(
         .filter(|s| s.kind != crate::model::SymbolKind::File)
         .count() as u64;
 
-    // Chunks of changed files.
-    let mut new_symbols = Vec::new();
-    let mut chunks: Vec<Chunk> = Vec::new();
-    for (offset, (parsed, source)) in parsed_changed.iter().zip(&changed).enumerate() {
-        let symbols: Vec<_> = graph.file_symbols[first_changed + offset]
-            .iter()
-            .map(|&i| graph.symbols[i].clone())
-            .collect();
-        chunks.extend(chunk_file(
-            parsed,
-            &symbols,
-            &source.text,
-            request.chunk_options,
-        ));
-        new_symbols.extend(symbols);
-    }
-
-    // Embed.
+    // Forget what changed or went, then chunk, embed and write the changed files a batch at
+    // a time: only one batch's text, chunks and vectors are held.
+    let mut touched: Vec<String> = deleted.clone();
+    touched.extend(changed.iter().map(|f| f.path.clone()));
+    index.forget_files(&request.repo_id, &touched).await?;
     let embed_started = Instant::now();
-    let total = chunks.len() as u64;
+    let total = changed.len() as u64;
     progress(Progress {
         phase: Phase::Embedding,
         done: 0,
         total,
     });
-    let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(chunks.len());
-    for batch in chunks.chunks(BATCH * 2) {
-        let texts = batch.iter().map(Chunk::embedding_text).collect();
-        vectors.extend(embedder.embed(texts).await?);
+    let mut new_symbols = Vec::new();
+    let mut start = 0;
+    while start < changed.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < changed.len()
+            && end - start < BATCH_FILES
+            && (end == start || bytes + changed[end].bytes <= BATCH_TEXT_BYTES)
+        {
+            bytes += changed[end].bytes;
+            end += 1;
+        }
+        let (batch, root) = (changed[start..end].to_vec(), request.root.clone());
+        let texts: Vec<String> = tokio::task::spawn_blocking(move || {
+            batch
+                .iter()
+                .map(|f| read_source(&root, f, max).unwrap_or_default())
+                .collect()
+        })
+        .await
+        .map_err(|e| IndexError::Io(e.to_string()))?;
+        let mut chunks: Vec<Chunk> = Vec::new();
+        for (i, text) in (start..end).zip(&texts) {
+            let (parsed, hash, _) = &parsed_changed[i];
+            // The text the symbols were found in, or none: a file that changed between
+            // parsing and now is chunked by the next run.
+            if hash_text(text) != *hash {
+                continue;
+            }
+            let symbols: Vec<_> = graph.file_symbols[first_changed + i]
+                .iter()
+                .map(|&s| graph.symbols[s].clone())
+                .collect();
+            chunks.extend(chunk_file(parsed, &symbols, text, request.chunk_options));
+            new_symbols.extend(symbols);
+        }
+        drop(texts);
+        let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(chunks.len());
+        for part in chunks.chunks(BATCH * 2) {
+            let texts = part.iter().map(Chunk::embedding_text).collect();
+            vectors.extend(embedder.embed(texts).await?);
+        }
+        report.chunks_embedded += chunks.len() as u64;
+        index.add_chunks(&chunks, vectors).await?;
+        start = end;
         progress(Progress {
             phase: Phase::Embedding,
-            done: vectors.len() as u64,
+            done: start as u64,
             total,
         });
     }
     report.embed_ms = embed_started.elapsed().as_millis() as u64;
-    report.chunks_embedded = chunks.len() as u64;
 
-    // Write: graph and chunks first, the file records (what marks the work done) last.
+    // The symbols and edges, and the file records (what marks the work done) last.
     progress(Progress {
         phase: Phase::Writing,
         done: 0,
         total: 1,
     });
-    let mut touched: Vec<String> = deleted.clone();
-    touched.extend(changed.iter().map(|f| f.path.clone()));
     let stored: Vec<StoredFile> = parsed_changed
         .into_iter()
-        .zip(&changed)
-        .map(|(parsed, source)| StoredFile {
-            hash: source.hash.clone(),
-            parsed,
-        })
+        .map(|(parsed, hash, _)| StoredFile { hash, parsed })
         .collect();
     index
-        .write_run(
-            &request.repo_id,
-            &touched,
-            &new_symbols,
-            &chunks,
-            vectors,
-            &graph.edges,
-            &stored,
-        )
+        .finish_run(&request.repo_id, &new_symbols, &graph.edges, &stored)
         .await?;
     report.chunks = index.count_chunks(Some(&request.repo_id)).await?;
     report.total_ms = started.elapsed().as_millis() as u64;

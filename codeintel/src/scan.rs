@@ -18,6 +18,8 @@ pub enum SkipReason {
     UnsupportedLanguage,
     NotUtf8,
     Unreadable,
+    /// Beyond the run's cap on files (every file counts, skipped or not).
+    OverFileLimit,
 }
 
 impl SkipReason {
@@ -32,18 +34,20 @@ impl SkipReason {
             SkipReason::UnsupportedLanguage => "unsupported_language",
             SkipReason::NotUtf8 => "not_utf8",
             SkipReason::Unreadable => "unreadable",
+            SkipReason::OverFileLimit => "over_file_limit",
         }
     }
 }
 
-/// A file to index: its repository-relative path (always `/`-separated), language, content
-/// and content hash.
+/// A file to index: its repository-relative path (always `/`-separated), language, size
+/// and content hash. The content itself is not kept (a scan holds no file's text): it is
+/// read again with [`read_source`] when the file is parsed or chunked.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     pub path: String,
     pub language: Language,
-    pub text: String,
     pub hash: String,
+    pub bytes: u64,
 }
 
 /// What a scan found: the files to index and, per reason, how many were left out.
@@ -73,8 +77,10 @@ const VENDORED_DIRS: &[&str] = &[
 ];
 
 /// Walks `root` honouring .gitignore, .ignore and git's global excludes (also outside a git
-/// checkout), and reads every file that is source code of a supported language.
-pub fn scan(root: &Path, max_file_bytes: u64) -> Scan {
+/// checkout), and classifies every file, reading at most `max_file_bytes` of each (whose
+/// size is checked first). Files past the `max_files`-th (skipped ones count too) are
+/// counted as over the limit and not read.
+pub fn scan(root: &Path, max_file_bytes: u64, max_files: u64) -> Scan {
     let mut result = Scan::default();
     let walker = WalkBuilder::new(root)
         .hidden(true)
@@ -92,6 +98,10 @@ pub fn scan(root: &Path, max_file_bytes: u64) -> Scan {
         let Ok(relative) = entry.path().strip_prefix(root) else {
             continue;
         };
+        if paths.len() as u64 >= max_files {
+            *result.skipped.entry(SkipReason::OverFileLimit).or_default() += 1;
+            continue;
+        }
         let relative = relative
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
@@ -147,9 +157,32 @@ fn classify(path: &Path, relative: &str, max_file_bytes: u64) -> Result<SourceFi
     Ok(SourceFile {
         path: relative.to_string(),
         language,
-        hash: blake3::hash(text.as_bytes()).to_hex().to_string(),
-        text,
+        hash: hash_text(&text),
+        bytes: text.len() as u64,
     })
+}
+
+/// The content hash a scan records for a file's text.
+pub fn hash_text(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex().to_string()
+}
+
+/// The text of a scanned file under `root`, read again (at most `max_file_bytes`). It may
+/// differ from what the scan hashed if the file changed since; callers hash what they read.
+pub fn read_source(
+    root: &Path,
+    file: &SourceFile,
+    max_file_bytes: u64,
+) -> Result<String, SkipReason> {
+    let path = file
+        .path
+        .split('/')
+        .fold(root.to_path_buf(), |p, part| p.join(part));
+    let bytes = read_at_most(&path, max_file_bytes.saturating_add(1))?;
+    if bytes.len() as u64 > max_file_bytes {
+        return Err(SkipReason::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)
 }
 
 /// How much of a file's start is looked at for NUL bytes.
@@ -225,7 +258,7 @@ mod tests {
         huge.write_all("x = 1\n".repeat(3000).as_bytes()).unwrap();
         huge.set_len(2 << 30).unwrap();
         let before = peak_rss_kb();
-        let found = scan(&dir, 1024 * 1024);
+        let found = scan(&dir, 1024 * 1024, 1_000);
         let grew_kb = peak_rss_kb().saturating_sub(before);
         let paths: Vec<&str> = found.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(paths, vec!["small.py"]);
@@ -239,9 +272,29 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sy-scan-large-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("big.py"), "x = 1\n".repeat(400_000)).unwrap();
-        let found = scan(&dir, 1024 * 1024);
+        let found = scan(&dir, 1024 * 1024, 1_000);
         assert!(found.files.is_empty());
         assert_eq!(found.skipped.get(&SkipReason::TooLarge), Some(&1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_past_the_cap_are_counted_not_read() {
+        let dir = std::env::temp_dir().join(format!("sy-scan-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..5 {
+            std::fs::write(dir.join(format!("m{i}.py")), format!("x = {i}\n")).unwrap();
+        }
+        std::fs::write(dir.join("a.bin"), [0u8, 1, 2]).unwrap();
+        let found = scan(&dir, 1024 * 1024, 4);
+        // The cap counts every file met, the skipped binary too.
+        assert_eq!(found.files.len() as u64 + found.skipped_total(), 6);
+        assert_eq!(found.skipped.get(&SkipReason::OverFileLimit), Some(&2));
+        let first = &found.files[0];
+        assert_eq!(
+            read_source(&dir, first, 1024).map(|t| hash_text(&t)),
+            Ok(first.hash.clone())
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

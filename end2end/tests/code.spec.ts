@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { mailedLink } from "./mail";
 
 const password = "correct horse battery";
 
@@ -52,9 +53,15 @@ test("add a repository, watch it index, search, open a symbol, follow a caller",
   await page.goto("/signup");
   await hydrated(page);
   await page.getByLabel("Name").fill("Cody Coder");
-  await page.getByLabel("E-mail").fill(`${unique("code")}@example.com`);
+  const email = `${unique("code")}@example.com`;
+  await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("mail-sent")).toContainText("Check your e-mail");
+  await page.goto(await mailedLink(email, "/verify-email"));
+  await hydrated(page);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
   await expect(page).toHaveURL(/\/workspaces$/);
   // The URL changes as soon as the next page's code is on its way: wait for the page itself.
   await expect(page.getByText("No workspaces yet")).toBeVisible();

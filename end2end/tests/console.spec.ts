@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { mailedLink } from "./mail";
 
 const password = "correct horse battery";
 
@@ -11,6 +12,7 @@ async function hydrated(page: Page) {
   await page.waitForSelector("body[data-hydrated='true']");
 }
 
+/** Signs up through the form, then follows the verification link mailed to `email`. */
 async function signUp(page: Page, name: string, email: string, next?: string) {
   await page.goto(next ? `/signup?next=${encodeURIComponent(next)}` : "/signup");
   await hydrated(page);
@@ -18,6 +20,12 @@ async function signUp(page: Page, name: string, email: string, next?: string) {
   await page.getByLabel("E-mail").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("mail-sent")).toContainText("Check your e-mail");
+  await expect(page.getByTestId("mail-sent")).toContainText(email);
+  await page.goto(await mailedLink(email, "/verify-email"));
+  await hydrated(page);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
 }
 
 test("signed-out visitors are sent to the login page", async ({ page }) => {
@@ -344,4 +352,32 @@ test("an admin sets, replaces and deletes a secret; its value never comes back",
   await expect(page.getByText("Delete this secret?")).toBeVisible();
   await page.getByRole("button", { name: "Confirm" }).click();
   await expect(page.getByText("No secrets")).toBeVisible();
+});
+
+test("a forgotten password is reset from the mailed link, and the old one stops working", async ({ page, request }) => {
+  const email = `${unique("forgetful")}@example.com`;
+  await signUp(page, "Fay Forgetful", email);
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await page.context().clearCookies();
+
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await expect(page.getByRole("heading", { name: "Reset your password" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  await expect(page.getByTestId("mail-sent")).toContainText("If an account uses this address");
+
+  await page.goto(await mailedLink(email, "/reset-password"));
+  await hydrated(page);
+  await page.getByLabel("New password").fill("a whole new password");
+  await page.getByRole("button", { name: "Set password and sign in" }).click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await expect(page.getByText("No workspaces yet")).toBeVisible();
+
+  const old = await request.post("/api/v1/auth/login", { data: { email, password } });
+  expect(old.status()).toBe(401);
+  const fresh = await request.post("/api/v1/auth/login", { data: { email, password: "a whole new password" } });
+  expect(fresh.status()).toBe(200);
 });

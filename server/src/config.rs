@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::auth::oauth::{Provider, ProviderKind};
 use crate::auth::ratelimit::AuthLimits;
+use crate::mail::{Delivery, MailConfig};
 use crate::paths::ServerPaths;
 use crate::secrets::cipher::Keyring;
 use codeintel::embed::EmbeddingConfig;
@@ -61,6 +62,13 @@ pub struct Config {
     /// The keys workspace secrets are sealed with (`SECRETS_KEY`, `SECRETS_KEY_PREVIOUS`,
     /// or `DATA_DIR/secrets.key`).
     pub secrets: Arc<Keyring>,
+    /// Where account mail goes (`SMTP_URL`, else the outbox under the data dir) and its
+    /// sender (`MAIL_FROM`).
+    pub mail: crate::mail::MailConfig,
+    /// How long an e-mail verification link works (`EMAIL_VERIFICATION_TTL_HOURS`).
+    pub verification_ttl: Duration,
+    /// How long a password reset link works (`PASSWORD_RESET_TTL_MINUTES`).
+    pub password_reset_ttl: Duration,
 }
 
 /// A configuration variable has a value we cannot use.
@@ -127,6 +135,7 @@ impl Config {
             var: "SECRETS_KEY",
             message,
         })?);
+        let mail = mail_from_env(&data_dir, &public_url)?;
         let site_root = PathBuf::from(
             var("SITE_ROOT")
                 .or_else(|| var("LEPTOS_SITE_ROOT"))
@@ -157,16 +166,18 @@ impl Config {
             code,
             metrics_token: var("METRICS_TOKEN"),
             secrets,
+            mail,
+            verification_ttl: Duration::from_secs(
+                parsed("EMAIL_VERIFICATION_TTL_HOURS", 24u64)? * 3600,
+            ),
+            password_reset_ttl: Duration::from_secs(
+                parsed("PASSWORD_RESET_TTL_MINUTES", 60u64)? * 60,
+            ),
             jobs: JobsConfig {
                 lease: Duration::from_secs(parsed("JOB_LEASE_SECS", 30u64)?.max(10)),
                 group: var("CONTROL_PLANE_GROUP")
                     .unwrap_or_else(|| "switchyard-control-plane".to_owned()),
-                private_pools: var("PRIVATE_POOLS")
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter_map(|pair| pair.split_once('='))
-                    .map(|(pool, slug)| (pool.trim().to_owned(), slug.trim().to_owned()))
-                    .collect(),
+                private_pools: private_pools_from_env()?,
                 pools: var("WORKER_POOLS")
                     .unwrap_or_else(|| {
                         format!(
@@ -180,6 +191,9 @@ impl Config {
                     .filter(|p| !p.is_empty())
                     .collect(),
                 pool_capacity: parsed("POOL_CAPACITY", 10_000)?,
+                workspace_queue_share: parsed("WORKSPACE_QUEUE_SHARE_PERCENT", 10u64)?
+                    .clamp(1, 100),
+                shared_bus: parsed("SHARED_NATS", false)?,
                 tenant_concurrency: parsed("WORKSPACE_JOB_CONCURRENCY", 20)?,
                 ..Default::default()
             },
@@ -195,6 +209,54 @@ impl Config {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+/// The mail settings: SMTP when `SMTP_URL` is set (checked now, so a typo stops the start
+/// rather than the first sign-up), else the outbox `DATA_DIR/outbox`.
+fn mail_from_env(data_dir: &Path, public_url: &url::Url) -> Result<MailConfig, ConfigError> {
+    let delivery = match var("SMTP_URL") {
+        Some(url) => Delivery::Smtp(url),
+        None => Delivery::Outbox(data_dir.join("outbox")),
+    };
+    // An address literal is no mail domain; a local instance sends as `localhost`.
+    let host = match public_url.host() {
+        Some(url::Host::Domain(d)) => d,
+        _ => "localhost",
+    };
+    let from = var("MAIL_FROM").unwrap_or_else(|| format!("Switchyard <noreply@{host}>"));
+    MailConfig::new(delivery, from).map_err(|e| ConfigError {
+        var: match e {
+            crate::mail::MailError::Address(_) => "MAIL_FROM",
+            _ => "SMTP_URL",
+        },
+        message: e.to_string(),
+    })
+}
+
+/// `PRIVATE_POOLS`: `pool=workspace-id,...`. Ids, not slugs: a slug can be taken again by a
+/// new workspace once its owner deletes the old one.
+fn private_pools_from_env() -> Result<std::collections::BTreeMap<String, String>, ConfigError> {
+    let mut pools = std::collections::BTreeMap::new();
+    for pair in var("PRIVATE_POOLS").unwrap_or_default().split(',') {
+        if pair.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| ConfigError {
+            var: "PRIVATE_POOLS",
+            message,
+        };
+        let (pool, id) = pair
+            .split_once('=')
+            .ok_or_else(|| bad(format!("{pair:?} is not pool=workspace-id")))?;
+        let id: shared::ids::TenantId = id.trim().parse().map_err(|_| {
+            bad(format!(
+                "{:?} is not a workspace id (the `id` of GET /api/v1/workspaces/{{slug}}; slugs are not accepted)",
+                id.trim()
+            ))
+        })?;
+        pools.insert(pool.trim().to_owned(), id.to_string());
+    }
+    Ok(pools)
 }
 
 fn required(name: &'static str, because: &str) -> Result<String, ConfigError> {
@@ -284,6 +346,13 @@ pub struct JobsConfig {
     pub retry: RetryPolicy,
     /// Open jobs (queued + running) per pool at full capacity; above 80% submissions get 429.
     pub pool_capacity: u64,
+    /// The percentage of `pool_capacity` one workspace may hold open in a pool; beyond it
+    /// that workspace's submissions get 429 (others' do not).
+    pub workspace_queue_share: u64,
+    /// Whether other deployments (with their own stores) share the NATS server: then a
+    /// request about a job this store does not know may be theirs, and goes unanswered
+    /// instead of "gone".
+    pub shared_bus: bool,
     /// Running jobs per workspace at most; more wait in the queue.
     pub tenant_concurrency: i64,
     /// How often the dispatcher and the sweeper look (they also wake on submissions).
@@ -297,7 +366,7 @@ pub struct JobsConfig {
     /// The queue group the control-plane replicas answer workers in (each request reaches
     /// one replica).
     pub group: String,
-    /// Pools private to one workspace: pool name → workspace slug. Other pools serve every
+    /// Pools private to one workspace: pool name → workspace id. Other pools serve every
     /// workspace.
     pub private_pools: std::collections::BTreeMap<String, String>,
 }
@@ -308,6 +377,8 @@ impl Default for JobsConfig {
             lease: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             pool_capacity: 10_000,
+            workspace_queue_share: 10,
+            shared_bus: false,
             tenant_concurrency: 20,
             tick: Duration::from_millis(250),
             redispatch_after: Duration::from_secs(600),
@@ -344,6 +415,8 @@ pub struct GitLimits {
     pub timeout: Duration,
     /// Most bytes the checkout directory may hold (objects and working tree).
     pub max_bytes: u64,
+    /// Most entries (files, links, directories; git's own objects too) it may hold.
+    pub max_files: u64,
 }
 
 /// Code intelligence settings, read from the environment by the server and by
@@ -357,6 +430,9 @@ pub struct CodeConfig {
     pub server_paths: ServerPaths,
     /// Files larger than this are skipped (`CODE_MAX_FILE_BYTES`, default 1 MB).
     pub max_file_bytes: u64,
+    /// Most files an index run looks at, an upload may unpack and a clone may hold
+    /// (`CODE_MAX_FILES`, default 100,000; skipped files count).
+    pub max_files: u64,
     /// Largest accepted upload (`CODE_UPLOAD_MAX_BYTES`, default 50 MB).
     pub upload_max_bytes: u64,
     /// The embedding model; `None` makes index runs fail with a message saying so.
@@ -396,6 +472,7 @@ impl CodeConfig {
             .unwrap_or_else(|| data_dir.join("code"));
         let root = var("CODE_ALLOWED_ROOT").map(PathBuf::from);
         let server_paths = ServerPaths::new(root.as_deref(), &[data_dir, dir.as_path()])?;
+        let max_files = number("CODE_MAX_FILES", codeintel::index::DEFAULT_MAX_FILES)?.max(1);
         Ok(CodeConfig {
             dir,
             server_paths,
@@ -404,11 +481,13 @@ impl CodeConfig {
                 codeintel::index::DEFAULT_MAX_FILE_BYTES,
             )?,
             upload_max_bytes: number("CODE_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)?,
+            max_files,
             embedding,
             egress: EgressPolicy::from_env()?,
             git_limits: GitLimits {
                 timeout: Duration::from_secs(number("CODE_GIT_TIMEOUT_SECS", 600)?),
                 max_bytes: number("CODE_MAX_CLONE_BYTES", 1024 * 1024 * 1024)?,
+                max_files,
             },
         })
     }

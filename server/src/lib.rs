@@ -13,6 +13,7 @@ pub mod console;
 pub mod control;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod paths;
 pub mod secrets;
 pub mod store;

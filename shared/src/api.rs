@@ -18,6 +18,9 @@ pub struct SignupRequest {
     pub password: String,
     /// How the person is shown to teammates.
     pub name: String,
+    /// A local path to open once the address is verified (for example an invitation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// `POST /auth/login`.
@@ -29,6 +32,52 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+}
+
+/// The answer to sign-up, to a request for a new verification link and to a password reset
+/// request: the same whether or not the address has an account, so the answer cannot tell
+/// anyone which addresses are registered. What to do next is in the mail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckEmail {
+    /// The address the mail went to (normalised).
+    pub email: String,
+    /// What the person should do now, as a sentence.
+    pub message: String,
+}
+
+/// `POST /auth/verify-email`: the token from the verification link.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The `token` of the link in the mail.
+    pub token: String,
+    /// For a sign-up's link: the password chosen when signing up. A link alone does not
+    /// finish a sign-up, so whoever clicks a link someone else started (with their own
+    /// password) gets no account that stranger can log in to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// `POST /auth/verify-email/resend` and `POST /auth/password-reset`: the address to mail.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    /// The account's e-mail address.
+    pub email: String,
+}
+
+/// `POST /auth/password-reset/confirm`: the token from the reset link and the new password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The `token` of the link in the mail.
+    pub token: String,
+    /// At least 10 characters.
+    pub new_password: String,
 }
 
 /// A person with an account.
@@ -43,7 +92,8 @@ pub struct UserView {
     pub name: String,
 }
 
-/// The answer to sign-up and login; the session cookie is set alongside.
+/// The answer to login, e-mail verification and password reset; the session cookie is set
+/// alongside.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthResponse {

@@ -1,28 +1,64 @@
-//! The accounts server functions: sign-up, login, logout, password and sessions.
+//! The accounts server functions: sign-up and e-mail verification, login, logout, password
+//! change and reset, and sessions.
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::server_fns::{client, console, session, set_cookie};
 use leptos::prelude::*;
-use shared::api::{OAuthProvider, SessionView};
+use shared::api::{CheckEmail, OAuthProvider, SessionView};
 use shared::ids::SessionId;
 
-/// Signs up and goes to the workspace list (or `next`).
+/// Starts a sign-up: the address is mailed a link that finishes it (and then opens `next`).
 #[server]
 pub async fn sign_up(
     email: String,
     password: String,
     name: String,
     next: String,
-) -> Result<(), AppError> {
+) -> Result<CheckEmail, AppError> {
     let req = shared::api::SignupRequest {
         email,
         password,
         name,
+        next: (!next.is_empty()).then_some(next),
     };
-    let signed = console()?.accounts.sign_up(req, &client()).await?;
+    Ok(console()?.accounts.sign_up(req, &client()).await?)
+}
+
+/// Follows a verification link (with the sign-up's password): signs in and opens where the
+/// sign-up was going.
+#[server]
+pub async fn verify_email(token: String, password: String) -> Result<(), AppError> {
+    let req = shared::api::VerifyEmailRequest {
+        token,
+        password: (!password.is_empty()).then_some(password),
+    };
+    let (signed, next) = console()?.accounts.verify_email(req, &client()).await?;
     set_cookie(&signed.set_cookie);
     leptos_axum::redirect(shared::redirects::local_path(&next, "/workspaces"));
+    Ok(())
+}
+
+/// Mails a password reset link.
+#[server]
+pub async fn request_password_reset(email: String) -> Result<CheckEmail, AppError> {
+    let req = shared::api::EmailRequest { email };
+    Ok(console()?
+        .accounts
+        .request_password_reset(req, &client())
+        .await?)
+}
+
+/// Sets a new password from a reset link, signs in and opens the workspace list.
+#[server]
+pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
+    let req = shared::api::ResetPasswordRequest {
+        token,
+        new_password,
+    };
+    let signed = console()?.accounts.reset_password(req, &client()).await?;
+    set_cookie(&signed.set_cookie);
+    leptos_axum::redirect("/workspaces");
     Ok(())
 }
 

@@ -1,11 +1,15 @@
-//! `/login` and `/signup`: the pages a signed-out visitor lands on.
+//! `/login` and `/signup`: the pages a signed-out visitor lands on; `/verify-email`,
+//! `/forgot-password` and `/reset-password`: where the account mails' links lead.
 
-use super::api::{oauth_providers, LogIn, SignUp};
+use super::api::{
+    oauth_providers, LogIn, RequestPasswordReset, ResetPassword, SignUp, VerifyEmail,
+};
 use crate::components::{checks, field_error, form_error, Field, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use shared::api::CheckEmail;
 
 /// Where to go once signed in (`?next=`, checked by the server function).
 fn next_param() -> String {
@@ -81,6 +85,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if action.pending().get() { "Logging in…" } else { "Log in" }}
                     </button>
                 </ActionForm>
+                <p class="muted"><A href="/forgot-password">"Forgot your password?"</A></p>
                 <p class="muted">"New here? " <A href=signup_href>"Create an account"</A></p>
             </div>
         </main>
@@ -99,16 +104,19 @@ pub fn SignupPage() -> impl IntoView {
     } else {
         format!("/login?next={next}")
     };
+    // Read inside the form, which is rebuilt whenever the answer changes.
+    let (next, login_href) = (StoredValue::new(next), StoredValue::new(login_href));
     view! {
         <Title text="Sign up"/>
         <main class="center-card">
             <div class="card auth-card">
                 <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
                 <h1>"Create your account"</h1>
-                <OAuthButtons next=next.clone()/>
+                <Show when=move || sent(value).is_none() fallback=move || view! { <MailSent sent=sent(value)/> }>
+                <OAuthButtons next=next.get_value()/>
                 <FormError message=form_error(value)/>
                 <ActionForm action=action>
-                    <input type="hidden" name="next" value=next/>
+                    <input type="hidden" name="next" value=next.get_value()/>
                     <Field label="Name" name="name" autocomplete="name" check=checks::display_name
                         server_error=field_error(value, "name")/>
                     <Field label="E-mail" name="email" kind="email" autocomplete="email" check=checks::email
@@ -120,7 +128,132 @@ pub fn SignupPage() -> impl IntoView {
                         {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
                     </button>
                 </ActionForm>
-                <p class="muted">"Already have an account? " <A href=login_href>"Log in"</A></p>
+                <p class="muted">"Already have an account? " <A href=login_href.get_value()>"Log in"</A></p>
+                </Show>
+            </div>
+        </main>
+    }
+    .into_any()
+}
+
+/// The answer of an action that mailed something, once it succeeded.
+fn sent(
+    value: impl Get<Value = Option<Result<CheckEmail, crate::error::AppError>>>,
+) -> Option<CheckEmail> {
+    value.get().and_then(Result::ok)
+}
+
+/// "Check your e-mail": what was mailed, and where.
+#[component]
+fn MailSent(sent: Option<CheckEmail>) -> impl IntoView {
+    sent.map(|s| {
+        view! {
+            <div class="banner success" role="status" data-testid="mail-sent">
+                <strong>"Check your e-mail"</strong>
+                <p>{s.message}</p>
+                <p class="muted">"Sent to " <code>{s.email}</code> "."</p>
+            </div>
+        }
+    })
+}
+
+/// The `token` of the link that led here.
+fn token_param() -> String {
+    use_query_map()
+        .read_untracked()
+        .get("token")
+        .unwrap_or_default()
+}
+
+/// `/verify-email?token=…`: finishes a sign-up with its password (or verifies an older
+/// account's address). Opening the link does nothing by itself (mail scanners open links);
+/// the form does.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let action = ServerAction::<VerifyEmail>::new();
+    let value = action.value();
+    view! {
+        <Title text="Confirm your e-mail address"/>
+        <main class="center-card">
+            <div class="card auth-card">
+                <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
+                <h1>"Confirm your e-mail address"</h1>
+                <p class="muted">"Enter the password you chose when signing up to finish creating your account."</p>
+                <FormError message=Signal::derive(move || match value.get() {
+                    Some(Err(e)) if e.field() != Some("password") => Some(e.message()),
+                    _ => None,
+                })/>
+                <ActionForm action=action>
+                    <input type="hidden" name="token" value=token_param()/>
+                    <Field label="Password" name="password" kind="password" autocomplete="current-password"
+                        hint="Not needed for an account that already has one and only verifies its address."
+                        server_error=field_error(value, "password")/>
+                    <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Confirming…" } else { "Confirm and sign in" }}
+                    </button>
+                </ActionForm>
+                <p class="muted">"Link expired or not yours? " <A href="/signup">"Sign up again"</A></p>
+            </div>
+        </main>
+    }
+    .into_any()
+}
+
+/// `/forgot-password`: asks for a reset link.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let value = action.value();
+    view! {
+        <Title text="Reset your password"/>
+        <main class="center-card">
+            <div class="card auth-card">
+                <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
+                <h1>"Reset your password"</h1>
+                <Show when=move || sent(value).is_none() fallback=move || view! { <MailSent sent=sent(value)/> }>
+                    <p class="muted">"We will mail you a link to choose a new password."</p>
+                    <FormError message=form_error(value)/>
+                    <ActionForm action=action>
+                        <Field label="E-mail" name="email" kind="email" autocomplete="email"
+                            check=checks::email server_error=field_error(value, "email")/>
+                        <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
+                            "Send reset link"
+                        </button>
+                    </ActionForm>
+                </Show>
+                <p class="muted"><A href="/login">"Back to log in"</A></p>
+            </div>
+        </main>
+    }
+    .into_any()
+}
+
+/// `/reset-password?token=…`: chooses the new password.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let value = action.value();
+    view! {
+        <Title text="Choose a new password"/>
+        <main class="center-card">
+            <div class="card auth-card">
+                <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
+                <h1>"Choose a new password"</h1>
+                <p class="muted">"Every session of yours ends, and the API keys you created are revoked."</p>
+                <FormError message=Signal::derive(move || match value.get() {
+                    Some(Err(e)) if e.field() != Some("new_password") => Some(e.message()),
+                    _ => None,
+                })/>
+                <ActionForm action=action>
+                    <input type="hidden" name="token" value=token_param()/>
+                    <Field label="New password" name="new_password" kind="password" autocomplete="new-password"
+                        hint="At least 10 characters." check=checks::new_password
+                        server_error=field_error(value, "new_password")/>
+                    <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
+                        "Set password and sign in"
+                    </button>
+                </ActionForm>
+                <p class="muted"><A href="/forgot-password">"Ask for a new link"</A></p>
             </div>
         </main>
     }

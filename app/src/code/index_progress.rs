@@ -4,7 +4,7 @@
 use crate::jobs::follow_job;
 use leptos::prelude::*;
 use shared::code::{RepositoryStatus, RepositoryView};
-use shared::jobs::{JobLogEntry, JobProgress, JobStatus, JobView};
+use shared::jobs::{JobLogEntry, JobProgress, JobStatus, JobView, QueuePlace};
 
 /// The phases of an index run (as `codeintel` names them) and the stretch of the bar each
 /// one fills, in percent. Embedding is most of a first run; scanning and writing are short.
@@ -47,6 +47,8 @@ pub(super) struct IndexRun {
     pub status: Signal<RepositoryStatus>,
     /// The run's progress as listed, and now.
     pub progress: Signal<Option<JobProgress>>,
+    /// Its place in the indexer pool's line while it waits.
+    pub queue: Signal<Option<QueuePlace>>,
 }
 
 impl IndexRun {
@@ -79,6 +81,7 @@ impl IndexRun {
                 job.with(|j| j.as_ref().and_then(|j| j.progress.clone()))
                     .or_else(|| first.clone())
             }),
+            queue: Signal::derive(move || job.with(|j| j.as_ref().and_then(|j| j.queue.clone()))),
         }
     }
 }
@@ -103,13 +106,18 @@ pub(super) fn RepositoryStatusBadge(
 pub(super) fn IndexProgress(
     /// The run's latest progress (`None` before an indexer took it).
     progress: Signal<Option<JobProgress>>,
+    /// Its place in line while it waits for an indexer.
+    queue: Signal<Option<QueuePlace>>,
 ) -> impl IntoView {
     let percent = move || progress.with(|p| p.as_ref().map_or(0, overall_percent));
     let label = move || {
         progress.with(|p| match p {
             Some(p) if p.total > 0 => format!("{} {} / {}", p.phase, p.done, p.total),
             Some(p) => p.phase.clone(),
-            None => "waiting for an indexer".to_owned(),
+            None => match queue.get() {
+                Some(q) => format!("waiting for an indexer: {}", q.describe()),
+                None => "waiting for an indexer".to_owned(),
+            },
         })
     };
     view! {
@@ -152,6 +160,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             progress,
+            queue: None,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::components::{
     field_error, form_error, Card, ClearOnSuccess, ConfirmButton, DataTable, Field, FormError,
     Listing, PageHead, Precision, Timestamp,
 };
+use crate::secrets::api::list_secrets;
 use crate::tenancy::use_slug;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -65,13 +66,39 @@ fn AddRepositoryForm(add: ServerAction<AddRepository>) -> impl IntoView {
                             placeholder="https://github.com/org/repo.git" server_error=field_error(value, "url")/>
                         <Field label="Branch" name="branch" class="narrow" placeholder="default"
                             server_error=field_error(value, "branch")/>
-                        <Field label="Credential" name="credential" class="narrow" placeholder="none"
-                            hint="A secret's name, for a private repository" server_error=field_error(value, "credential")/>
+                        <CredentialPicker slug=slug() error=field_error(value, "credential")/>
                         <button type="submit" class="button primary">"Add and index"</button>
                     </div>
                 </ActionForm>
             </ClearOnSuccess>
         </Card>
+    }
+    .into_any()
+}
+
+/// The credential of a private repository: one of the workspace's secrets, picked by name
+/// (their values are never shown), or none for a public repository.
+#[component]
+fn CredentialPicker(slug: String, error: Signal<Option<String>>) -> impl IntoView {
+    let secrets = Resource::new(move || slug.clone(), list_secrets);
+    view! {
+        <div class="field narrow" class:invalid=move || error.get().is_some()>
+            <label for="field-credential">"Credential"</label>
+            <select id="field-credential" name="credential" aria-describedby="field-credential-message">
+                <option value="">"None (public)"</option>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        secrets.await.unwrap_or_default().into_iter().map(|s| {
+                            let name = s.name;
+                            view! { <option value=name.clone()>{name.clone()}</option> }
+                        }).collect_view()
+                    })}
+                </Suspense>
+            </select>
+            <p id="field-credential-message" class=move || if error.get().is_some() { "field-message error" } else { "field-message" }>
+                {move || error.get().unwrap_or_else(|| "A workspace secret holding a token, for a private repository".to_owned())}
+            </p>
+        </div>
     }
     .into_any()
 }
@@ -98,7 +125,7 @@ fn RepositoryRow(
     let (reindex_slug, reindex_id) = (slug.clone(), repo.id.clone());
     let (remove_slug, remove_id) = (slug, repo.id.clone());
     let index = if busy {
-        view! { <IndexProgress progress=run.progress/> }.into_any()
+        view! { <IndexProgress progress=run.progress queue=run.queue/> }.into_any()
     } else {
         view! {
             <span data-testid="repo-counts">{repo.files_indexed} " files · " {repo.symbols} " symbols · " {repo.chunks} " chunks"</span>

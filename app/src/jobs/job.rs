@@ -129,6 +129,7 @@ fn JobDetail(
             <h1>"Job " <code>{short_id(&job_id)}</code></h1>
             {move || view! { <StatusBadge status=job.get().status/> }}
         </div>
+        {move || job.get().queue.map(|q| view! { <p class="muted" data-testid="queue-place">"Queued: " {q.describe()}</p> })}
         <dl class="stats">
             <div class="stat"><dt>"Kind"</dt><dd>{move || job.get().kind}</dd></div>
             <div class="stat"><dt>"Attempts"</dt><dd data-testid="job-attempts">{move || job.with(|j| format!("{} / {}", j.attempts, j.max_attempts))}</dd></div>

@@ -39,8 +39,8 @@ impl CodeIndex {
         Ok(out)
     }
 
-    /// Writes one index run: the symbols and chunks of `touched` files are replaced, all
-    /// edges of the repository are replaced, and the file records last.
+    /// Writes one index run at once: [`CodeIndex::forget_files`], [`CodeIndex::add_chunks`]
+    /// and [`CodeIndex::finish_run`] in a row.
     #[allow(clippy::too_many_arguments)]
     pub async fn write_run(
         &self,
@@ -52,18 +52,40 @@ impl CodeIndex {
         edges: &[Edge],
         files: &[StoredFile],
     ) -> Result<()> {
-        if vectors.len() != chunks.len() || vectors.iter().any(|v| v.len() != self.inner.dims) {
-            return Err(StoreError::Data("vectors do not match the chunks".into()));
-        }
+        self.forget_files(repo_id, touched).await?;
+        self.add_chunks(chunks, vectors).await?;
+        self.finish_run(repo_id, symbols, edges, files).await
+    }
+
+    /// The first step of a run's write: forgets the records, chunks and symbols of the
+    /// `touched` files (changed or deleted), in the tables and the keyword index. A run
+    /// interrupted from here on leaves them unrecorded, so the next run indexes them again.
+    pub async fn forget_files(&self, repo_id: &str, touched: &[String]) -> Result<()> {
         let inner = &self.inner;
-        // Forget the touched files' records first: a run interrupted from here on leaves
-        // them unrecorded, so the next run indexes them again.
         for paths in touched.chunks(500) {
             let filter = format!("repo_id = {} AND {}", lit(repo_id), in_list("path", paths));
             inner.files.delete(filter.as_str()).await?;
             inner.chunks.delete(filter.as_str()).await?;
             inner.symbols.delete(filter.as_str()).await?;
         }
+        let keyword = inner.bm25.clone();
+        let (repo, paths) = (repo_id.to_string(), touched.to_vec());
+        tokio::task::spawn_blocking(move || keyword.replace_files(&repo, &paths, &[]))
+            .await
+            .map_err(|e| StoreError::Data(e.to_string()))??;
+        Ok(())
+    }
+
+    /// Adds a batch of a run's chunks with their vectors (after [`CodeIndex::forget_files`];
+    /// called once per batch, so a run holds one batch of chunks at a time).
+    pub async fn add_chunks(&self, chunks: &[Chunk], vectors: Vec<Vec<f32>>) -> Result<()> {
+        if vectors.len() != chunks.len() || vectors.iter().any(|v| v.len() != self.inner.dims) {
+            return Err(StoreError::Data("vectors do not match the chunks".into()));
+        }
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        let inner = &self.inner;
         for (batch, vectors) in chunks.chunks(WRITE_BATCH).zip(vectors.chunks(WRITE_BATCH)) {
             inner
                 .chunks
@@ -71,6 +93,24 @@ impl CodeIndex {
                 .execute()
                 .await?;
         }
+        let keyword = inner.bm25.clone();
+        let keyword_chunks = chunks.to_vec();
+        tokio::task::spawn_blocking(move || keyword.replace_files("", &[], &keyword_chunks))
+            .await
+            .map_err(|e| StoreError::Data(e.to_string()))??;
+        Ok(())
+    }
+
+    /// The last step of a run's write: the touched files' symbols, all edges of the
+    /// repository (replaced), and the file records last (what marks the work done).
+    pub async fn finish_run(
+        &self,
+        repo_id: &str,
+        symbols: &[Symbol],
+        edges: &[Edge],
+        files: &[StoredFile],
+    ) -> Result<()> {
+        let inner = &self.inner;
         for batch in symbols.chunks(WRITE_BATCH) {
             inner.symbols.add(symbol_batch(batch)?).execute().await?;
         }
@@ -81,12 +121,6 @@ impl CodeIndex {
         for batch in edges.chunks(WRITE_BATCH * 5) {
             inner.edges.add(edge_batch(batch)?).execute().await?;
         }
-        let keyword = inner.bm25.clone();
-        let (repo, paths, keyword_chunks) =
-            (repo_id.to_string(), touched.to_vec(), chunks.to_vec());
-        tokio::task::spawn_blocking(move || keyword.replace_files(&repo, &paths, &keyword_chunks))
-            .await
-            .map_err(|e| StoreError::Data(e.to_string()))??;
         for batch in files.chunks(WRITE_BATCH) {
             inner
                 .files

@@ -141,6 +141,7 @@ async fn run(index: &CodeIndex, repo: &Repo) -> (codeintel::index::IndexReport, 
         repo_id: "repo-1".into(),
         root: repo.root.clone(),
         max_file_bytes: 1024 * 1024,
+        max_files: 100_000,
         chunk_options: ChunkOptions::default(),
     };
     let mut phases = Vec::new();
@@ -435,4 +436,76 @@ async fn without_a_model_indexing_says_so() {
         error.to_string().contains("config.json is missing"),
         "{error}"
     );
+}
+
+/// The process's peak resident memory so far, in kB (Linux `VmHWM`).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .expect("/proc/self/status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// Bounded ingestion: 20,000 small files and one 2 GiB sparse file. The run reads no file
+/// whole beyond the size limit, holds no repository's worth of text, and ends with
+/// everything it left out counted: the sparse file as too large, the data files as
+/// unsupported (the cap on files is tested with the scan). The peak resident memory the
+/// run adds (the model is loaded before) stays under 256 MiB; the figure is printed
+/// (`cargo test -- --nocapture`).
+#[tokio::test]
+async fn a_huge_repository_is_ingested_within_bounded_memory() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("repo");
+    for i in 0..20_000 {
+        // 19,980 data files and 20 small Python modules, spread over 100 directories.
+        let (dir, name) = (format!("d{:03}", (i / 7) % 100), i);
+        if i % 1000 == 0 {
+            write(
+                &root,
+                &format!("{dir}/m{name}.py"),
+                &format!("def f{i}(x):\n    \"\"\"Adds {i}.\"\"\"\n    return x + {i}\n"),
+            );
+        } else {
+            write(&root, &format!("{dir}/f{name}.dat"), &format!("{i}\n"));
+        }
+    }
+    let mut huge = std::fs::File::create(root.join("huge.py")).expect("huge.py");
+    huge.write_all("x = 1\n".repeat(3000).as_bytes())
+        .expect("write");
+    huge.set_len(2 << 30).expect("sparse");
+    drop(huge);
+    let embedder = embedder();
+    let index = CodeIndex::open(&tmp.path().join("index"), embedder.dims())
+        .await
+        .expect("index");
+    let before = peak_rss_kb();
+    let request = IndexRequest {
+        repo_id: "huge".into(),
+        root: root.clone(),
+        max_file_bytes: 1024 * 1024,
+        max_files: 25_000,
+        chunk_options: ChunkOptions::default(),
+    };
+    let report = index_repository(&index, &embedder, &request, |_| {})
+        .await
+        .expect("the run ends");
+    let grew_kb = peak_rss_kb().saturating_sub(before);
+    println!(
+        "20,000 files + a 2 GiB sparse file: peak resident memory grew by {} MiB during the run ({} indexed, {:?} skipped)",
+        grew_kb / 1024,
+        report.files_indexed,
+        report.skipped
+    );
+    assert_eq!(report.files_indexed, 20, "{report:?}");
+    assert_eq!(report.skipped.get("too_large"), Some(&1), "{report:?}");
+    assert_eq!(
+        report.skipped.get("unsupported_language"),
+        Some(&19_980),
+        "{report:?}"
+    );
+    assert_eq!(report.files_indexed + report.files_skipped, 20_001);
+    assert!(grew_kb < 256 * 1024, "peak memory grew by {grew_kb} kB");
 }

@@ -9,8 +9,40 @@ use shared::ids::SessionId;
 
 #[async_trait]
 impl AccountsConsole for Accounts {
-    async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ConsoleResult<SignedIn> {
+    async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ConsoleResult<CheckEmail> {
         self.sign_up(req, client).await
+    }
+
+    async fn verify_email(
+        &self,
+        req: VerifyEmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<(SignedIn, String)> {
+        self.verify_email(req, client).await
+    }
+
+    async fn resend_verification(
+        &self,
+        req: EmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<CheckEmail> {
+        self.resend_verification(req, client).await
+    }
+
+    async fn request_password_reset(
+        &self,
+        req: EmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<CheckEmail> {
+        self.request_password_reset(req, client).await
+    }
+
+    async fn reset_password(
+        &self,
+        req: ResetPasswordRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<SignedIn> {
+        self.reset_password(req, client).await
     }
 
     async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ConsoleResult<SignedIn> {

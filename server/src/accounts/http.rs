@@ -1,5 +1,5 @@
-//! The accounts API: sign-up, login, logout, password, sessions and OAuth providers, every
-//! route of it in [`router`].
+//! The accounts API: sign-up and e-mail verification, login, logout, password change and
+//! reset, sessions and OAuth providers, every route of it in [`router`].
 
 use crate::auth::sessions::clear_cookie;
 use crate::control::Control;
@@ -19,6 +19,10 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<Arc<Control>> {
     OpenApiRouter::new()
         .routes(routes!(signup))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+        .routes(routes!(request_password_reset))
+        .routes(routes!(reset_password))
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(change_password))
@@ -35,21 +39,75 @@ fn signed_in(s: SignedIn) -> Response {
     response
 }
 
-/// Create an account and sign in (sets the session cookie).
+/// Start creating an account: the address gets a link that finishes it (or, when it already
+/// has an account, a note saying so). The answer is the same for every address.
 #[utoipa::path(post, path = "/auth/signup", tag = "auth", request_body = SignupRequest,
-    responses((status = 200, body = AuthResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 202, body = CheckEmail), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn signup(
     State(control): State<Arc<Control>>,
     Client(client): Client,
     ApiJson(req): ApiJson<SignupRequest>,
+) -> ApiResult<(StatusCode, Json<CheckEmail>)> {
+    let sent = control.accounts.sign_up(req, &client).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Follow a verification link: creates the pending account (or verifies an older one's
+/// address) and signs in (sets the session cookie).
+#[utoipa::path(post, path = "/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest,
+    responses((status = 200, body = AuthResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn verify_email(
+    State(control): State<Arc<Control>>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<VerifyEmailRequest>,
 ) -> ApiResult<Response> {
-    let s = control.accounts.sign_up(req, &client).await?;
+    let (s, _next) = control.accounts.verify_email(req, &client).await?;
+    Ok(signed_in(s))
+}
+
+/// Mail a new verification link (same answer for every address).
+#[utoipa::path(post, path = "/auth/verify-email/resend", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, body = CheckEmail), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn resend_verification(
+    State(control): State<Arc<Control>>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<EmailRequest>,
+) -> ApiResult<(StatusCode, Json<CheckEmail>)> {
+    let sent = control.accounts.resend_verification(req, &client).await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Mail a password reset link (same answer for every address).
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", request_body = EmailRequest,
+    responses((status = 202, body = CheckEmail), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn request_password_reset(
+    State(control): State<Arc<Control>>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<EmailRequest>,
+) -> ApiResult<(StatusCode, Json<CheckEmail>)> {
+    let sent = control
+        .accounts
+        .request_password_reset(req, &client)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(sent)))
+}
+
+/// Choose a new password with a reset link's token: every session ends, the API keys the
+/// user created are revoked, and this client is signed in (sets the session cookie).
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth", request_body = ResetPasswordRequest,
+    responses((status = 200, body = AuthResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn reset_password(
+    State(control): State<Arc<Control>>,
+    Client(client): Client,
+    ApiJson(req): ApiJson<ResetPasswordRequest>,
+) -> ApiResult<Response> {
+    let s = control.accounts.reset_password(req, &client).await?;
     Ok(signed_in(s))
 }
 
 /// Sign in with e-mail and password (sets the session cookie).
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "the address is not verified yet; a link was mailed"), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(control): State<Arc<Control>>,
     Client(client): Client,

@@ -1,5 +1,6 @@
-//! Accounts: sign-up, login (password and OAuth), logout, password change, the session
-//! list, and turning a session cookie or an API key into a [`Principal`].
+//! Accounts: sign-up with e-mail verification, login (password and OAuth), logout, password
+//! change and reset, the session list, and turning a session cookie or an API key into a
+//! [`Principal`].
 //!
 //! Entry points: [`http::router`] (REST under `/api/v1/auth`), [`oauth::router`] (the
 //! provider redirects), [`Accounts`]'s operations (`ops.rs`), which the console calls too.
@@ -10,10 +11,12 @@ pub mod http;
 pub mod oauth;
 mod ops;
 pub mod store;
+mod verification;
 
 use crate::auth::ratelimit::AuthLimiter;
 use crate::auth::sessions::SessionKeys;
 use crate::config::Config;
+use crate::mail::Postman;
 use crate::store::Store;
 pub(crate) use ops::user_view;
 use shared::error::ApiError;
@@ -50,12 +53,14 @@ fn api_keys_have_no_user() -> ApiError {
     ApiError::forbidden("this needs a signed-in user; API keys act only inside their workspace")
 }
 
-/// The accounts service: the store, the session signing keys and the login rate limits.
+/// The accounts service: the store, the session signing keys, the login rate limits and
+/// the postman that carries account mail.
 pub struct Accounts {
     store: Store,
     config: Arc<Config>,
     keys: SessionKeys,
     limiter: AuthLimiter,
+    postman: Postman,
 }
 
 impl Accounts {
@@ -64,6 +69,7 @@ impl Accounts {
         Accounts {
             keys: SessionKeys::new(&config.session_secret),
             limiter: AuthLimiter::new(config.auth_limits),
+            postman: config.mail.postman(),
             store,
             config,
         }
@@ -78,6 +84,11 @@ impl Accounts {
             return Err(ApiError::unauthorized());
         }
         self.authenticate_session(&session.0).await
+    }
+
+    /// The postman for account mail (invitations are mailed with it too).
+    pub fn postman(&self) -> &Postman {
+        &self.postman
     }
 
     /// Drops rate-limit state that no longer limits anything.

@@ -1,5 +1,6 @@
-//! The accounts operations: sign-up, login, logout, password change, the session list, and
-//! authentication of session tokens and API keys.
+//! The accounts operations: login, logout, password change, the session list, OAuth
+//! sign-in, and authentication of session tokens and API keys. Sign-up, e-mail
+//! verification and password reset are in `verification.rs`.
 
 use super::{Accounts, Principal, SessionRecord, UserRecord};
 use crate::auth::oauth::Identity;
@@ -7,7 +8,7 @@ use crate::auth::sessions::{self, Claims};
 use crate::auth::{passwords, secrets};
 use crate::clock::{now, rfc3339};
 use shared::accounts::{check_new_password, parse_display_name, Email};
-use shared::api::{ChangePasswordRequest, LoginRequest, SessionView, SignupRequest, UserView};
+use shared::api::{ChangePasswordRequest, LoginRequest, SessionView, UserView};
 use shared::contracts::{ClientInfo, SignedIn};
 use shared::error::{ApiError, ApiResult, FieldError};
 use shared::ids::{SessionId, UserId};
@@ -22,39 +23,15 @@ pub(crate) fn user_view(u: &UserRecord) -> UserView {
 }
 
 impl Accounts {
-    /// Creates an account and signs it in.
-    pub async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ApiResult<SignedIn> {
-        self.limiter.attempt_from(client_key(client))?;
-        let email = Email::parse(&req.email)?;
-        check_new_password(&req.password, "password")?;
-        let name = parse_display_name(&req.name)?;
-        let password_hash = hash_password(req.password).await?;
-        let user = UserRecord {
-            id: UserId::new(),
-            email: email.as_str().to_owned(),
-            name,
-            password_hash: Some(password_hash),
-            created_at: now(),
-        };
-        let (session, signed) = self.new_session(&user, client)?;
-        self.store
-            .create_user(&user, Some(&session))
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict(_) => {
-                    ApiError::conflict(Some("email"), "an account with this e-mail already exists")
-                }
-                other => other.into(),
-            })?;
-        tracing::info!(user = %user.id, "account created");
-        Ok(signed)
-    }
-
-    /// Signs in with e-mail and password.
+    /// Signs in with e-mail and password. An account whose address was never verified (one
+    /// from before verification existed) is mailed a link and refused until it is followed.
     pub async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ApiResult<SignedIn> {
         self.limiter.attempt_from(client_key(client))?;
         let email = Email::parse(&req.email)?;
-        self.limiter.check_account(email.as_str())?;
+        // Failures lock the account for this client only: a stranger's guesses from another
+        // address cannot lock its owner out.
+        let lock = account_lock_key(email.as_str(), client);
+        self.limiter.check_account(&lock)?;
         let invalid = || {
             ApiError::new(
                 shared::error::ErrorCode::Unauthorized,
@@ -74,9 +51,16 @@ impl Accounts {
         .await
         .map_err(|_| ApiError::internal())?;
         match user {
+            Some(user) if ok && user.email_verified_at.is_none() => {
+                self.mail_verification(&user).await?;
+                Err(ApiError::forbidden(format!(
+                    "verify your e-mail address first: we sent a link to {}",
+                    user.email
+                )))
+            }
             Some(user) if ok => self.start_session(user, client).await,
             _ => {
-                self.limiter.record_failure(email.as_str());
+                self.limiter.record_failure(&lock);
                 Err(invalid())
             }
         }
@@ -162,7 +146,8 @@ impl Accounts {
         let user = principal.user()?.clone();
         self.limiter.attempt_from(client_key(client))?;
         // Guessing the current password through a stolen session counts against the account.
-        self.limiter.check_account(&user.email)?;
+        let lock = account_lock_key(&user.email, client);
+        self.limiter.check_account(&lock)?;
         check_new_password(&req.new_password, "new_password")?;
         let stored = user.password_hash.clone();
         let current = req.current_password;
@@ -172,7 +157,7 @@ impl Accounts {
         .await
         .map_err(|_| ApiError::internal())?;
         if !ok {
-            self.limiter.record_failure(&user.email);
+            self.limiter.record_failure(&lock);
             return Err(FieldError::new("current_password", "is not your current password").into());
         }
         let hash = hash_password(req.new_password).await?;
@@ -248,10 +233,12 @@ impl Accounts {
         let email = Email::parse(&identity.email)
             .map_err(|_| ApiError::field("email", "the provider's e-mail address is not valid"))?;
         if let Some(user) = self.store.user_by_email(email.as_str()).await? {
-            if !identity.email_verified {
+            // Both sides must have shown the address is theirs: an account made by whoever
+            // typed the address first is not the provider's user.
+            if !identity.email_verified || user.email_verified_at.is_none() {
                 return Err(ApiError::conflict(
                     Some("email"),
-                    "an account with this e-mail exists and the provider has not verified the address; log in with your password",
+                    "an account with this e-mail exists and its address is not verified on both sides; log in with your password first (or reset it from the mail)",
                 ));
             }
             self.store
@@ -279,6 +266,8 @@ impl Accounts {
             name,
             password_hash: None,
             created_at: now(),
+            // The provider verified it (checked above).
+            email_verified_at: Some(now()),
         };
         let (session, signed) = self.new_session(&user, client)?;
         self.store
@@ -289,7 +278,11 @@ impl Accounts {
     }
 
     /// Records a new session for `user` and answers its cookie.
-    async fn start_session(&self, user: UserRecord, client: &ClientInfo) -> ApiResult<SignedIn> {
+    pub(super) async fn start_session(
+        &self,
+        user: UserRecord,
+        client: &ClientInfo,
+    ) -> ApiResult<SignedIn> {
         let (session, signed) = self.new_session(&user, client)?;
         self.store.create_session(&session).await?;
         Ok(signed)
@@ -297,19 +290,25 @@ impl Accounts {
 
     /// A session for `user` not yet stored, and the cookie that will carry it. Callers store
     /// it, in the same transaction as the change that starts it where there is one.
-    fn new_session(
+    pub(super) fn new_session(
         &self,
         user: &UserRecord,
         client: &ClientInfo,
     ) -> ApiResult<(SessionRecord, SignedIn)> {
+        let session = self.session_for(user.id, client);
+        let signed = self.signed_in(user, &session)?;
+        Ok((session, signed))
+    }
+
+    /// A new session of `user` from `client`, not yet stored.
+    pub(super) fn session_for(&self, user: UserId, client: &ClientInfo) -> SessionRecord {
         let t = now();
-        let lifetime = self.config.session_lifetime.as_secs() as i64;
-        let session = SessionRecord {
+        SessionRecord {
             id: SessionId::new(),
-            user_id: user.id,
+            user_id: user,
             created_at: t,
             last_seen_at: t,
-            expires_at: t + lifetime,
+            expires_at: t + self.config.session_lifetime.as_secs() as i64,
             revoked_at: None,
             user_agent: client
                 .user_agent
@@ -318,33 +317,46 @@ impl Accounts {
                 .chars()
                 .take(300)
                 .collect(),
-        };
+        }
+    }
+
+    /// The cookie that carries `session` of `user`.
+    pub(super) fn signed_in(
+        &self,
+        user: &UserRecord,
+        session: &SessionRecord,
+    ) -> ApiResult<SignedIn> {
         let token = self
             .keys
             .sign(&Claims {
                 sub: user.id,
                 sid: session.id,
-                iat: t,
+                iat: session.created_at,
                 exp: session.expires_at,
             })
             .map_err(|e| {
                 tracing::error!(error = %e, "signing a session token failed");
                 ApiError::internal()
             })?;
-        let signed = SignedIn {
+        let lifetime = session.expires_at - session.created_at;
+        Ok(SignedIn {
             user: user_view(user),
             set_cookie: sessions::set_cookie(&token, lifetime, self.config.secure_cookies()),
-        };
-        Ok((session, signed))
+        })
     }
 }
 
 /// The rate-limit key for a client: its IP, or one shared bucket when the IP is unknown.
-fn client_key(client: &ClientInfo) -> &str {
+pub(super) fn client_key(client: &ClientInfo) -> &str {
     client.ip.as_deref().unwrap_or("unknown")
 }
 
-async fn hash_password(password: String) -> ApiResult<String> {
+/// The failed-login lock's key: the account together with the client's IP.
+fn account_lock_key(email: &str, client: &ClientInfo) -> String {
+    format!("{email} from {}", client_key(client))
+}
+
+pub(super) async fn hash_password(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || passwords::hash(&password))
         .await
         .map_err(|_| ApiError::internal())?

@@ -1,6 +1,8 @@
-//! Login and sign-up rate limits: attempts per client IP (governor), and failed logins per
-//! account (N failures within the lockout window lock the account for that window). Both
-//! answer with how long to wait, for `Retry-After`.
+//! Login and sign-up rate limits: attempts per client IP (governor); failed logins per
+//! account and client IP (N failures within the lockout window lock that pair for the
+//! window, so a stranger cannot lock the owner out from elsewhere); and account mail per
+//! address, so nobody can flood a mailbox through sign-up or reset. The first two answer
+//! with how long to wait, for `Retry-After`.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
@@ -11,6 +13,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
+
+/// Account mails (verification links, resets, notes) one address gets per hour at most.
+pub const MAILS_PER_ADDRESS_PER_HOUR: NonZeroU32 = match NonZeroU32::new(5) {
+    Some(n) => n,
+    None => NonZeroU32::MIN,
+};
 
 /// Limits on authentication attempts.
 #[derive(Clone, Copy, Debug)]
@@ -32,6 +40,7 @@ struct AccountState {
 /// The limiter state, shared by the REST API and the console.
 pub struct AuthLimiter {
     per_ip: Keyed,
+    mail_per_address: Keyed,
     accounts: Mutex<HashMap<String, AccountState>>,
     limits: AuthLimits,
 }
@@ -66,6 +75,9 @@ impl AuthLimiter {
             NonZeroU32::new(limits.attempts_per_ip_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             per_ip: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            mail_per_address: RateLimiter::keyed(
+                Quota::per_hour(MAILS_PER_ADDRESS_PER_HOUR).allow_burst(MAILS_PER_ADDRESS_PER_HOUR),
+            ),
             accounts: Mutex::new(HashMap::new()),
             limits,
         }
@@ -80,6 +92,12 @@ impl AuthLimiter {
         self.per_ip.check_key(&ip.to_owned()).map_err(|not_until| {
             RetryAfter(not_until.wait_time_from(DefaultClock::default().now()))
         })
+    }
+
+    /// Whether one more account mail may go to `address` now (at most
+    /// [`MAILS_PER_ADDRESS_PER_HOUR`]); a refused mail is silently not sent.
+    pub fn may_mail(&self, address: &str) -> bool {
+        self.mail_per_address.check_key(&address.to_owned()).is_ok()
     }
 
     /// Refuses a login to `account` while it is locked.
@@ -108,6 +126,7 @@ impl AuthLimiter {
     /// Drops state of keys that no longer limit anything (call periodically).
     pub fn forget_idle(&self) {
         self.per_ip.retain_recent();
+        self.mail_per_address.retain_recent();
         let now = Instant::now();
         let window = self.limits.lockout;
         self.accounts().retain(|_, a| {
@@ -153,6 +172,19 @@ mod tests {
         assert!(
             l.check_account("a@example.com").is_err(),
             "a lock outlives the janitor"
+        );
+    }
+
+    #[test]
+    fn an_address_gets_a_bounded_number_of_mails_per_hour() {
+        let l = limiter();
+        for _ in 0..MAILS_PER_ADDRESS_PER_HOUR.get() {
+            assert!(l.may_mail("a@example.com"));
+        }
+        assert!(!l.may_mail("a@example.com"), "the next mail waits");
+        assert!(
+            l.may_mail("b@example.com"),
+            "other addresses are not affected"
         );
     }
 }

@@ -58,6 +58,8 @@ pub enum GitError {
     Tls,
     #[error("the repository is larger than the {limit} bytes a checkout may take")]
     TooLarge { limit: u64 },
+    #[error("the repository has more than the {limit} files a checkout may hold")]
+    TooManyFiles { limit: u64 },
     #[error("fetching the repository took longer than {}s", .0.as_secs())]
     TimedOut(Duration),
     #[error("git could not fetch the repository")]
@@ -296,9 +298,9 @@ impl<'a> Git<'a> {
                     return Err(GitError::TimedOut(self.limits.timeout));
                 }
                 _ = tick.tick() => {
-                    if usage(watched).await > self.limits.max_bytes {
+                    if let Err(e) = self.limits.check(usage(watched).await) {
                         let _ = child.kill().await;
-                        return Err(GitError::TooLarge { limit: self.limits.max_bytes });
+                        return Err(e);
                     }
                 }
             }
@@ -310,11 +312,7 @@ impl<'a> Git<'a> {
             return Err(GitError::from_stderr(&stderr));
         }
         // A transfer quicker than one look of the watch above is measured once more.
-        if usage(watched).await > self.limits.max_bytes {
-            return Err(GitError::TooLarge {
-                limit: self.limits.max_bytes,
-            });
-        }
+        self.limits.check(usage(watched).await)?;
         Ok(stdout.trim().to_owned())
     }
 }
@@ -348,27 +346,54 @@ where
     })
 }
 
-async fn usage(dir: Option<&Path>) -> u64 {
+async fn usage(dir: Option<&Path>) -> Usage {
     let Some(dir) = dir.map(Path::to_path_buf) else {
-        return 0;
+        return Usage::default();
     };
     tokio::task::spawn_blocking(move || disk_usage(&dir))
         .await
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
-/// Bytes under `dir`, links not followed.
-fn disk_usage(dir: &Path) -> u64 {
-    let mut total = 0;
+/// What a directory holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Usage {
+    /// Bytes of its files.
+    bytes: u64,
+    /// Its entries (files, links and directories).
+    entries: u64,
+}
+
+impl GitLimits {
+    /// Refuses a checkout holding more than these limits allow.
+    fn check(&self, usage: Usage) -> Result<(), GitError> {
+        if usage.bytes > self.max_bytes {
+            return Err(GitError::TooLarge {
+                limit: self.max_bytes,
+            });
+        }
+        if usage.entries > self.max_files {
+            return Err(GitError::TooManyFiles {
+                limit: self.max_files,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Bytes and entries under `dir`, links not followed.
+fn disk_usage(dir: &Path) -> Usage {
+    let mut total = Usage::default();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         for entry in entries.flatten() {
+            total.entries += 1;
             match entry.metadata() {
                 Ok(m) if m.is_dir() => pending.push(entry.path()),
-                Ok(m) => total += m.len(),
+                Ok(m) => total.bytes += m.len(),
                 Err(_) => {}
             }
         }
@@ -382,6 +407,7 @@ pub async fn head_commit(dir: &Path, home: &Path) -> Option<String> {
     let limits = GitLimits {
         timeout: Duration::from_secs(30),
         max_bytes: u64::MAX,
+        max_files: u64::MAX,
     };
     Git::new(&remote, None, home, limits)
         .run(&["rev-parse", "HEAD"], Some(dir), None)
@@ -423,6 +449,7 @@ mod tests {
         let limits = GitLimits {
             timeout: Duration::from_secs(1),
             max_bytes: 1,
+            max_files: u64::MAX,
         };
         let git = Git::new(&remote, Some("s3cret"), Path::new("/nonexistent"), limits);
         let config = git.config();
@@ -460,6 +487,7 @@ mod tests {
         let limits = GitLimits {
             timeout: Duration::from_secs(1),
             max_bytes: 1,
+            max_files: u64::MAX,
         };
         let config = Git::new(&remote, None, Path::new("/nonexistent"), limits).config();
         assert!(config
@@ -477,6 +505,7 @@ mod tests {
         let limits = GitLimits {
             timeout: Duration::from_secs(30),
             max_bytes: u64::MAX,
+            max_files: u64::MAX,
         };
         let listed = Git::new(&remote, None, &dir, limits)
             .run(&["config", "--list", "--show-origin"], Some(&dir), None)

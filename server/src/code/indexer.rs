@@ -117,6 +117,7 @@ impl IndexKind {
             repo_id: job.repo_id.clone(),
             root,
             max_file_bytes: self.engine.config().max_file_bytes,
+            max_files: self.engine.config().max_files,
             chunk_options: ChunkOptions::default(),
         };
         let progress_ctx = ctx.clone();

@@ -267,10 +267,13 @@ impl CodeOps {
         }
         let id = RepositoryId::new();
         let dir = self.engine.upload_dir(&id.to_string());
-        let max_unpacked = self.engine.config().upload_max_bytes.saturating_mul(10);
+        let limits = source::UnpackLimits {
+            bytes: self.engine.config().upload_max_bytes.saturating_mul(10),
+            entries: self.engine.config().max_files,
+        };
         let data = bytes.to_vec();
         let unpack_dir = dir.clone();
-        tokio::task::spawn_blocking(move || source::unpack(&data, &unpack_dir, max_unpacked))
+        tokio::task::spawn_blocking(move || source::unpack(&data, &unpack_dir, limits))
             .await
             .map_err(|_| ApiError::internal())?
             .map_err(|m| ApiError::field("body", m))?;

@@ -116,18 +116,28 @@ fn safe_relative(name: &Path) -> Option<PathBuf> {
     (!out.as_os_str().is_empty()).then_some(out)
 }
 
+/// What an archive may unpack to.
+#[derive(Clone, Copy, Debug)]
+pub struct UnpackLimits {
+    /// Bytes of files written, in all.
+    pub bytes: u64,
+    /// Entries met, in all: files, directories, links and anything else (skipped ones
+    /// count, so an archive of a million links cannot keep the server busy).
+    pub entries: u64,
+}
+
 /// Unpacks an uploaded archive into `dir` (replacing what was there). Entries that would
 /// leave `dir` are refused (the whole upload fails), links are skipped, and the unpacked
-/// size is capped at `max_unpacked` bytes. Answers the files written.
-pub fn unpack(bytes: &[u8], dir: &Path, max_unpacked: u64) -> Result<u64, String> {
+/// size and entry count are capped by `limits`. Answers the files written.
+pub fn unpack(bytes: &[u8], dir: &Path, limits: UnpackLimits) -> Result<u64, String> {
     let kind = archive_kind(bytes).ok_or("the upload is neither a .tar.gz nor a .zip archive")?;
     let staging = dir.with_extension("unpacking");
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)
         .map_err(|e| format!("cannot create the upload directory: {e}"))?;
     let written = match kind {
-        ArchiveKind::TarGz => unpack_tar(bytes, &staging, max_unpacked),
-        ArchiveKind::Zip => unpack_zip(bytes, &staging, max_unpacked),
+        ArchiveKind::TarGz => unpack_tar(bytes, &staging, limits),
+        ArchiveKind::Zip => unpack_zip(bytes, &staging, limits),
     };
     match written {
         Ok(files) => {
@@ -169,14 +179,27 @@ fn write_entry(
     Ok(())
 }
 
-fn unpack_tar(bytes: &[u8], dir: &Path, max_unpacked: u64) -> Result<u64, String> {
+/// Counts one more entry against `limits`.
+fn count_entry(seen: &mut u64, limits: UnpackLimits) -> Result<(), String> {
+    *seen += 1;
+    if *seen > limits.entries {
+        return Err(format!(
+            "the archive has more than the {} entries an upload may hold",
+            limits.entries
+        ));
+    }
+    Ok(())
+}
+
+fn unpack_tar(bytes: &[u8], dir: &Path, limits: UnpackLimits) -> Result<u64, String> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    let mut budget = max_unpacked;
-    let mut files = 0;
+    let mut budget = limits.bytes;
+    let (mut files, mut seen) = (0, 0);
     let entries = archive
         .entries()
         .map_err(|e| format!("unreadable archive: {e}"))?;
     for entry in entries {
+        count_entry(&mut seen, limits)?;
         let mut entry = entry.map_err(|e| format!("unreadable archive: {e}"))?;
         let kind = entry.header().entry_type();
         let name = entry
@@ -201,12 +224,13 @@ fn unpack_tar(bytes: &[u8], dir: &Path, max_unpacked: u64) -> Result<u64, String
     Ok(files)
 }
 
-fn unpack_zip(bytes: &[u8], dir: &Path, max_unpacked: u64) -> Result<u64, String> {
+fn unpack_zip(bytes: &[u8], dir: &Path, limits: UnpackLimits) -> Result<u64, String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("unreadable archive: {e}"))?;
-    let mut budget = max_unpacked;
-    let mut files = 0;
+    let mut budget = limits.bytes;
+    let (mut files, mut seen) = (0, 0);
     for i in 0..archive.len() {
+        count_entry(&mut seen, limits)?;
         let mut entry = archive
             .by_index(i)
             .map_err(|e| format!("unreadable archive: {e}"))?;
@@ -324,5 +348,45 @@ mod tests {
             );
         }
         std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// A .tar.gz with `n` small files.
+    fn tarball(n: usize) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+            Vec::new(),
+            flate2::Compression::fast(),
+        ));
+        for i in 0..n {
+            let body = format!("x = {i}\n");
+            let mut header = tar::Header::new_gnu();
+            header.set_size(body.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder
+                .append_data(&mut header, format!("src/m{i}.py"), body.as_bytes())
+                .unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    #[test]
+    fn an_archive_is_capped_in_entries_as_well_as_bytes() {
+        let dir = std::env::temp_dir().join(format!("sy-unpack-{}", uuid::Uuid::new_v4().simple()));
+        let roomy = UnpackLimits {
+            bytes: 1 << 20,
+            entries: 10,
+        };
+        assert_eq!(unpack(&tarball(10), &dir, roomy), Ok(10));
+        let err = unpack(&tarball(11), &dir, roomy).unwrap_err();
+        assert!(err.contains("more than the 10 entries"), "{err}");
+        let tight = UnpackLimits {
+            bytes: 20,
+            entries: 100,
+        };
+        let err = unpack(&tarball(11), &dir, tight).unwrap_err();
+        assert!(err.contains("more than the upload size limit"), "{err}");
+        // A refused archive leaves what was there before.
+        assert_eq!(std::fs::read_dir(dir.join("src")).unwrap().count(), 10);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -145,7 +145,7 @@ impl Store {
 
     /// The workspace's repositories, oldest first.
     pub async fn code_repos(&self, tenant: TenantId) -> StoreResult<Vec<CodeRepoRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM code_repositories WHERE tenant_id = $1 ORDER BY created_at, id"
         ))
@@ -162,7 +162,7 @@ impl Store {
         tenant: TenantId,
         id: RepositoryId,
     ) -> StoreResult<Option<CodeRepoRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM code_repositories WHERE tenant_id = $1 AND id = $2"
         ))

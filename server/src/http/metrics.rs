@@ -147,7 +147,8 @@ fn scraper_allowed(token: Option<&str>, headers: &HeaderMap) -> bool {
             == 0
 }
 
-/// `GET /metrics`: the request series, plus queue depth and pressure read from the store.
+/// `GET /metrics`: the request series, plus queue depth and pressure as the job service
+/// last counted them.
 /// Only for a scraper holding `METRICS_TOKEN`: the series name routes, pools and their load.
 pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if !scraper_allowed(state.control.config().metrics_token.as_deref(), &headers) {
@@ -158,34 +159,31 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         };
         return IntoResponse::into_response(ApiError::new(ErrorCode::Unauthorized, message));
     }
-    match state.control.store().open_job_counts(None).await {
-        Ok(counts) => {
-            state.metrics.jobs.clear();
-            state.metrics.pressure.clear();
-            let capacity = state.control.jobs.engine().config().pool_capacity;
-            let mut depth: std::collections::BTreeMap<String, i64> = Default::default();
-            for (pool, status, n) in counts {
-                *depth.entry(pool.clone()).or_default() += n;
-                let labels = JobLabels {
-                    pool,
-                    status: status.as_str().to_owned(),
-                };
-                state.metrics.jobs.get_or_create(&labels).set(n);
-            }
-            for (pool, n) in depth {
-                let level = match QueuePressure::of(n.max(0) as u64, capacity) {
-                    QueuePressure::Normal => 0,
-                    QueuePressure::Warning => 1,
-                    QueuePressure::Critical => 2,
-                };
-                state
-                    .metrics
-                    .pressure
-                    .get_or_create(&PoolLabels { pool })
-                    .set(level);
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "metrics: job counts unavailable"),
+    // The counts the sweeper keeps (every few seconds): a scrape never counts jobs.
+    let counts = state.control.jobs.engine().open_counts();
+    state.metrics.jobs.clear();
+    state.metrics.pressure.clear();
+    let capacity = state.control.jobs.engine().config().pool_capacity;
+    let mut depth: std::collections::BTreeMap<String, i64> = Default::default();
+    for (pool, status, n) in counts {
+        *depth.entry(pool.clone()).or_default() += n;
+        let labels = JobLabels {
+            pool,
+            status: status.as_str().to_owned(),
+        };
+        state.metrics.jobs.get_or_create(&labels).set(n);
+    }
+    for (pool, n) in depth {
+        let level = match QueuePressure::of(n.max(0) as u64, capacity) {
+            QueuePressure::Normal => 0,
+            QueuePressure::Warning => 1,
+            QueuePressure::Critical => 2,
+        };
+        state
+            .metrics
+            .pressure
+            .get_or_create(&PoolLabels { pool })
+            .set(level);
     }
     (
         [(

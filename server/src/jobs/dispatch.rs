@@ -1,5 +1,7 @@
 //! The background loops of the job service: the dispatcher puts due jobs on their pool's
-//! queue (respecting each workspace's concurrency); the lease sweeper takes back attempts
+//! queue as slots free up, taking workspaces in turn (so one workspace's backlog never
+//! queues ahead of another's next job) within each workspace's concurrency; the lease
+//! sweeper takes back attempts
 //! whose worker went silent (retry with backoff, or dead letter) and marks silent workers
 //! offline. The store decides; the bus only carries.
 
@@ -15,33 +17,89 @@ use workers::protocol::Ticket;
 use workers::runtime::pool_queue_config;
 
 impl Jobs {
-    /// Puts every due job on its pool's queue (respecting each workspace's concurrency).
+    /// One round of dispatching: tickets lost on the bus are sent again, then each pool's
+    /// free slots are shared out among the workspaces waiting on it, one job per workspace
+    /// in turn ([`fair_order`]), within each workspace's concurrency.
     pub async fn dispatch_once(&self) -> Result<usize, StoreError> {
         let now = now_ms();
         let stale = now - self.config.redispatch_after.as_millis() as i64;
-        let due = self.store.due_jobs(now, stale, 200).await?;
         let mut sent = 0;
-        // Running jobs and tickets not yet claimed count against a workspace's limit.
-        let mut active: std::collections::HashMap<TenantId, i64> = Default::default();
-        for job in due {
-            let count = match active.get(&job.tenant_id) {
-                Some(n) => *n,
-                None => self.store.active_jobs(job.tenant_id).await?,
-            };
-            let redispatch = job.dispatched_at.is_some();
-            if count >= self.config.tenant_concurrency && !redispatch {
-                active.insert(job.tenant_id, count);
-                continue;
+        // A ticket not claimed for this long was lost (a bus restarted): send it again. It
+        // replaces the lost one, so it takes no new slot.
+        for job in self.store.stale_dispatches(stale, 200).await? {
+            if self.dispatch(&job, now).await? {
+                sent += 1;
             }
-            if let Err(e) = self.send_ticket(&job).await {
-                tracing::warn!(job = %job.id, error = %e, "could not put the job on its queue; will retry");
-                continue;
-            }
-            self.store.mark_dispatched(job.id, job.attempt, now).await?;
-            active.insert(job.tenant_id, if redispatch { count } else { count + 1 });
-            sent += 1;
+        }
+        for pool in self.store.pools_with_due_jobs(now).await? {
+            sent += self.dispatch_pool(&pool, now).await?;
         }
         Ok(sent)
+    }
+
+    /// Fills `pool`'s free slots fairly. Tickets are sent only for free slots (the pool's
+    /// online workers' slots, less what runs or waits on the bus), so the queue never holds
+    /// a backlog that a later workspace would wait behind.
+    async fn dispatch_pool(&self, pool: &str, now: i64) -> Result<usize, StoreError> {
+        // With no worker online yet, one ticket waits for the first to arrive.
+        let capacity = self.store.online_slots(pool).await?.max(1);
+        let mut free = capacity - self.store.pool_outstanding(pool).await?;
+        if free <= 0 {
+            return Ok(0);
+        }
+        let waiting = self.store.tenants_waiting(pool, now).await?;
+        let last = self
+            .last_served
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(pool)
+            .copied();
+        let mut room = Vec::new();
+        for tenant in fair_order(waiting, last) {
+            let active = self.store.active_jobs(tenant).await?;
+            let left = self.config.tenant_concurrency - active;
+            if left > 0 {
+                room.push((tenant, left));
+            }
+        }
+        // Each workspace's next jobs, at most as many as could be sent in this round.
+        let mut queues = Vec::new();
+        for (tenant, left) in room {
+            let take = left.min(free);
+            let jobs = self.store.due_jobs_of(pool, tenant, now, take).await?;
+            queues.push(std::collections::VecDeque::from(jobs));
+        }
+        let mut sent = 0;
+        while free > 0 && queues.iter().any(|q| !q.is_empty()) {
+            for queue in queues.iter_mut() {
+                if free == 0 {
+                    break;
+                }
+                let Some(job) = queue.pop_front() else {
+                    continue;
+                };
+                if self.dispatch(&job, now).await? {
+                    free -= 1;
+                    sent += 1;
+                    self.last_served
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(pool.to_owned(), job.tenant_id);
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Puts `job`'s ticket on its queue and records it; `false` if the bus refused (the
+    /// next round tries again).
+    async fn dispatch(&self, job: &JobRecord, now: i64) -> Result<bool, StoreError> {
+        if let Err(e) = self.send_ticket(job).await {
+            tracing::warn!(job = %job.id, error = %e, "could not put the job on its queue; will retry");
+            return Ok(false);
+        }
+        self.store.mark_dispatched(job.id, job.attempt, now).await?;
+        Ok(true)
     }
 
     async fn send_ticket(&self, job: &JobRecord) -> Result<(), BusError> {
@@ -138,5 +196,36 @@ impl Jobs {
             },
             None => AttemptEnd::Dead(error),
         }
+    }
+}
+
+/// The order in which waiting workspaces are served: round robin, starting with the one
+/// after `last` (the workspace served last), so every workspace with work gets a slot in
+/// turn however much the others have queued.
+pub(super) fn fair_order(mut waiting: Vec<TenantId>, last: Option<TenantId>) -> Vec<TenantId> {
+    waiting.sort();
+    waiting.dedup();
+    if let Some(last) = last {
+        let start = waiting.partition_point(|t| *t <= last);
+        waiting.rotate_left(start);
+    }
+    waiting
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspaces_take_turns_after_the_last_served() {
+        let mut ids: Vec<TenantId> = (0..4).map(|_| TenantId::new()).collect();
+        ids.sort();
+        let [a, b, c, d] = [ids[0], ids[1], ids[2], ids[3]];
+        assert_eq!(fair_order(vec![c, a, b], None), vec![a, b, c]);
+        assert_eq!(fair_order(vec![a, b, c], Some(a)), vec![b, c, a]);
+        assert_eq!(fair_order(vec![a, b, c], Some(c)), vec![a, b, c]);
+        // The last served need not be waiting any more.
+        assert_eq!(fair_order(vec![a, c, d], Some(b)), vec![c, d, a]);
+        assert_eq!(fair_order(vec![], Some(b)), Vec::<TenantId>::new());
     }
 }

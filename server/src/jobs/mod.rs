@@ -33,6 +33,14 @@ pub enum JobsError {
         /// The pool.
         pool: String,
     },
+    /// The workspace holds its whole share of the pool's queue.
+    #[error("this workspace has {open} open jobs in pool {pool}, its share of the queue; retry when some have finished")]
+    WorkspaceShareFull {
+        /// The pool.
+        pool: String,
+        /// The workspace's queued and running jobs there.
+        open: i64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -44,7 +52,7 @@ impl From<JobsError> for ApiError {
     fn from(e: JobsError) -> Self {
         match e {
             JobsError::Invalid(field) => field.into(),
-            JobsError::AtCapacity { .. } => {
+            JobsError::AtCapacity { .. } | JobsError::WorkspaceShareFull { .. } => {
                 let mut error = ApiError::new(ErrorCode::RateLimited, e.to_string());
                 error.retry_after = Some(5);
                 error

@@ -10,7 +10,7 @@ use crate::tenancy::{Access, Tenancy};
 use shared::error::{ApiError, ApiResult};
 use shared::ids::{JobId, TenantId};
 use shared::jobs::{
-    JobLogEntry, JobLogPage, JobStatus, JobSubmitted, JobView, PoolView, QueuePressure,
+    JobLogEntry, JobLogPage, JobStatus, JobSubmitted, JobView, PoolView, QueuePlace, QueuePressure,
     SubmitJobRequest, WorkerView,
 };
 use shared::roles::Permission;
@@ -49,9 +49,13 @@ impl JobOps {
             .tenancy
             .authorize(principal, slug, Permission::Develop)
             .await?;
-        let (pool, max_attempts) =
-            self.jobs
-                .validate(slug, &req.kind, &req.pool, &req.payload, req.max_attempts)?;
+        let (pool, max_attempts) = self.jobs.validate(
+            access.tenant(),
+            &req.kind,
+            &req.pool,
+            &req.payload,
+            req.max_attempts,
+        )?;
         let job = self
             .jobs
             .submit(NewJob {
@@ -115,18 +119,51 @@ impl JobOps {
         Ok((access, job))
     }
 
-    /// One job.
+    /// One job (with its place in line while it is queued).
     pub async fn get_job(
         &self,
         principal: &Principal,
         slug: &str,
         id: JobId,
     ) -> ApiResult<JobView> {
-        Ok(job_view(
-            self.find_job(principal, slug, id, Permission::ReadWorkspace)
-                .await?
-                .1,
-        ))
+        let job = self
+            .find_job(principal, slug, id, Permission::ReadWorkspace)
+            .await?
+            .1;
+        self.view_with_place(job).await
+    }
+
+    /// `job`'s view, with its place in line when it is queued.
+    async fn view_with_place(&self, job: JobRecord) -> ApiResult<JobView> {
+        if job.status != JobStatus::Queued {
+            return Ok(job_view(job));
+        }
+        let ahead = if job.dispatched_at.is_some() {
+            // Its ticket is on the bus: it takes the next free slot.
+            0
+        } else {
+            let (mine, others) = self.store.queue_standing(&job).await?;
+            jobs_ahead(mine, &others)
+        };
+        let slots = self.store.online_slots(&job.pool).await?;
+        let eta_seconds = if slots > 0 {
+            let busy = self.store.pool_outstanding(&job.pool).await?;
+            self.store.recent_run_time(&job.pool).await?.map(|run_ms| {
+                // Rounds of the pool's slots before a slot is free for this job.
+                let rounds = ((ahead + busy - slots + 1).max(0) + slots - 1) / slots;
+                let wait_ms = (job.run_at - now_ms()).max(0);
+                (rounds * run_ms).max(wait_ms) / 1000
+            })
+        } else {
+            None
+        };
+        let mut view = job_view(job);
+        view.queue = Some(QueuePlace {
+            ahead,
+            eta_seconds,
+            workers_online: slots > 0,
+        });
+        Ok(view)
     }
 
     /// A job's log lines after `after`.
@@ -172,7 +209,7 @@ impl JobOps {
             .await?
             .ok_or_else(|| ApiError::not_found("job"))?;
         let lines = self.log_lines(tenant, id, after).await?;
-        Ok((job_view(job), lines))
+        Ok((self.view_with_place(job).await?, lines))
     }
 
     /// Up to 5,000 of a job's log lines after `after`, oldest first.
@@ -271,7 +308,7 @@ impl JobOps {
         let open = [JobStatus::Queued, JobStatus::Running];
         Ok(self
             .jobs
-            .pools_of(&access.workspace.slug)
+            .pools_of(access.tenant())
             .into_iter()
             .map(|pool| PoolView {
                 pressure: QueuePressure::of(count(&all, &pool, &open).max(0) as u64, capacity),
@@ -289,7 +326,7 @@ impl JobOps {
             .tenancy
             .authorize(principal, slug, Permission::ReadWorkspace)
             .await?;
-        let pools = self.jobs.pools_of(&access.workspace.slug);
+        let pools = self.jobs.pools_of(access.tenant());
         // Host names describe the operator's machines: admins see them, others do not.
         let show_hosts = access.role.allows(Permission::ManageMembers);
         Ok(self
@@ -333,5 +370,27 @@ pub(crate) fn job_view(j: JobRecord) -> JobView {
             .progress
             .as_deref()
             .and_then(|p| serde_json::from_str(p).ok()),
+        queue: None,
+    }
+}
+
+/// How many jobs start before one with `mine` of its own workspace's jobs ahead of it,
+/// when the other waiting workspaces have `others` jobs each: workspaces are served in
+/// turn, so each gets at most `mine + 1` turns first.
+pub(crate) fn jobs_ahead(mine: i64, others: &[i64]) -> i64 {
+    mine + others.iter().map(|n| (*n).min(mine + 1)).sum::<i64>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jobs_ahead;
+
+    #[test]
+    fn each_other_workspace_gets_its_turns_before_a_job() {
+        assert_eq!(jobs_ahead(0, &[]), 0);
+        // First in its workspace: one job of each other waiting workspace goes first.
+        assert_eq!(jobs_ahead(0, &[200, 3]), 2);
+        // Third in its workspace: three turns each, but a workspace with one job takes one.
+        assert_eq!(jobs_ahead(2, &[200, 1]), 2 + 3 + 1);
     }
 }

@@ -22,6 +22,9 @@ use workers::kinds::Kinds;
 use workers::pools::{PoolName, INTERNAL_POOLS};
 use workers::subjects;
 
+/// How often the open jobs are counted for `/metrics`.
+const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A job submission, validated.
 #[derive(Clone, Debug)]
 pub struct NewJob {
@@ -58,6 +61,11 @@ pub struct Jobs {
     /// answered "gone" instead of left to time out (other deployments sharing the bus stay
     /// silent about jobs they do not know, so silence alone cannot mean "gone").
     deleted: std::sync::Mutex<HashSet<TenantId>>,
+    /// Per pool, the workspace whose job was dispatched last (the next round starts after it).
+    pub(super) last_served: Mutex<std::collections::HashMap<String, TenantId>>,
+    /// Open jobs per pool and status, as the sweeper last counted them (what `/metrics`
+    /// shows: a scrape reads this, never the jobs table).
+    open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
 }
 
 impl Jobs {
@@ -72,6 +80,8 @@ impl Jobs {
             declared: Mutex::new(HashSet::new()),
             observers: std::sync::RwLock::new(Vec::new()),
             deleted: std::sync::Mutex::new(HashSet::new()),
+            last_served: Mutex::new(std::collections::HashMap::new()),
+            open_counts: std::sync::RwLock::new(Vec::new()),
         }
     }
 
@@ -93,9 +103,11 @@ impl Jobs {
         &self.config
     }
 
-    /// The pools the workspace `slug` may use: every configured pool that is not private to
-    /// another workspace.
-    pub fn pools_of(&self, slug: &str) -> Vec<String> {
+    /// The pools the workspace `tenant` may use: every configured pool that is not private
+    /// to another workspace. A private pool is bound to its workspace's id, so a workspace
+    /// made later under a deleted one's slug does not inherit it.
+    pub fn pools_of(&self, tenant: TenantId) -> Vec<String> {
+        let id = tenant.to_string();
         self.config
             .pools
             .iter()
@@ -103,17 +115,17 @@ impl Jobs {
                 self.config
                     .private_pools
                     .get(*p)
-                    .is_none_or(|owner| owner == slug)
+                    .is_none_or(|owner| *owner == id)
             })
             .cloned()
             .collect()
     }
 
-    /// Validates a submission of workspace `slug` against the job kinds this installation
+    /// Validates a submission of workspace `tenant` against the job kinds this installation
     /// runs and the pools the workspace may use.
     pub fn validate(
         &self,
-        slug: &str,
+        tenant: TenantId,
         kind: &str,
         pool: &str,
         payload: &serde_json::Value,
@@ -127,7 +139,7 @@ impl Jobs {
         })?;
         // Only configured pools (each one is a JetStream stream and consumer), and not
         // another workspace's private pool (which reads as unknown).
-        let usable = self.pools_of(slug);
+        let usable = self.pools_of(tenant);
         if !usable.iter().any(|p| p == pool.as_str()) {
             return Err(FieldError::new(
                 "pool",
@@ -150,21 +162,30 @@ impl Jobs {
         Ok((pool, max_attempts))
     }
 
-    /// Stores a new job and wakes the dispatcher; refuses with 429 while its pool is at
-    /// critical pressure.
+    /// Stores a new job and wakes the dispatcher. Refuses with 429 a workspace that holds
+    /// its share of the pool's queue (`WORKSPACE_QUEUE_SHARE_PERCENT` of its capacity), so
+    /// one workspace's backlog cannot make every workspace wait, and anyone while the pool as
+    /// a whole is at critical pressure.
     pub async fn submit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
         // Jobs the control plane submits itself are checked by their kind too.
         self.kinds
             .validate(&job.kind, &job.payload, false)
             .map_err(JobsError::Invalid)?;
-        let depth: i64 = self
-            .store
-            .open_job_counts(None)
-            .await?
-            .into_iter()
-            .filter(|(pool, _, _)| pool == job.pool.as_str())
-            .map(|(_, _, n)| n)
-            .sum();
+        let in_pool = |counts: Vec<(String, JobStatus, i64)>| -> i64 {
+            counts
+                .into_iter()
+                .filter(|(pool, _, _)| pool == job.pool.as_str())
+                .map(|(_, _, n)| n)
+                .sum()
+        };
+        let own = in_pool(self.store.open_job_counts(Some(job.tenant)).await?);
+        if own >= self.workspace_share() {
+            return Err(JobsError::WorkspaceShareFull {
+                pool: job.pool.to_string(),
+                open: own,
+            });
+        }
+        let depth = self.store.pool_open_jobs(job.pool.as_str()).await?;
         if QueuePressure::of(depth.max(0) as u64, self.config.pool_capacity)
             == QueuePressure::Critical
         {
@@ -183,6 +204,31 @@ impl Jobs {
         self.store.insert_job(&record).await?;
         self.wake.notify_one();
         Ok(record)
+    }
+
+    /// Open jobs per pool and status as last counted (every few seconds, by the sweeper).
+    pub fn open_counts(&self) -> Vec<(String, JobStatus, i64)> {
+        self.open_counts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Counts the open jobs per pool and status again, for [`Jobs::open_counts`].
+    pub async fn refresh_open_counts(&self) -> Result<(), StoreError> {
+        let counts = self.store.open_job_counts(None).await?;
+        *self.open_counts.write().unwrap_or_else(|p| p.into_inner()) = counts;
+        Ok(())
+    }
+
+    /// How many open jobs one workspace may hold in a pool.
+    pub fn workspace_share(&self) -> i64 {
+        let share = self
+            .config
+            .pool_capacity
+            .saturating_mul(self.config.workspace_queue_share)
+            / 100;
+        i64::try_from(share.max(1)).unwrap_or(i64::MAX)
     }
 
     /// Tells the worker of a running job to stop it (after the store has the request).
@@ -297,9 +343,16 @@ impl Jobs {
         }));
         let jobs = self.clone();
         tasks.push(tokio::spawn(async move {
+            let mut counted = std::time::Instant::now() - COUNT_EVERY;
             loop {
                 if let Err(e) = jobs.sweep_once().await {
                     tracing::warn!(error = %e, "sweeping leases failed");
+                }
+                if counted.elapsed() >= COUNT_EVERY {
+                    if let Err(e) = jobs.refresh_open_counts().await {
+                        tracing::warn!(error = %e, "counting open jobs failed");
+                    }
+                    counted = std::time::Instant::now();
                 }
                 tokio::time::sleep(jobs.config.tick * 4).await;
             }

@@ -246,7 +246,7 @@ impl Store {
 
     /// One job of `tenant`.
     pub async fn job(&self, tenant: TenantId, id: JobId) -> StoreResult<Option<JobRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"
         ))
@@ -260,7 +260,7 @@ impl Store {
 
     /// A job by id alone, for the control plane's own bookkeeping (any tenant).
     pub async fn job_any_tenant(&self, id: JobId) -> StoreResult<Option<JobRecord>> {
-        let mut tx = self.begin(Scope::System).await?;
+        let mut tx = self.begin_read(Scope::System).await?;
         let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id.to_string())
             .fetch_optional(&mut *tx)
@@ -271,7 +271,7 @@ impl Store {
 
     /// Jobs of `tenant`, newest first.
     pub async fn jobs(&self, tenant: TenantId, filter: &JobFilter) -> StoreResult<Vec<JobRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1
              AND ($2 = '' OR status = $2) AND ($3 = '' OR pool = $3)
@@ -287,28 +287,149 @@ impl Store {
         rows.iter().map(JobRecord::from_row).collect()
     }
 
-    /// Queued jobs due at `now` that are not on the bus yet, or were put there before
-    /// `stale_before` and never claimed (their ticket may be lost), oldest first (all
-    /// tenants).
-    pub async fn due_jobs(
+    /// Pools with queued jobs due at `now` that have no ticket on the bus yet.
+    pub async fn pools_with_due_jobs(&self, now: i64) -> StoreResult<Vec<String>> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let pools: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT pool FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL AND run_at <= $1",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(pools)
+    }
+
+    /// The workspaces with jobs due at `now` in `pool` and no ticket on the bus yet.
+    pub async fn tenants_waiting(&self, pool: &str, now: i64) -> StoreResult<Vec<TenantId>> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let tenants: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT tenant_id FROM jobs WHERE pool = $1 AND status = 'queued'
+             AND dispatched_at IS NULL AND run_at <= $2",
+        )
+        .bind(pool)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tenants
+            .iter()
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("job tenant {t:?}")))
+            })
+            .collect()
+    }
+
+    /// Up to `limit` of `tenant`'s jobs due at `now` in `pool` without a ticket, oldest first.
+    pub async fn due_jobs_of(
         &self,
+        pool: &str,
+        tenant: TenantId,
         now: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobRecord>> {
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND pool = $2 AND status = 'queued'
+             AND dispatched_at IS NULL AND run_at <= $3
+             ORDER BY run_at, created_at LIMIT $4"
+        ))
+        .bind(tenant.to_string())
+        .bind(pool)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// Queued jobs whose ticket went on the bus before `stale_before` and was never claimed
+    /// (lost with a restarted bus), oldest first.
+    pub async fn stale_dispatches(
+        &self,
         stale_before: i64,
         limit: i64,
     ) -> StoreResult<Vec<JobRecord>> {
-        let mut tx = self.begin(Scope::System).await?;
+        let mut tx = self.begin_read(Scope::System).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND run_at <= $1
-             AND (dispatched_at IS NULL OR dispatched_at < $2)
-             ORDER BY run_at, created_at LIMIT $3"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE status = 'queued' AND dispatched_at < $1
+             ORDER BY dispatched_at LIMIT $2"
         ))
-        .bind(now)
         .bind(stale_before)
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
         rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// Jobs of `pool` that hold a slot or are about to: running, or with a ticket on the bus.
+    pub async fn pool_outstanding(&self, pool: &str) -> StoreResult<i64> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE pool = $1
+             AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))",
+        )
+        .bind(pool)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Where a queued job without a ticket stands in its pool: how many of its own
+    /// workspace's jobs wait ahead of it, and how many jobs every other workspace has
+    /// waiting (the dispatcher takes workspaces in turn).
+    pub async fn queue_standing(&self, job: &JobRecord) -> StoreResult<(i64, Vec<i64>)> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let mine: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE tenant_id = $1 AND pool = $2 AND status = 'queued'
+             AND dispatched_at IS NULL AND (run_at < $3 OR (run_at = $3 AND created_at < $4))",
+        )
+        .bind(job.tenant_id.to_string())
+        .bind(&job.pool)
+        .bind(job.run_at)
+        .bind(job.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let others: Vec<i64> = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE pool = $1 AND status = 'queued'
+             AND dispatched_at IS NULL AND tenant_id <> $2 GROUP BY tenant_id",
+        )
+        .bind(&job.pool)
+        .bind(job.tenant_id.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((mine, others))
+    }
+
+    /// How long the last 20 successful jobs of `pool` ran on average, in milliseconds.
+    pub async fn recent_run_time(&self, pool: &str) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let avg: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(AVG(d) AS BIGINT) FROM (SELECT finished_at - started_at AS d FROM jobs
+             WHERE pool = $1 AND status = 'succeeded' AND started_at IS NOT NULL AND finished_at IS NOT NULL
+             ORDER BY finished_at DESC LIMIT 20) recent",
+        )
+        .bind(pool)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(avg)
+    }
+
+    /// The slots of `pool`'s online workers.
+    pub async fn online_slots(&self, pool: &str) -> StoreResult<i64> {
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(concurrency) AS BIGINT) FROM workers WHERE pool = $1 AND status = 'online'",
+        )
+        .bind(pool)
+        .fetch_one(&self.readers)
+        .await?;
+        Ok(n.unwrap_or(0))
     }
 
     /// Notes that a queued job was put on the bus, unless it moved on meanwhile (claimed,
@@ -560,7 +681,7 @@ impl Store {
 
     /// The highest log sequence number of a job so far (0 without lines).
     pub async fn last_log_seq(&self, job: JobId) -> StoreResult<i64> {
-        let mut tx = self.begin(Scope::System).await?;
+        let mut tx = self.begin_read(Scope::System).await?;
         let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1")
             .bind(job.to_string())
             .fetch_one(&mut *tx)
@@ -572,7 +693,7 @@ impl Store {
     /// Jobs of `tenant` running or handed to the bus and not yet claimed (for its
     /// concurrency limit).
     pub async fn active_jobs(&self, tenant: TenantId) -> StoreResult<i64> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = $1
              AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))",
@@ -582,6 +703,19 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(row.try_get::<i64, _>("n")?)
+    }
+
+    /// Open (queued or running) jobs of `pool`, every workspace's.
+    pub async fn pool_open_jobs(&self, pool: &str) -> StoreResult<i64> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND pool = $1",
+        )
+        .bind(pool)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Jobs per pool and status that are not final: of one workspace, or (`None`) of every
@@ -594,7 +728,7 @@ impl Store {
             Some(t) => (Scope::Tenant(t), "AND tenant_id = $1"),
             None => (Scope::System, ""),
         };
-        let mut tx = self.begin(scope).await?;
+        let mut tx = self.begin_read(scope).await?;
         let sql = format!(
             "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') {filter}
              GROUP BY pool, status ORDER BY pool, status"
@@ -671,7 +805,7 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> StoreResult<Vec<JobLogLine>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(
             "SELECT seq, at, line FROM job_logs WHERE job_id = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
         )
@@ -750,7 +884,7 @@ impl Store {
             "SELECT id, pool, host, status, running, concurrency, started_at, last_heartbeat FROM workers
              ORDER BY CASE status WHEN 'online' THEN 0 WHEN 'draining' THEN 1 ELSE 2 END, last_heartbeat DESC",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.readers)
         .await?;
         let all: Vec<WorkerRecord> = rows
             .iter()

@@ -89,9 +89,17 @@ impl Jobs {
         }
     }
 
+    /// Whether a request about a job this store does not know is answered "gone" (so the
+    /// worker drops the ticket or stops the attempt at once). Always, unless several
+    /// deployments share the bus (`SHARED_NATS`): then a job unknown here may be another
+    /// deployment's, and only jobs of workspaces this process deleted are answered.
+    fn unknown_is_gone(&self, tenant: TenantId) -> bool {
+        !self.config.shared_bus || !self.bus.is_durable() || self.was_deleted(tenant)
+    }
+
     /// Decodes a job request, runs `f`, and encodes its answer. No answer on bad input (the
-    /// worker times out and retries, which is right for a message we cannot read) nor for a
-    /// job this store does not know (a control plane of another store shares the bus).
+    /// worker times out and retries, which is right for a message we cannot read); for a
+    /// job this store does not know, see [`Jobs::unknown_is_gone`].
     async fn on<'a, Q, A, F, Fut>(&'a self, message: &BusMessage, f: F) -> Option<Bytes>
     where
         Q: DeserializeOwned,
@@ -107,7 +115,7 @@ impl Jobs {
         };
         match f(self, ids, question).await {
             Ok(Some(answer)) => serde_json::to_vec(&answer).ok().map(Bytes::from),
-            // Not a job of this control plane's store: another one answers.
+            // Not a job of this control plane's store, on a shared bus: another one answers.
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(subject = %message.subject, error = %e, "job request failed");
@@ -122,8 +130,8 @@ impl Jobs {
         claim: Claim,
     ) -> Result<Option<ClaimReply>, StoreError> {
         let Some(known) = self.store.job_any_tenant(job).await? else {
-            return Ok(self.was_deleted(tenant).then(|| ClaimReply::Refused {
-                reason: "the job's workspace was deleted".to_owned(),
+            return Ok(self.unknown_is_gone(tenant).then(|| ClaimReply::Refused {
+                reason: "the job no longer exists".to_owned(),
             }));
         };
         if known.tenant_id != tenant {
@@ -158,8 +166,8 @@ impl Jobs {
         beat: Heartbeat,
     ) -> Result<Option<HeartbeatReply>, StoreError> {
         let Some(known) = self.store.job_any_tenant(job).await? else {
-            // A deleted workspace's job: the attempt is nobody's any more.
-            return Ok(self.was_deleted(tenant).then_some(HeartbeatReply {
+            // A deleted job: the attempt is nobody's any more.
+            return Ok(self.unknown_is_gone(tenant).then_some(HeartbeatReply {
                 keep: false,
                 cancel: true,
             }));
@@ -231,7 +239,7 @@ impl Jobs {
     ) -> Result<Option<Recorded>, StoreError> {
         let Some(current) = self.store.job_any_tenant(job).await? else {
             return Ok(self
-                .was_deleted(tenant)
+                .unknown_is_gone(tenant)
                 .then_some(Recorded { recorded: false }));
         };
         if current.tenant_id != tenant {
@@ -251,9 +259,8 @@ impl Jobs {
             .await?;
         if let Some(updated) = &updated {
             self.announce(updated).await;
-            if updated.status == JobStatus::Queued {
-                self.wake.notify_one();
-            }
+            // A slot freed (and a retry may be queued): the next job goes out now.
+            self.wake.notify_one();
         }
         Ok(Some(Recorded {
             recorded: updated.is_some(),

@@ -68,7 +68,7 @@ impl SecretRecord {
 impl Store {
     /// The secrets of `tenant`, by name.
     pub async fn secrets(&self, tenant: TenantId) -> StoreResult<Vec<SecretListing>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS}, u.email FROM workspace_secrets s JOIN users u ON u.id = s.updated_by
              WHERE s.tenant_id = $1 ORDER BY s.name"
@@ -89,7 +89,7 @@ impl Store {
 
     /// One secret of `tenant`.
     pub async fn secret(&self, tenant: TenantId, name: &str) -> StoreResult<Option<SecretRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM workspace_secrets s WHERE s.tenant_id = $1 AND s.name = $2"
         ))
@@ -173,7 +173,7 @@ impl Store {
     /// Every secret of every workspace sealed under a key other than `key_id` (rotation;
     /// the control plane's own work, never a caller's).
     pub async fn secrets_sealed_elsewhere(&self, key_id: &str) -> StoreResult<Vec<SecretRecord>> {
-        let mut tx = self.begin(Scope::System).await?;
+        let mut tx = self.begin_read(Scope::System).await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM workspace_secrets s WHERE s.key_id <> $1"
         ))

@@ -105,9 +105,19 @@ pub(crate) enum Scope<'a> {
 /// The control plane's durable state.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Where writes (and transactions that read, then write) go. On SQLite one connection:
+    /// SQLite has one writer, and one connection avoids "database is locked" between a
+    /// deferred transaction's read and its write.
     pub(crate) pool: AnyPool,
+    /// Where reads go. On SQLite a pool of read-only connections that read beside the
+    /// writer (WAL), so a burst of writes does not queue the console's reads behind it; on
+    /// PostgreSQL the same pool as writes.
+    pub(crate) readers: AnyPool,
     pub(crate) backend: Backend,
 }
+
+/// Read-only SQLite connections beside the one writer.
+const SQLITE_READERS: u32 = 4;
 
 /// Options for [`Store::connect`].
 #[derive(Clone, Debug)]
@@ -158,6 +168,25 @@ impl Store {
         conn.close().await?;
 
         let app_role = options.app_role.clone();
+        let readers = match backend {
+            Backend::Sqlite => Some(
+                AnyPoolOptions::new()
+                    .acquire_timeout(Duration::from_secs(10))
+                    .max_connections(SQLITE_READERS)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA query_only = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(connect_options.clone())
+                    .await?,
+            ),
+            Backend::Postgres => None,
+        };
         let pool_options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _meta| {
@@ -187,7 +216,12 @@ impl Store {
             Backend::Postgres => pool_options.max_connections(options.max_connections.max(1)),
         };
         let pool = pool_options.connect_with(connect_options).await?;
-        Ok(Store { pool, backend })
+        let readers = readers.unwrap_or_else(|| pool.clone());
+        Ok(Store {
+            pool,
+            readers,
+            backend,
+        })
     }
 
     /// The engine this store runs on.
@@ -203,11 +237,25 @@ impl Store {
 
     /// Closes every pooled connection.
     pub async fn close(&self) {
+        self.readers.close().await;
         self.pool.close().await;
     }
 
     pub(crate) async fn begin(&self, scope: Scope<'_>) -> StoreResult<Transaction<'static, Any>> {
         let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            set_scope(&mut tx, &scope).await?;
+        }
+        Ok(tx)
+    }
+
+    /// A read-only transaction in `scope`, on the readers (see [`Store::readers`]). Only
+    /// for reads: on SQLite its connection refuses writes.
+    pub(crate) async fn begin_read(
+        &self,
+        scope: Scope<'_>,
+    ) -> StoreResult<Transaction<'static, Any>> {
+        let mut tx = self.readers.begin().await?;
         if self.backend == Backend::Postgres {
             set_scope(&mut tx, &scope).await?;
         }
@@ -222,6 +270,18 @@ impl Store {
     ) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
             set_scope(tx, &Scope::Tenant(tenant)).await?;
+        }
+        Ok(())
+    }
+
+    /// Within an open transaction, switches the RLS scope to `user`'s memberships as well.
+    pub(crate) async fn widen_to_user(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        user: UserId,
+    ) -> StoreResult<()> {
+        if self.backend == Backend::Postgres {
+            set_scope(tx, &Scope::User(user)).await?;
         }
         Ok(())
     }

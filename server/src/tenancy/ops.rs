@@ -369,6 +369,20 @@ impl Tenancy {
         self.store.create_invitation(&record).await?;
         let mut url = self.config.public_url.clone();
         url.set_path(&format!("/invitations/{token}"));
+        let inviter = principal.user()?.name.clone();
+        let workspace = access.workspace.name.clone();
+        self.accounts.postman().post(
+            "invitation",
+            crate::mail::Mail {
+                to: record.email.clone(),
+                subject: format!("{inviter} invited you to {workspace} on Switchyard"),
+                body: format!(
+                    "{inviter} invited you to join the workspace {workspace} on Switchyard as {}.\n\nAccept the invitation: {url}\n\nThe link works until {} and only for this address.\n",
+                    record.role,
+                    rfc3339(record.expires_at)
+                ),
+            },
+        );
         Ok(InvitationCreated {
             id: record.id,
             url: url.to_string(),
@@ -449,6 +463,12 @@ impl Tenancy {
         token: &str,
     ) -> ApiResult<Workspace> {
         let user = principal.user()?;
+        // An address nobody has shown to be theirs proves nothing about who is invited.
+        if user.email_verified_at.is_none() {
+            return Err(ApiError::forbidden(
+                "verify your e-mail address before accepting an invitation",
+            ));
+        }
         let token_hash = secrets::hash(token);
         // An invitation is for the address it was sent to: a forwarded link is no key.
         if let Some((inv, _)) = self.store.invitation_by_token(&token_hash).await? {

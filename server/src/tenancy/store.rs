@@ -39,7 +39,7 @@ impl Store {
 
     /// The workspace with this id.
     pub async fn workspace(&self, tenant: TenantId) -> StoreResult<Option<WorkspaceRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = sqlx::query("SELECT id, slug, name, created_at FROM workspaces WHERE id = $1")
             .bind(tenant.to_string())
             .fetch_optional(&mut *tx)
@@ -50,7 +50,7 @@ impl Store {
 
     /// The workspaces `user` belongs to, with their role and member count, by name.
     pub async fn workspaces_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
-        let mut tx = self.begin(Scope::User(user)).await?;
+        let mut tx = self.begin_read(Scope::User(user)).await?;
         let rows = sqlx::query(
             "SELECT w.id, w.slug, w.name, w.created_at, m.role FROM workspaces w
              JOIN memberships m ON m.tenant_id = w.id
@@ -82,7 +82,7 @@ impl Store {
         user: UserId,
         slug: &str,
     ) -> StoreResult<Option<Membership>> {
-        let mut tx = self.begin(Scope::User(user)).await?;
+        let mut tx = self.begin_read(Scope::User(user)).await?;
         let row = sqlx::query(
             "SELECT w.id, w.slug, w.name, w.created_at, m.role FROM workspaces w
              JOIN memberships m ON m.tenant_id = w.id
@@ -112,7 +112,7 @@ impl Store {
 
     /// Counts the members of `tenant`.
     pub async fn member_count(&self, tenant: TenantId) -> StoreResult<i64> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let n = count_members(&mut tx, tenant).await?;
         tx.commit().await?;
         Ok(n)
@@ -158,7 +158,7 @@ impl Store {
 
     /// The members of `tenant`, by name.
     pub async fn members(&self, tenant: TenantId) -> StoreResult<Vec<MemberRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(
             "SELECT m.user_id, u.email, u.name, m.role, m.joined_at FROM memberships m
              JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 ORDER BY u.name, u.email",
@@ -176,7 +176,7 @@ impl Store {
         tenant: TenantId,
         user: UserId,
     ) -> StoreResult<Option<MemberRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let row = fetch_member(&mut tx, tenant, user).await?;
         tx.commit().await?;
         Ok(row)
@@ -266,7 +266,7 @@ impl Store {
         tenant: TenantId,
         now: i64,
     ) -> StoreResult<Vec<InvitationRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(&format!(
             "SELECT {INVITATION_COLUMNS} FROM invitations WHERE tenant_id = $1
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC, id"
@@ -307,7 +307,7 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> StoreResult<Option<(InvitationRecord, WorkspaceRecord)>> {
-        let mut tx = self.begin(Scope::Invitation(token_hash)).await?;
+        let mut tx = self.begin_read(Scope::Invitation(token_hash)).await?;
         let row = sqlx::query(&format!(
             "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1"
         ))
@@ -416,7 +416,7 @@ impl Store {
 
     /// The unrevoked API keys of `tenant`, newest first.
     pub async fn api_keys(&self, tenant: TenantId) -> StoreResult<Vec<ApiKeyRecord>> {
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
         let rows = sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id"
         ))

@@ -12,9 +12,56 @@ async fn signup_login_logout_and_sessions(backend: Backend) {
     let a = app
         .call(Method::POST, "/api/v1/auth/signup", Some(json!({"email": "  Ada@Example.com ", "password": "correct horse battery", "name": "Ada"})), &Auth::None)
         .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    assert_eq!(a.body["user"]["email"], "ada@example.com");
-    let set_cookie = a
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    assert_eq!(a.body["email"], "ada@example.com");
+    assert!(
+        a.headers.get(header::SET_COOKIE).is_none(),
+        "nobody is signed in before the address is verified"
+    );
+    // Until the link is followed there is no account to log in to.
+    let early = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "ada@example.com", "password": "correct horse battery"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNAUTHORIZED, "{}", early.body);
+    let mail = app
+        .mail_to("ada@example.com", "Confirm your e-mail address")
+        .await;
+    let token = crate::common::link_token(&mail.body, "/verify-email");
+    // The link alone does not finish a sign-up: the password chosen then must come along.
+    for (body, status) in [
+        (json!({ "token": token }), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({ "token": token, "password": "not the one" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let refused = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/verify-email",
+                Some(body),
+                &Auth::None,
+            )
+            .await;
+        assert_eq!(refused.status, status, "{}", refused.body);
+        assert_eq!(refused.body["error"]["field"], "password");
+    }
+    let verified = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            Some(json!({ "token": token, "password": "correct horse battery" })),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.body);
+    assert_eq!(verified.body["user"]["email"], "ada@example.com");
+    let set_cookie = verified
         .headers
         .get(header::SET_COOKIE)
         .unwrap()
@@ -27,18 +74,42 @@ async fn signup_login_logout_and_sessions(backend: Backend) {
             && !set_cookie.contains("Secure"),
         "{set_cookie}"
     );
-    let first = Auth::Cookie(a.cookie());
+    let first = Auth::Cookie(verified.cookie());
+    let again = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            Some(json!({ "token": token, "password": "correct horse battery" })),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a link works once: {}",
+        again.body
+    );
+    assert_eq!(again.body["error"]["field"], "token");
 
     let me = app.call(Method::GET, "/api/v1/me", None, &first).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["user"]["name"], "Ada");
     assert_eq!(me.body["workspaces"], json!([]));
 
+    // Signing up again answers exactly as for a new address; the mail tells the owner.
     let dup = app
         .call(Method::POST, "/api/v1/auth/signup", Some(json!({"email": "ada@example.com", "password": "another password", "name": "Ada 2"})), &Auth::None)
         .await;
-    assert_eq!(dup.status, StatusCode::CONFLICT);
-    assert_eq!(dup.body["error"]["field"], "email");
+    assert_eq!(dup.status, a.status);
+    assert_eq!(dup.body, a.body, "a registered address is not revealed");
+    let note = app
+        .mail_to("ada@example.com", "You already have a Switchyard account")
+        .await;
+    assert!(note.body.contains("/forgot-password"), "{}", note.body);
+    assert!(
+        !note.body.contains("token="),
+        "the note carries no link that does anything"
+    );
 
     let wrong = app
         .call(
@@ -873,7 +944,7 @@ async fn cross_site_state_changes_are_refused() {
 }
 
 #[tokio::test]
-async fn login_is_rate_limited_per_ip_and_per_account() {
+async fn login_is_rate_limited_per_ip_and_per_account_and_address() {
     let app = TestApp::with_config(Backend::Sqlite, |c| {
         c.auth_limits.attempts_per_ip_per_minute = 4;
         c.auth_limits.failed_logins_per_account = 2;
@@ -888,24 +959,17 @@ async fn login_is_rate_limited_per_ip_and_per_account() {
             ))
             .unwrap()
     };
-    let signup = Request::post("/api/v1/auth/signup")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("x-forwarded-for", "10.0.0.9")
-        .body(Body::from(
-            json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"})
-                .to_string(),
-        ))
-        .unwrap();
-    assert_eq!(app.send(signup).await.status, StatusCode::OK);
+    app.sign_up("ada@example.com").await;
 
-    // Per account: after two failures, even the right password waits.
-    for ip in ["10.0.0.1", "10.0.0.2"] {
+    // Per account and address: after two failures from one address, even the right password
+    // waits there…
+    for _ in 0..2 {
         assert_eq!(
-            app.send(login(ip, "wrong password!")).await.status,
+            app.send(login("10.0.0.1", "wrong password!")).await.status,
             StatusCode::UNAUTHORIZED
         );
     }
-    let locked = app.send(login("10.0.0.4", "correct horse battery")).await;
+    let locked = app.send(login("10.0.0.1", "correct horse battery")).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = locked
         .headers
@@ -917,6 +981,9 @@ async fn login_is_rate_limited_per_ip_and_per_account() {
         .unwrap();
     assert!(retry >= 1);
     assert_eq!(locked.body["error"]["code"], "rate_limited");
+    // …while the owner, from elsewhere, is not locked out by a stranger's guesses.
+    let owner = app.send(login("10.0.0.4", "correct horse battery")).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
 
     // Per IP: the fifth attempt from one address in a minute is refused.
     for _ in 0..3 {
@@ -967,7 +1034,7 @@ async fn probes_metrics_and_openapi() {
     let (status, _, body) = app.send_raw(request).await;
     let text = String::from_utf8_lossy(&body).into_owned();
     assert_eq!(status, StatusCode::OK);
-    assert!(text.contains(r#"switchyard_http_requests_total{method="POST",route="/api/v1/auth/signup",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"switchyard_http_requests_total{method="POST",route="/api/v1/auth/signup",status="202"} 1"#), "{text}");
     assert!(
         text.contains("switchyard_http_request_duration_seconds_bucket"),
         "{text}"
@@ -987,6 +1054,10 @@ fn every_api_operation() -> Vec<String> {
     let ws = "/api/v1/workspaces/{slug}";
     let mut all: Vec<String> = [
         "POST /api/v1/auth/signup",
+        "POST /api/v1/auth/verify-email",
+        "POST /api/v1/auth/verify-email/resend",
+        "POST /api/v1/auth/password-reset",
+        "POST /api/v1/auth/password-reset/confirm",
         "POST /api/v1/auth/login",
         "POST /api/v1/auth/logout",
         "POST /api/v1/auth/password",

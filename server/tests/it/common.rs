@@ -144,6 +144,15 @@ pub fn test_config(database_url: &str) -> Config {
         code: test_code_config(),
         metrics_token: Some("test-metrics-token".to_owned()),
         secrets: Arc::new(server::secrets::cipher::Keyring::from_bytes(&[42; 32])),
+        mail: server::mail::MailConfig::new(
+            server::mail::Delivery::Outbox(
+                std::env::temp_dir().join(format!("sy-outbox-{}", uuid::Uuid::new_v4().simple())),
+            ),
+            "Switchyard <noreply@localhost>".to_owned(),
+        )
+        .expect("the outbox settings"),
+        verification_ttl: Duration::from_secs(3600),
+        password_reset_ttl: Duration::from_secs(600),
     }
 }
 
@@ -167,6 +176,7 @@ pub fn test_code_config() -> server::config::CodeConfig {
         server_paths,
         max_file_bytes: 1024 * 1024,
         upload_max_bytes: 5 * 1024 * 1024,
+        max_files: 100_000,
         embedding: std::env::var("EMBEDDING_MODEL_DIR")
             .ok()
             .filter(|d| !d.is_empty())
@@ -175,6 +185,7 @@ pub fn test_code_config() -> server::config::CodeConfig {
         git_limits: server::config::GitLimits {
             timeout: Duration::from_secs(60),
             max_bytes: 100 * 1024 * 1024,
+            max_files: 100_000,
         },
     }
 }
@@ -195,6 +206,19 @@ pub struct TestApp {
     db: TestDb,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     stop: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+/// The `token` of the link to `path` in a mail body.
+pub fn link_token(body: &str, path: &str) -> String {
+    let line = body
+        .lines()
+        .find(|l| l.contains(path) && l.contains("token="))
+        .unwrap_or_else(|| panic!("no link to {path} in {body:?}"));
+    let url = url::Url::parse(line.trim()).expect("the link is a URL");
+    url.query_pairs()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .expect("a token")
 }
 
 /// An answer: status, headers and the JSON body (`Null` when empty or not JSON).
@@ -257,7 +281,9 @@ impl TestApp {
         let store = db.store().await;
         let mut config = test_config(&db.url);
         adjust(&mut config);
-        // Tests share one NATS server: each control plane answers in its own group.
+        // Tests share one NATS server: each control plane answers in its own group, and
+        // stays silent about jobs its store does not know (they are another test's).
+        config.jobs.shared_bus = true;
         config.jobs.pools.push(pool.to_owned());
         config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
         let control = server::control_plane(store.clone(), config, bus.clone());
@@ -283,6 +309,27 @@ impl TestApp {
             db,
             tasks,
             stop: Some(stop),
+        }
+    }
+
+    /// Rebuilds the control plane and router over the same store with the configuration
+    /// changed by `adjust` (for settings naming what a test creates first, like a workspace
+    /// id). Background jobs are not started again.
+    pub fn reconfigure(&mut self, adjust: impl FnOnce(&mut Config)) {
+        let mut config = self.control.config().clone();
+        adjust(&mut config);
+        let bus = self.control.jobs.engine().bus();
+        self.control = server::control_plane(self.store.clone(), config, bus);
+        self.router = server::http::router(self.control.clone());
+    }
+
+    /// Stops the job service's loops and the worker pool, as if the process died.
+    pub fn stop_background(&mut self) {
+        if let Some(stop) = &self.stop {
+            let _ = stop.send(true);
+        }
+        for t in self.tasks.drain(..) {
+            t.abort();
         }
     }
 
@@ -383,7 +430,8 @@ impl TestApp {
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Signs up `email` and answers its session cookie and user id.
+    /// Signs up `email` and follows the verification link mailed to it; answers the
+    /// session cookie and user id.
     pub async fn sign_up(&self, email: &str) -> (Auth, String) {
         let a = self
             .call(
@@ -393,9 +441,72 @@ impl TestApp {
                 &Auth::None,
             )
             .await;
-        assert_eq!(a.status, StatusCode::OK, "sign-up of {email}: {}", a.body);
-        let id = a.body["user"]["id"].as_str().expect("user id").to_owned();
-        (Auth::Cookie(a.cookie()), id)
+        assert_eq!(
+            a.status,
+            StatusCode::ACCEPTED,
+            "sign-up of {email}: {}",
+            a.body
+        );
+        let mail = self.mail_to(email, "Confirm your e-mail address").await;
+        let token = link_token(&mail.body, "/verify-email");
+        let v = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/verify-email",
+                Some(serde_json::json!({ "token": token, "password": "correct horse battery" })),
+                &Auth::None,
+            )
+            .await;
+        assert_eq!(
+            v.status,
+            StatusCode::OK,
+            "verification of {email}: {}",
+            v.body
+        );
+        let id = v.body["user"]["id"].as_str().expect("user id").to_owned();
+        (Auth::Cookie(v.cookie()), id)
+    }
+
+    /// The outbox directory this app's mail goes to.
+    pub fn outbox(&self) -> PathBuf {
+        match &self.control.config().mail.delivery {
+            server::mail::Delivery::Outbox(dir) => dir.clone(),
+            server::mail::Delivery::Smtp(_) => panic!("the test app mails to an outbox"),
+        }
+    }
+
+    /// Every message in the outbox to `to`, oldest first.
+    pub fn mails(&self, to: &str) -> Vec<server::mail::Mail> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(self.outbox())
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter_map(|t| server::mail::outbox::parse(&t))
+            .filter(|m| m.to == to)
+            .collect()
+    }
+
+    /// The newest message to `to` whose subject starts with `subject`, waiting up to 10 s for
+    /// it (mail is sent in the background).
+    pub async fn mail_to(&self, to: &str, subject: &str) -> server::mail::Mail {
+        for _ in 0..200 {
+            if let Some(m) = self
+                .mails(to)
+                .into_iter()
+                .rev()
+                .find(|m| m.subject.starts_with(subject))
+            {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail {subject:?} to {to}; the outbox has {:?}",
+            self.mails(to)
+        );
     }
 
     /// Creates a workspace as `owner`.

@@ -403,11 +403,36 @@ async fn a_missing_branch_is_said_in_our_words() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
+#[tokio::test]
+async fn a_checkout_is_bounded_in_entries() {
+    let repo = Repo::new();
+    for i in 0..300 {
+        write(&repo.0, &format!("many/f{i}.txt"), "x\n");
+    }
+    git(&repo.0, &["add", "-A"]);
+    git(&repo.0, &["commit", "-q", "-m", "many"]);
+    let home = tempdir("home");
+    let target = tempdir("checkout").join("repo");
+    let remote = Remote::Local(repo.0.canonicalize().expect("repo"));
+    let few = GitLimits {
+        max_files: 200,
+        ..limits(10_000_000)
+    };
+    let refused = Git::new(&remote, None, &home, few)
+        .checkout(None, &target)
+        .await;
+    assert_eq!(refused, Err(GitError::TooManyFiles { limit: 200 }));
+    assert!(!target.exists(), "a refused clone leaves nothing behind");
+    let _ = std::fs::remove_dir_all(target.parent().expect("parent"));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 /// A minute and `max_bytes`.
 fn limits(max_bytes: u64) -> GitLimits {
     GitLimits {
         timeout: Duration::from_secs(60),
         max_bytes,
+        max_files: 100_000,
     }
 }
 

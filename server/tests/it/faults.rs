@@ -275,19 +275,23 @@ async fn queued_jobs_complete_across_a_nats_restart() {
     app.finish().await;
 }
 
-/// A `switchyard serve` process on PostgreSQL and NATS, without embedded workers.
-struct ServerProcess(Child);
+/// A `switchyard serve` process on PostgreSQL and NATS, without embedded workers, and its
+/// data directory (where its outbox is).
+struct ServerProcess(Child, std::path::PathBuf);
 
 impl ServerProcess {
     fn start(database_url: &str, nats: &str, port: u16, pool: &str, group: &str) -> ServerProcess {
+        let data_dir = scratch_dir();
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("serve")
-            .env("DATA_DIR", scratch_dir())
+            .env("DATA_DIR", &data_dir)
             .env("WORKER_POOLS", pool)
             .env("CONTROL_PLANE_GROUP", group)
             .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))
             .env("DATABASE_URL", database_url)
             .env("NATS_URL", nats)
+            // Other tests' control planes share this NATS server.
+            .env("SHARED_NATS", "true")
             .env("EMBEDDED_WORKERS", "0")
             .env("SESSION_SECRET", "fault-test-secret-fault-test-secret-!!")
             .env("JOB_LEASE_SECS", "10")
@@ -298,7 +302,23 @@ impl ServerProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("the switchyard binary starts");
-        ServerProcess(child)
+        ServerProcess(child, data_dir)
+    }
+
+    /// The token of the newest verification link in this server's outbox, waiting for it.
+    async fn verification_token(&self) -> String {
+        let outbox = self.1.join("outbox");
+        for _ in 0..100 {
+            let mut files: Vec<_> = std::fs::read_dir(&outbox)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            files.sort();
+            if let Some(text) = files.last().and_then(|f| std::fs::read_to_string(f).ok()) {
+                return crate::common::link_token(&text, "/verify-email");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no verification mail in {}", outbox.display());
     }
 
     fn kill9(&mut self) {
@@ -374,12 +394,20 @@ async fn no_accepted_job_is_lost_when_the_server_is_killed() {
 
     let mut first = ServerProcess::start(&db.url, &nats_url(), port, &pool, &group);
     wait_http(&base).await;
-    let (_, cookie, _) = http_json(
+    http_json(
         "POST",
         &format!("{base}/api/v1/auth/signup"),
         Some(
             json!({"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"}),
         ),
+        &[],
+    )
+    .await;
+    let token = first.verification_token().await;
+    let (_, cookie, _) = http_json(
+        "POST",
+        &format!("{base}/api/v1/auth/verify-email"),
+        Some(json!({ "token": token, "password": "correct horse battery" })),
         &[],
     )
     .await;

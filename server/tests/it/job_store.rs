@@ -16,6 +16,7 @@ async fn setup(store: &Store) -> (TenantId, TenantId) {
         name: "Owner".into(),
         password_hash: None,
         created_at: 1,
+        email_verified_at: Some(1),
     };
     store.create_user(&owner, None).await.unwrap();
     let mut tenants = Vec::new();
@@ -49,21 +50,41 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     let (acme, _) = setup(&store).await;
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
+    assert_eq!(
+        store.pools_with_due_jobs(1_000).await.unwrap(),
+        vec!["default"]
+    );
+    assert_eq!(
+        store.tenants_waiting("default", 1_000).await.unwrap(),
+        vec![acme]
+    );
     let due: Vec<JobId> = store
-        .due_jobs(1_000, 0, 10)
+        .due_jobs_of("default", acme, 1_000, 10)
         .await
         .unwrap()
         .iter()
         .map(|j| j.id)
         .collect();
     assert_eq!(due, vec![j.id]);
+    assert_eq!(store.pool_outstanding("default").await.unwrap(), 0);
     store.mark_dispatched(j.id, 0, 1_001).await.unwrap();
+    assert_eq!(
+        store.pool_outstanding("default").await.unwrap(),
+        1,
+        "a ticket holds a slot"
+    );
     assert!(
-        store.due_jobs(2_000, 0, 10).await.unwrap().is_empty(),
+        store
+            .due_jobs_of("default", acme, 2_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "dispatched jobs are not due again"
     );
+    assert!(store.pools_with_due_jobs(2_000).await.unwrap().is_empty());
+    assert!(store.stale_dispatches(1_000, 10).await.unwrap().is_empty());
     assert_eq!(
-        store.due_jobs(2_000, 1_500, 10).await.unwrap().len(),
+        store.stale_dispatches(1_500, 10).await.unwrap().len(),
         1,
         "a ticket never claimed is sent again"
     );
@@ -154,10 +175,21 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
         (JobStatus::Queued, Some("boom"), 5_000, None)
     );
     assert!(
-        store.due_jobs(4_999, 0, 10).await.unwrap().is_empty(),
+        store
+            .due_jobs_of("default", acme, 4_999, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "waits out its backoff"
     );
-    assert_eq!(store.due_jobs(5_000, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .due_jobs_of("default", acme, 5_000, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let second = store
         .claim_job(j.id, "w2", 5_000, 6_000)

@@ -6,6 +6,7 @@ use crate::common::{Auth, TestApp};
 use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
 use server::store::Backend;
+use shared::jobs::JobStatus;
 use std::sync::Arc;
 use std::time::Duration;
 use workers::bus::memory::InProcessBus;
@@ -207,17 +208,22 @@ async fn jobs_on_nats_and_postgres() {
 
 #[tokio::test]
 async fn submissions_are_validated_authorised_and_admitted() {
-    let app = TestApp::with_config(Backend::Sqlite, |c| {
+    let mut app = TestApp::with_config(Backend::Sqlite, |c| {
         c.jobs.pool_capacity = 5;
+        // This test is about the pool as a whole; the workspace share has its own.
+        c.jobs.workspace_queue_share = 100;
         c.jobs.pools.push("gpu".into());
-        c.jobs.private_pools.insert("gpu".into(), "globex".into());
     })
     .await;
     let (ada, _) = app.sign_up("ada@example.com").await;
     let (vic, _) = app.sign_up("vic@example.com").await;
     let (eve, _) = app.sign_up("eve@example.com").await;
     app.create_workspace(&ada, "acme").await;
-    app.create_workspace(&eve, "globex").await;
+    let globex = app.create_workspace(&eve, "globex").await;
+    let globex_id = globex["id"].as_str().unwrap().to_owned();
+    app.reconfigure(|c| {
+        c.jobs.private_pools.insert("gpu".into(), globex_id);
+    });
     app.add_member(&ada, "acme", &vic, "vic@example.com", "viewer")
         .await;
     let jobs = "/api/v1/workspaces/acme/jobs";
@@ -404,6 +410,90 @@ async fn submissions_are_validated_authorised_and_admitted() {
         (bad_status.status, bad_status.body["error"]["field"].clone()),
         (StatusCode::UNPROCESSABLE_ENTITY, json!("status"))
     );
+
+    // The private pool is bound to globex's id: a new workspace under the same slug, once
+    // globex is deleted, gets none of it.
+    assert_eq!(
+        app.call(
+            Method::DELETE,
+            "/api/v1/workspaces/globex?confirm=globex",
+            None,
+            &eve
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    app.create_workspace(&vic, "globex").await;
+    let taken = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/jobs",
+            Some(json!({"kind": "diagnostic", "pool": "gpu"})),
+            &vic,
+        )
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["error"]["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("pool")),
+        "{}",
+        taken.body
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn one_workspaces_backlog_does_not_refuse_the_others() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.jobs.pool_capacity = 10;
+        c.jobs.workspace_queue_share = 30;
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let (eve, _) = app.sign_up("eve@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    app.create_workspace(&eve, "globex").await;
+    let ok = json!({"kind": "diagnostic", "payload": {"lines": 1}});
+    // No worker runs: acme's jobs stay queued. Its share is 30% of 10.
+    for _ in 0..3 {
+        let a = app
+            .call(
+                Method::POST,
+                "/api/v1/workspaces/acme/jobs",
+                Some(ok.clone()),
+                &ada,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+    let full = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/jobs",
+            Some(ok.clone()),
+            &ada,
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::TOO_MANY_REQUESTS, "{}", full.body);
+    assert!(full.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("this workspace has 3 open jobs"));
+    assert!(full.headers.contains_key(header::RETRY_AFTER));
+    let other = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/jobs",
+            Some(ok.clone()),
+            &eve,
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::CREATED,
+        "another workspace is still admitted: {}",
+        other.body
+    );
     app.finish().await;
 }
 
@@ -538,5 +628,238 @@ async fn a_deleted_workspace_stops_its_running_jobs() {
         0,
         "the worker stopped the deleted workspace's job"
     );
+    app.finish().await;
+}
+
+/// Fair dispatch: workspace A queues 200 jobs on a one-slot pool, then workspace B submits
+/// one. B's job starts as soon as the job running when it arrived has finished — not after
+/// A's backlog.
+async fn a_small_workspace_is_not_queued_behind_a_big_backlog(bus: Arc<dyn Bus>, backend: Backend) {
+    let pool = pool();
+    let app = TestApp::with_jobs(backend, bus, &pool, 1).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let (eve, _) = app.sign_up("eve@example.com").await;
+    let acme: shared::ids::TenantId = app.create_workspace(&ada, "acme").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let globex: shared::ids::TenantId = app.create_workspace(&eve, "globex").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let work = json!({"lines": 1, "seconds": 0.2});
+    for _ in 0..200 {
+        submit(&app, &ada, &pool, work.clone(), 1).await;
+    }
+    let b = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/jobs",
+            Some(json!({"kind": "diagnostic", "pool": pool, "payload": work, "max_attempts": 1})),
+            &eve,
+        )
+        .await;
+    assert_eq!(b.status, StatusCode::CREATED, "{}", b.body);
+    let b_id = b.body["id"].as_str().unwrap().to_owned();
+    wait_for(
+        &app,
+        &eve,
+        &format!("/api/v1/workspaces/globex/jobs/{b_id}"),
+        |j| j["status"] == "succeeded",
+    )
+    .await;
+    let b_job = app
+        .store
+        .job(globex, b_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let b_started = b_job.started_at.expect("B started");
+    let filter = server::jobs::JobFilter {
+        status: None,
+        pool: None,
+        limit: 500,
+    };
+    let a_jobs = app.store.jobs(acme, &filter).await.unwrap();
+    assert_eq!(a_jobs.len(), 200);
+    // A's jobs ran while A was still submitting; what counts is how many of A's started
+    // between B's submission and B's start.
+    let overtook = a_jobs
+        .iter()
+        .filter(|j| {
+            j.started_at
+                .is_some_and(|s| s >= b_job.created_at && s < b_started)
+        })
+        .count();
+    assert!(
+        overtook <= 1,
+        "{overtook} of A's jobs started after B was submitted and before B started"
+    );
+    assert!(
+        a_jobs.iter().any(|j| j.status == JobStatus::Queued),
+        "A's backlog was still waiting when B ran"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn fair_dispatch_in_process() {
+    a_small_workspace_is_not_queued_behind_a_big_backlog(
+        Arc::new(InProcessBus::new()),
+        Backend::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fair_dispatch_over_nats_on_postgres() {
+    let bus = workers::bus::nats::NatsBus::connect(&nats_url())
+        .await
+        .expect("NATS at TEST_NATS_URL (make test starts one)");
+    a_small_workspace_is_not_queued_behind_a_big_backlog(Arc::new(bus), Backend::Postgres).await;
+}
+
+/// A claim or heartbeat for a job the store does not know (an orphaned ticket, say of a
+/// deleted workspace) is answered at once, so the worker drops the ticket instead of
+/// waiting out its claim timeout and handing it back, again and again.
+#[tokio::test]
+async fn requests_about_unknown_jobs_are_answered_gone_at_once() {
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let pool = pool();
+    let app = TestApp::with_jobs(Backend::Sqlite, bus.clone(), &pool, 0).await;
+    let (tenant, job) = (
+        shared::ids::TenantId::new().to_string(),
+        shared::ids::JobId::new().to_string(),
+    );
+    let claim = serde_json::to_vec(&workers::protocol::Claim {
+        worker_id: "w-1".into(),
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let answer = bus
+        .request(
+            &workers::subjects::claim(&tenant, &job),
+            claim.into(),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("an answer, not a timeout");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let reply: workers::protocol::ClaimReply = serde_json::from_slice(&answer).unwrap();
+    assert!(
+        matches!(reply, workers::protocol::ClaimReply::Refused { .. }),
+        "{reply:?}"
+    );
+    let beat = serde_json::to_vec(&workers::protocol::Heartbeat {
+        worker_id: "w-1".into(),
+        attempt: 1,
+    })
+    .unwrap();
+    let answer = bus
+        .request(
+            &workers::subjects::heartbeat(&tenant, &job),
+            beat.into(),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("an answer, not a timeout");
+    let reply: workers::protocol::HeartbeatReply = serde_json::from_slice(&answer).unwrap();
+    assert!(!reply.keep && reply.cancel, "the worker stops the attempt");
+    app.finish().await;
+}
+
+/// `/metrics` shows queue depth from the counts the job service keeps (refreshed every few
+/// seconds), not from a count of the jobs table per scrape.
+#[tokio::test]
+async fn metrics_show_the_kept_queue_depth() {
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let pool = pool();
+    let app = TestApp::with_jobs(Backend::Sqlite, bus, &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    submit(&app, &ada, &pool, json!({"lines": 1}), 1).await;
+    submit(&app, &ada, &pool, json!({"lines": 1}), 1).await;
+    let series = format!("switchyard_jobs_open{{pool=\"{pool}\",status=\"queued\"}} 2");
+    let mut text = String::new();
+    for _ in 0..100 {
+        let request = axum::http::Request::get("/metrics")
+            .header(header::AUTHORIZATION, "Bearer test-metrics-token")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, _, body) = app.send_raw(request).await;
+        assert_eq!(status, StatusCode::OK);
+        text = String::from_utf8(body).unwrap();
+        if text.contains(&series) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(text.contains(&series), "{text}");
+    assert_eq!(
+        app.control.jobs.engine().open_counts(),
+        vec![(pool.clone(), JobStatus::Queued, 2)],
+        "the scrape showed what the job service kept"
+    );
+    app.finish().await;
+}
+
+/// The embedded default loses its tickets with the in-process bus when it restarts; the
+/// queued jobs are sent again at start, not after the redispatch interval.
+#[tokio::test]
+async fn queued_jobs_are_sent_again_after_an_embedded_restart() {
+    let pool = pool();
+    let mut app =
+        TestApp::with_jobs(Backend::Sqlite, Arc::new(InProcessBus::new()), &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let acme: shared::ids::TenantId = app.create_workspace(&ada, "acme").await["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let id: shared::ids::JobId = submit(&app, &ada, &pool, json!({"lines": 1}), 1)
+        .await
+        .parse()
+        .unwrap();
+    // Its ticket goes onto the first process's bus, where no worker will ever take it.
+    for _ in 0..100 {
+        let job = app.store.job(acme, id).await.unwrap().unwrap();
+        if job.dispatched_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop_background();
+
+    // The restarted process: a new in-process bus, its workers, the same database.
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let config = app.control.config().clone();
+    assert!(config.jobs.redispatch_after >= Duration::from_secs(60));
+    let control = server::control_plane(app.store.clone(), config, bus.clone());
+    let tasks = control.jobs.engine().start().await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(workers::runtime::run_pool(
+        bus,
+        workers::runtime::WorkerConfig::new(&pool, 1),
+        stopped,
+    ));
+    let started = std::time::Instant::now();
+    loop {
+        let job = app.store.job(acme, id).await.unwrap().unwrap();
+        if job.status == JobStatus::Succeeded {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the job was not sent again: {job:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    let _ = worker.await;
+    for t in tasks {
+        t.abort();
+    }
     app.finish().await;
 }

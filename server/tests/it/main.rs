@@ -1,6 +1,6 @@
 //! The server's integration tests, one binary (linking LanceDB and candle once instead of
 //! once per file): the REST API, isolation, jobs, faults, code intelligence, the egress
-//! guard around git, workspace secrets, OAuth, the store conformance suite and the live job
+//! guard around git, workspace secrets, the mailer and e-mail verification, OAuth, the store conformance suite and the live job
 //! stream, each a module.
 #![allow(dead_code)]
 
@@ -14,8 +14,10 @@ mod faults;
 mod isolation;
 mod job_store;
 mod jobs;
+mod mail;
 mod oauth;
 mod rls_catalog;
 mod secrets;
 mod store_conformance;
 mod stream;
+mod verification;

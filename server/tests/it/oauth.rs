@@ -371,3 +371,93 @@ async fn oauth_links_an_existing_account_only_with_a_verified_email() {
     assert_eq!(me.body["user"]["id"], json!(ada_id));
     app.finish().await;
 }
+
+/// The takeover the issue describes: an attacker signs up first with the victim's address;
+/// the victim later signs in through a provider that verified it. The attacker's sign-up
+/// never became an account (its link went to the victim's mailbox), so the victim gets a
+/// fresh account and the attacker's password opens nothing. An older account whose address
+/// was never verified is not linked either.
+#[tokio::test]
+async fn signing_up_first_with_someone_elses_address_gives_no_access() {
+    let (base, provider_state) = provider().await;
+    let app = app_with_provider(&base).await;
+    let attacker = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/signup",
+            Some(json!({"email": "victim@corp.example", "password": "attacker's password", "name": "Mallory"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(attacker.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.store
+            .user_by_email("victim@corp.example")
+            .await
+            .unwrap(),
+        None
+    );
+
+    provider_state.lock().unwrap().person = json!({"sub": "v-1", "email": "victim@corp.example", "email_verified": true, "name": "Victor"});
+    let (flow, back) = authorize_at_provider(&app, "/").await;
+    let signed = callback(&app, &back, &flow).await;
+    assert!(header_values(&signed, header::SET_COOKIE)
+        .iter()
+        .any(|c| c.starts_with("sy_session=")));
+    let victim = app
+        .store
+        .user_by_email("victim@corp.example")
+        .await
+        .unwrap()
+        .expect("the victim's account");
+    assert_eq!(victim.name, "Victor");
+    assert_eq!(victim.password_hash, None, "no password anyone else chose");
+    assert!(victim.email_verified_at.is_some());
+    let login = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "victim@corp.example", "password": "attacker's password"})),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::UNAUTHORIZED);
+    // The attacker's link, had they got it, can no longer make an account.
+    let mail = app
+        .mail_to("victim@corp.example", "Confirm your e-mail address")
+        .await;
+    let token = crate::common::link_token(&mail.body, "/verify-email");
+    let late = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            Some(json!({ "token": token, "password": "attacker's password" })),
+            &Auth::None,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+
+    // An account from before verification (address never verified) is not linked.
+    let legacy = server::accounts::UserRecord {
+        id: shared::ids::UserId::new(),
+        email: "old@corp.example".into(),
+        name: "Old".into(),
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA".into()),
+        created_at: 1,
+        email_verified_at: None,
+    };
+    app.store.create_user(&legacy, None).await.unwrap();
+    provider_state.lock().unwrap().person =
+        json!({"sub": "o-1", "email": "old@corp.example", "email_verified": true, "name": "Old"});
+    let (flow, back) = authorize_at_provider(&app, "/").await;
+    let refused = callback(&app, &back, &flow).await;
+    assert!(refused
+        .headers
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("/login?oauth_error="));
+    assert_eq!(app.store.oauth_user("sso", "o-1").await.unwrap(), None);
+    app.finish().await;
+}

@@ -14,6 +14,7 @@ fn user(email: &str) -> UserRecord {
         name: email.to_owned(),
         password_hash: Some("$argon2id$fake".to_owned()),
         created_at: 1_000,
+        email_verified_at: Some(1_000),
     }
 }
 
@@ -98,6 +99,187 @@ async fn users_are_unique_by_email(backend: Backend) {
     db.drop_db().await;
 }
 on_both_backends!(users_are_unique_by_email, users_are_unique_by_email);
+
+fn session_of(user: UserId) -> SessionRecord {
+    SessionRecord {
+        id: SessionId::new(),
+        user_id: user,
+        created_at: 10,
+        last_seen_at: 10,
+        expires_at: 1_000_000,
+        revoked_at: None,
+        user_agent: String::new(),
+    }
+}
+
+fn token(hash: &str, purpose: EmailPurpose, email: &str, user: Option<UserId>) -> EmailTokenRecord {
+    EmailTokenRecord {
+        token_hash: hash.to_owned(),
+        purpose,
+        email: email.to_owned(),
+        user_id: user,
+        name: Some("Bea".to_owned()),
+        password_hash: Some("$argon2id$pending".to_owned()),
+        next_path: Some("/invitations/x".to_owned()),
+        created_at: 10,
+        expires_at: 100,
+    }
+}
+
+async fn email_tokens_work_once_for_their_purpose_until_they_expire(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    // A pending sign-up: following it makes the verified account, with the sign-up's
+    // password and next path, and its session, in one step.
+    store
+        .create_email_token(&token(
+            "h-signup",
+            EmailPurpose::SignUp,
+            "bea@example.com",
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .reset_password("h-signup", "$x", 20, session_of)
+                .await
+                .unwrap(),
+            EmailOutcome::Invalid
+        ),
+        "a sign-up link is no reset link"
+    );
+    assert!(
+        matches!(
+            store
+                .verify_email("h-signup", 100, session_of)
+                .await
+                .unwrap(),
+            EmailOutcome::Invalid
+        ),
+        "expired at its expiry"
+    );
+    let EmailOutcome::Done {
+        user,
+        session,
+        next,
+    } = store
+        .verify_email("h-signup", 20, session_of)
+        .await
+        .unwrap()
+    else {
+        panic!("the sign-up completes");
+    };
+    assert_eq!(user.email, "bea@example.com");
+    assert_eq!(user.email_verified_at, Some(20));
+    assert_eq!(user.password_hash.as_deref(), Some("$argon2id$pending"));
+    assert_eq!(next.as_deref(), Some("/invitations/x"));
+    assert_eq!(
+        store.user_by_email("bea@example.com").await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store.session(session.id).await.unwrap().map(|s| s.user_id),
+        Some(user.id)
+    );
+    assert!(
+        matches!(
+            store
+                .verify_email("h-signup", 21, session_of)
+                .await
+                .unwrap(),
+            EmailOutcome::Invalid
+        ),
+        "once"
+    );
+
+    // A second pending sign-up for the same address, followed after the first: the address
+    // is taken, and nothing is written but the spent token.
+    store
+        .create_email_token(&token(
+            "h-late",
+            EmailPurpose::SignUp,
+            "bea@example.com",
+            None,
+        ))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.verify_email("h-late", 30, session_of).await.unwrap(),
+        EmailOutcome::Taken
+    ));
+    assert!(matches!(
+        store.verify_email("h-late", 31, session_of).await.unwrap(),
+        EmailOutcome::Invalid
+    ));
+
+    // A reset: only the newest link works; it sets the password and ends the sessions.
+    store
+        .create_email_token(&token(
+            "h-reset-1",
+            EmailPurpose::Reset,
+            "bea@example.com",
+            Some(user.id),
+        ))
+        .await
+        .unwrap();
+    store
+        .create_email_token(&token(
+            "h-reset-2",
+            EmailPurpose::Reset,
+            "bea@example.com",
+            Some(user.id),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .reset_password("h-reset-1", "$new", 40, session_of)
+                .await
+                .unwrap(),
+            EmailOutcome::Invalid
+        ),
+        "replaced by the newer link"
+    );
+    let EmailOutcome::Done { session: fresh, .. } = store
+        .reset_password("h-reset-2", "$new", 40, session_of)
+        .await
+        .unwrap()
+    else {
+        panic!("the reset completes");
+    };
+    assert_eq!(
+        store
+            .user(user.id)
+            .await
+            .unwrap()
+            .and_then(|u| u.password_hash)
+            .as_deref(),
+        Some("$new")
+    );
+    assert!(store
+        .session(session.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert!(store
+        .session(fresh.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_none());
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    email_tokens_work_once_for_their_purpose_until_they_expire,
+    email_tokens_work_once_for_their_purpose_until_they_expire
+);
 
 async fn sessions_end_by_revocation_and_password_change(backend: Backend) {
     let db = TestDb::new(backend).await;

@@ -1,15 +1,47 @@
-//! The console's calls about accounts: sign-up, login, logout, password and sessions.
+//! The console's calls about accounts: sign-up and e-mail verification, login, logout,
+//! password change and reset, and sessions.
 
 use super::{ClientInfo, ConsoleResult, SessionToken, SignedIn};
 use crate::api::*;
 use crate::ids::SessionId;
 use async_trait::async_trait;
 
-/// Accounts: sign-up, login, logout, password and sessions.
+/// Accounts: sign-up and verification, login, logout, password and sessions.
 #[async_trait]
 pub trait AccountsConsole: Send + Sync + 'static {
-    /// Creates an account and signs it in.
-    async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ConsoleResult<SignedIn>;
+    /// Starts a sign-up: mails a verification link (or, for a registered address, a note
+    /// that the account exists) and answers the same either way.
+    async fn sign_up(&self, req: SignupRequest, client: &ClientInfo) -> ConsoleResult<CheckEmail>;
+
+    /// Verifies the address of a verification link's token and signs its account in;
+    /// answers the session and the local path to open next.
+    async fn verify_email(
+        &self,
+        req: VerifyEmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<(SignedIn, String)>;
+
+    /// Mails a fresh verification link to an unverified account (the same answer for any
+    /// address).
+    async fn resend_verification(
+        &self,
+        req: EmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<CheckEmail>;
+
+    /// Mails a password reset link (the same answer for any address).
+    async fn request_password_reset(
+        &self,
+        req: EmailRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<CheckEmail>;
+
+    /// Sets a new password from a reset link's token, ends every session and signs in.
+    async fn reset_password(
+        &self,
+        req: ResetPasswordRequest,
+        client: &ClientInfo,
+    ) -> ConsoleResult<SignedIn>;
 
     /// Signs in with e-mail and password.
     async fn log_in(&self, req: LoginRequest, client: &ClientInfo) -> ConsoleResult<SignedIn>;

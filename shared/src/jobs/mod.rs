@@ -163,6 +163,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_queue_place_reads_as_a_phrase() {
+        let place = |ahead, eta_seconds, workers_online| QueuePlace {
+            ahead,
+            eta_seconds,
+            workers_online,
+        };
+        assert_eq!(
+            place(0, Some(5), true).describe(),
+            "next in line · starts in under a minute"
+        );
+        assert_eq!(
+            place(1, Some(61), true).describe(),
+            "1 job ahead · starts in about 2 min"
+        );
+        assert_eq!(place(12, None, true).describe(), "12 jobs ahead");
+        assert_eq!(
+            place(3, None, false).describe(),
+            "3 jobs ahead · waiting for a worker"
+        );
+    }
+
+    #[test]
     fn statuses_round_trip_and_know_if_final() {
         for s in JobStatus::ALL {
             assert_eq!(s.as_str().parse::<JobStatus>().ok(), Some(s));
@@ -289,6 +311,43 @@ pub struct JobView {
     /// How far the running (or last) attempt got, when its job kind reports progress.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<JobProgress>,
+    /// Where a queued job stands in its pool's queue (single-job views only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueuePlace>,
+}
+
+/// A queued job's place in line. Workspaces are served in turn, so the jobs ahead are the
+/// workspace's own earlier ones and, for each other waiting workspace, as many of its jobs
+/// as it gets turns before this one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuePlace {
+    /// Jobs that will start before it.
+    pub ahead: i64,
+    /// An estimate of when it starts, in seconds from now: from the pool's online slots and
+    /// its recent jobs' run time. `None` while no worker of the pool is online or no job of
+    /// it has finished yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<i64>,
+    /// Whether any worker of the pool is online.
+    pub workers_online: bool,
+}
+
+impl QueuePlace {
+    /// The place as a phrase: "next in line", "3 jobs ahead · starts in about 2 min".
+    pub fn describe(&self) -> String {
+        let ahead = match self.ahead {
+            0 => "next in line".to_owned(),
+            1 => "1 job ahead".to_owned(),
+            n => format!("{n} jobs ahead"),
+        };
+        match self.eta_seconds {
+            _ if !self.workers_online => format!("{ahead} · waiting for a worker"),
+            Some(s) if s < 60 => format!("{ahead} · starts in under a minute"),
+            Some(s) => format!("{ahead} · starts in about {} min", (s + 59) / 60),
+            None => ahead,
+        }
+    }
 }
 
 /// A job's progress: its current phase and how much of it is done.
