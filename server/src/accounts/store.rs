@@ -287,11 +287,11 @@ impl Store {
         let session = session(user.id);
         insert_session(&mut tx, &session).await?;
         tx.commit().await?;
-        Ok(EmailOutcome::Done {
+        Ok(EmailOutcome::Done(Box::new(FollowedLink {
             user,
             session,
             next: token.next_path,
-        })
+        })))
     }
 
     /// Follows a password reset link, atomically: sets the new password, marks the address
@@ -337,11 +337,11 @@ impl Store {
             password_hash: Some(password_hash.to_owned()),
             ..user
         };
-        Ok(EmailOutcome::Done {
+        Ok(EmailOutcome::Done(Box::new(FollowedLink {
             user,
             session,
             next: None,
-        })
+        })))
     }
 
     /// The user an OAuth identity belongs to.
@@ -669,18 +669,22 @@ impl EmailTokenRecord {
     }
 }
 
+/// A link followed: the account, the session that started, and where a sign-up goes next.
+#[derive(Debug)]
+pub struct FollowedLink {
+    /// The account.
+    pub user: UserRecord,
+    /// The session that started.
+    pub session: SessionRecord,
+    /// Where a sign-up goes next.
+    pub next: Option<String>,
+}
+
 /// What following an e-mail link did.
 #[derive(Debug)]
 pub enum EmailOutcome {
-    /// Done: the user and their new session; a sign-up's next path comes along.
-    Done {
-        /// The account.
-        user: UserRecord,
-        /// The session that started.
-        session: SessionRecord,
-        /// Where a sign-up goes next.
-        next: Option<String>,
-    },
+    /// Done: the user and their new session.
+    Done(Box<FollowedLink>),
     /// The link is unknown, used, expired, or no longer matches the account's address.
     Invalid,
     /// The address got an account while the sign-up was pending.

@@ -13,7 +13,7 @@
 //! `PASSWORD_RESET_TTL_MINUTES`); of verification and reset links only the newest works.
 
 use super::ops::{client_key, hash_password};
-use super::store::{EmailOutcome, EmailPurpose, EmailTokenRecord};
+use super::store::{EmailOutcome, EmailPurpose, EmailTokenRecord, FollowedLink};
 use super::{Accounts, UserRecord};
 use crate::auth::{passwords, secrets};
 use crate::clock::now;
@@ -168,11 +168,12 @@ impl Accounts {
             .verify_email(&token_hash, now(), |user| self.session_for(user, client))
             .await?;
         match outcome {
-            EmailOutcome::Done {
-                user,
-                session,
-                next,
-            } => {
+            EmailOutcome::Done(done) => {
+                let FollowedLink {
+                    user,
+                    session,
+                    next,
+                } = *done;
                 tracing::info!(user = %user.id, "e-mail address verified");
                 let next = next.unwrap_or_else(|| "/workspaces".to_owned());
                 Ok((self.signed_in(&user, &session)?, next))
@@ -240,7 +241,8 @@ impl Accounts {
             })
             .await?;
         match outcome {
-            EmailOutcome::Done { user, session, .. } => {
+            EmailOutcome::Done(done) => {
+                let FollowedLink { user, session, .. } = *done;
                 tracing::info!(user = %user.id, "password reset; sessions and the user's API keys ended");
                 self.signed_in(&user, &session)
             }

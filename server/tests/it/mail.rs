@@ -147,16 +147,18 @@ impl SmtpServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("python3 runs aiosmtpd (make test installs it)");
+        // Killed on drop from here on, also when it never listens.
+        let server = SmtpServer {
+            child,
+            port,
+            maildir,
+        };
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                return SmtpServer {
-                    child,
-                    port,
-                    maildir,
-                };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -160,17 +160,18 @@ async fn email_tokens_work_once_for_their_purpose_until_they_expire(backend: Bac
         ),
         "expired at its expiry"
     );
-    let EmailOutcome::Done {
-        user,
-        session,
-        next,
-    } = store
+    let EmailOutcome::Done(done) = store
         .verify_email("h-signup", 20, session_of)
         .await
         .unwrap()
     else {
         panic!("the sign-up completes");
     };
+    let FollowedLink {
+        user,
+        session,
+        next,
+    } = *done;
     assert_eq!(user.email, "bea@example.com");
     assert_eq!(user.email_verified_at, Some(20));
     assert_eq!(user.password_hash.as_deref(), Some("$argon2id$pending"));
@@ -243,7 +244,7 @@ async fn email_tokens_work_once_for_their_purpose_until_they_expire(backend: Bac
         ),
         "replaced by the newer link"
     );
-    let EmailOutcome::Done { session: fresh, .. } = store
+    let EmailOutcome::Done(fresh) = store
         .reset_password("h-reset-2", "$new", 40, session_of)
         .await
         .unwrap()
@@ -267,7 +268,7 @@ async fn email_tokens_work_once_for_their_purpose_until_they_expire(backend: Bac
         .revoked_at
         .is_some());
     assert!(store
-        .session(fresh.id)
+        .session(fresh.session.id)
         .await
         .unwrap()
         .unwrap()
