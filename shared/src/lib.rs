@@ -10,6 +10,7 @@
 //! - [`jobs`]: job states, the retry schedule and queue pressure.
 //! - [`code`]: repositories, search results and code-graph symbols.
 //! - [`secrets`]: workspace secrets' names and the rules for their values.
+//! - [`pipelines`]: the pipeline graph format, its node kinds and its validation.
 //! - [`redirects`]: which post-login destinations are safe.
 //! - [`contracts`]: the service the console's server functions call, implemented by `server`.
 
@@ -20,6 +21,7 @@ pub mod contracts;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod pipelines;
 pub mod redirects;
 pub mod roles;
 pub mod secrets;
