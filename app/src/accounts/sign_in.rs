@@ -178,7 +178,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
             <div class="card auth-card">
                 <p class="brand large"><span class="brand-mark" aria-hidden="true"></span>"Switchyard"</p>
                 <h1>"Confirm your e-mail address"</h1>
-                <p class="muted">"Enter the password you chose when signing up to finish creating your account."</p>
+                <p class="muted">"Enter your password to confirm the address and sign in."</p>
                 <FormError message=Signal::derive(move || match value.get() {
                     Some(Err(e)) if e.field() != Some("password") => Some(e.message()),
                     _ => None,
@@ -186,7 +186,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 <ActionForm action=action>
                     <input type="hidden" name="token" value=token_param()/>
                     <Field label="Password" name="password" kind="password" autocomplete="current-password"
-                        hint="Not needed for an account that already has one and only verifies its address."
+                        hint="The password you chose when signing up, or your account's password."
                         server_error=field_error(value, "password")/>
                     <button type="submit" class="button primary wide" disabled=move || action.pending().get()>
                         {move || if action.pending().get() { "Confirming…" } else { "Confirm and sign in" }}

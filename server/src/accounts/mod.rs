@@ -86,9 +86,12 @@ impl Accounts {
         self.authenticate_session(&session.0).await
     }
 
-    /// The postman for account mail (invitations are mailed with it too).
-    pub fn postman(&self) -> &Postman {
-        &self.postman
+    /// Mails `mail` unless its address has had its account mails for the hour (the same
+    /// limit sign-up and reset mail keeps, so nobody floods a mailbox through invitations).
+    pub fn post_limited(&self, what: &'static str, mail: crate::mail::Mail) {
+        if self.limiter.may_mail(&mail.to) {
+            self.postman.post(what, mail);
+        }
     }
 
     /// Drops rate-limit state that no longer limits anything.

@@ -52,7 +52,7 @@ impl Accounts {
         .map_err(|_| ApiError::internal())?;
         match user {
             Some(user) if ok && user.email_verified_at.is_none() => {
-                self.mail_verification(&user).await?;
+                self.mail_verification(&user);
                 Err(ApiError::forbidden(format!(
                     "verify your e-mail address first: we sent a link to {}",
                     user.email
@@ -351,9 +351,17 @@ pub(super) fn client_key(client: &ClientInfo) -> &str {
     client.ip.as_deref().unwrap_or("unknown")
 }
 
-/// The failed-login lock's key: the account together with the client's IP.
+/// The failed-login lock's key: the account together with the client's address (an IPv6
+/// client by its /64, which one client holds whole).
 fn account_lock_key(email: &str, client: &ClientInfo) -> String {
-    format!("{email} from {}", client_key(client))
+    let from = match client_key(client).parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client_key(client).to_owned(),
+    };
+    format!("{email} from {from}")
 }
 
 pub(super) async fn hash_password(password: String) -> ApiResult<String> {

@@ -173,7 +173,7 @@ impl Store {
     ) -> StoreResult<Option<EmailTokenRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM email_tokens
-             WHERE email = $1 AND purpose = 'signup' AND expires_at > $2
+             WHERE email = $1 AND purpose = 'signup' AND used_at IS NULL AND expires_at > $2
              ORDER BY created_at DESC LIMIT 1"
         ))
         .bind(email)

@@ -122,8 +122,7 @@ impl Accounts {
             next_path: next,
             ..token_for(EmailPurpose::SignUp, email.as_str(), None)
         };
-        self.send_link(pending, self.config.verification_ttl, &SIGN_UP_LINK)
-            .await?;
+        self.send_link(pending, self.config.verification_ttl, &SIGN_UP_LINK);
         Ok(check_email(&email, SIGN_UP_SENT))
     }
 
@@ -142,26 +141,36 @@ impl Accounts {
             .email_token(&token_hash, now())
             .await?
             .ok_or_else(link_expired)?;
-        if token.purpose == EmailPurpose::SignUp {
-            let stored = token.password_hash.clone();
-            let given = req.password.unwrap_or_default();
-            if given.is_empty() {
-                return Err(ApiError::field(
-                    "password",
-                    "enter the password you chose when signing up",
-                ));
+        // Whoever follows the link must also know the password: the sign-up's, or the
+        // older account's. A link alone proves the mailbox, not who set the password, and
+        // an account whose password a stranger chose must not become "verified" (trusted
+        // by OAuth and invitations) for them; its owner resets the password instead.
+        let stored = match (token.purpose, token.user_id) {
+            (EmailPurpose::SignUp, _) => token.password_hash.clone(),
+            (_, Some(user)) => self.store.user(user).await?.and_then(|u| u.password_hash),
+            (_, None) => None,
+        };
+        let given = req.password.unwrap_or_default();
+        if given.is_empty() {
+            return Err(ApiError::field(
+                "password",
+                "enter your password to confirm the address",
+            ));
+        }
+        let ok = tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => passwords::verify(&given, &hash),
+            None => {
+                passwords::verify_dummy(&given);
+                false
             }
-            let ok = tokio::task::spawn_blocking(move || {
-                stored.is_some_and(|h| passwords::verify(&given, &h))
-            })
-            .await
-            .map_err(|_| ApiError::internal())?;
-            if !ok {
-                return Err(ApiError::field(
-                    "password",
-                    "is not the password this sign-up was started with; if you did not start it, sign up again yourself",
-                ));
-            }
+        })
+        .await
+        .map_err(|_| ApiError::internal())?;
+        if !ok {
+            return Err(ApiError::field(
+                "password",
+                "is not the password of this sign-up or account; if you did not start it, sign up again yourself or reset the password",
+            ));
         }
         let outcome = self
             .store
@@ -196,12 +205,11 @@ impl Accounts {
         self.limiter.attempt_from(client_key(client))?;
         let email = Email::parse(&req.email)?;
         match self.store.user_by_email(email.as_str()).await? {
-            Some(user) if user.email_verified_at.is_none() => self.mail_verification(&user).await?,
+            Some(user) if user.email_verified_at.is_none() => self.mail_verification(&user),
             Some(user) => self.mail_already_registered(&user),
             None => {
                 if let Some(pending) = self.store.pending_sign_up(email.as_str(), now()).await? {
-                    self.send_link(pending, self.config.verification_ttl, &NEW_SIGN_UP_LINK)
-                        .await?;
+                    self.send_link(pending, self.config.verification_ttl, &NEW_SIGN_UP_LINK);
                 }
             }
         }
@@ -218,8 +226,7 @@ impl Accounts {
         let email = Email::parse(&req.email)?;
         if let Some(user) = self.store.user_by_email(email.as_str()).await? {
             let template = token_for(EmailPurpose::Reset, &user.email, Some(user.id));
-            self.send_link(template, self.config.password_reset_ttl, &RESET_LINK)
-                .await?;
+            self.send_link(template, self.config.password_reset_ttl, &RESET_LINK);
         }
         Ok(check_email(&email, RESET_SENT))
     }
@@ -251,23 +258,23 @@ impl Accounts {
     }
 
     /// Mails `user` (an account whose address is not verified) a link that verifies it.
-    pub(super) async fn mail_verification(&self, user: &UserRecord) -> ApiResult<()> {
+    pub(super) fn mail_verification(&self, user: &UserRecord) {
         let template = token_for(EmailPurpose::Verify, &user.email, Some(user.id));
-        self.send_link(template, self.config.verification_ttl, &VERIFY_LINK)
-            .await
+        self.send_link(template, self.config.verification_ttl, &VERIFY_LINK);
     }
 
     /// Stores a token made from `template` (its hash and times filled in here) and mails
-    /// its link as `mail` says; sends nothing when the address has had its mails for the
-    /// hour.
-    async fn send_link(
+    /// its link as `mail` says, in the background: the caller answers at once, so whether a
+    /// token was written (a registered address or not) does not show in the answer's timing.
+    /// Sends nothing when the address has had its mails for the hour.
+    fn send_link(
         &self,
         template: EmailTokenRecord,
         ttl: std::time::Duration,
-        mail: &LinkMail,
-    ) -> ApiResult<()> {
+        mail: &'static LinkMail,
+    ) {
         if !self.limiter.may_mail(&template.email) {
-            return Ok(());
+            return;
         }
         let token = secrets::random_token(32);
         let t = now();
@@ -277,7 +284,6 @@ impl Accounts {
             expires_at: t + ttl.as_secs() as i64,
             ..template
         };
-        self.store.create_email_token(&record).await?;
         let mut link = self.config.public_url.clone();
         link.set_path(mail.path);
         link.set_query(Some(&format!("token={token}")));
@@ -285,18 +291,24 @@ impl Accounts {
             s if s >= 7200 => format!("{} hours", s / 3600),
             s => format!("{} minutes", (s / 60).max(1)),
         };
-        self.postman.post(
-            mail.what,
-            Mail {
-                to: record.email,
-                subject: mail.subject.to_owned(),
-                body: format!(
-                    "{}\n\n{link}\n\nThe link works once, for {lifetime}.\n",
-                    mail.lead
-                ),
-            },
-        );
-        Ok(())
+        let (store, postman) = (self.store.clone(), self.postman.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store.create_email_token(&record).await {
+                tracing::error!(what = mail.what, error = %e, "an account mail's link could not be stored; nothing was sent");
+                return;
+            }
+            postman.post(
+                mail.what,
+                Mail {
+                    to: record.email,
+                    subject: mail.subject.to_owned(),
+                    body: format!(
+                        "{}\n\n{link}\n\nThe link works once, for {lifetime}.\n",
+                        mail.lead
+                    ),
+                },
+            );
+        });
     }
 
     /// Tells the owner of a registered address that someone tried to sign up with it.

@@ -396,10 +396,11 @@ impl Store {
         .await?;
         let others: Vec<i64> = sqlx::query_scalar(
             "SELECT COUNT(*) FROM jobs WHERE pool = $1 AND status = 'queued'
-             AND dispatched_at IS NULL AND tenant_id <> $2 GROUP BY tenant_id",
+             AND dispatched_at IS NULL AND tenant_id <> $2 AND run_at <= $3 GROUP BY tenant_id",
         )
         .bind(&job.pool)
         .bind(job.tenant_id.to_string())
+        .bind(crate::clock::now_ms())
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

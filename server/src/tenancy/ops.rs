@@ -371,7 +371,7 @@ impl Tenancy {
         url.set_path(&format!("/invitations/{token}"));
         let inviter = principal.user()?.name.clone();
         let workspace = access.workspace.name.clone();
-        self.accounts.postman().post(
+        self.accounts.post_limited(
             "invitation",
             crate::mail::Mail {
                 to: record.email.clone(),

@@ -259,10 +259,22 @@ async fn an_unverified_account_verifies_at_login(backend: Backend) {
     let mail = app
         .mail_to("old@example.com", "Verify your e-mail address")
         .await;
+    let token = link_token(&mail.body, "/verify-email");
+    // The link alone is not enough: whoever chose the password must confirm with it (an
+    // account a stranger registered with this address is reset, not verified, by its owner).
+    let bare = post(&app, "/api/v1/auth/verify-email", json!({ "token": token })).await;
+    assert_eq!(bare.body["error"]["field"], "password", "{}", bare.body);
+    let wrong = post(
+        &app,
+        "/api/v1/auth/verify-email",
+        json!({ "token": token, "password": "a stranger's guess" }),
+    )
+    .await;
+    assert_eq!(wrong.body["error"]["field"], "password", "{}", wrong.body);
     let ok = post(
         &app,
         "/api/v1/auth/verify-email",
-        json!({"token": link_token(&mail.body, "/verify-email")}),
+        json!({ "token": token, "password": "correct horse battery" }),
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
