@@ -21,14 +21,6 @@ impl AccountsConsole for Accounts {
         self.verify_email(req, client).await
     }
 
-    async fn resend_verification(
-        &self,
-        req: EmailRequest,
-        client: &ClientInfo,
-    ) -> ConsoleResult<CheckEmail> {
-        self.resend_verification(req, client).await
-    }
-
     async fn request_password_reset(
         &self,
         req: EmailRequest,

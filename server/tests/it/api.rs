@@ -965,11 +965,13 @@ async fn login_is_rate_limited_per_ip_and_per_account_and_address() {
     // waits there…
     for _ in 0..2 {
         assert_eq!(
-            app.send(login("10.0.0.1", "wrong password!")).await.status,
+            app.send(login("127.0.0.11", "wrong password!"))
+                .await
+                .status,
             StatusCode::UNAUTHORIZED
         );
     }
-    let locked = app.send(login("10.0.0.1", "correct horse battery")).await;
+    let locked = app.send(login("127.0.0.11", "correct horse battery")).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = locked
         .headers
@@ -982,14 +984,14 @@ async fn login_is_rate_limited_per_ip_and_per_account_and_address() {
     assert!(retry >= 1);
     assert_eq!(locked.body["error"]["code"], "rate_limited");
     // …while the owner, from elsewhere, is not locked out by a stranger's guesses.
-    let owner = app.send(login("10.0.0.4", "correct horse battery")).await;
+    let owner = app.send(login("127.0.0.14", "correct horse battery")).await;
     assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
 
     // Per IP: the fifth attempt from one address in a minute is refused.
     for _ in 0..3 {
-        app.send(login("10.0.0.5", "wrong password!")).await;
+        app.send(login("127.0.0.15", "wrong password!")).await;
     }
-    let fifth = app.send(login("10.0.0.5", "wrong password!")).await;
+    let fifth = app.send(login("127.0.0.15", "wrong password!")).await;
     assert_eq!(fifth.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(fifth.headers.contains_key(header::RETRY_AFTER));
     app.finish().await;

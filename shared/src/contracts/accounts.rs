@@ -21,14 +21,6 @@ pub trait AccountsConsole: Send + Sync + 'static {
         client: &ClientInfo,
     ) -> ConsoleResult<(SignedIn, String)>;
 
-    /// Mails a fresh verification link to an unverified account (the same answer for any
-    /// address).
-    async fn resend_verification(
-        &self,
-        req: EmailRequest,
-        client: &ClientInfo,
-    ) -> ConsoleResult<CheckEmail>;
-
     /// Mails a password reset link (the same answer for any address).
     async fn request_password_reset(
         &self,
