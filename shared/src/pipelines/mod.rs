@@ -9,11 +9,16 @@
 //! [`catalogue`] says what each node kind accepts; [`validate`] reports every problem of a
 //! graph with the node, edge and field it concerns. The same code runs in the browser (the
 //! editor marks problems as they are made) and on the server (a save is refused with them).
+//! [`plan`] compiles a valid graph and says which nodes may run as a run progresses;
+//! [`template`] renders `{{ ... }}` references in settings and redacts secrets.
 
 pub mod catalogue;
+pub mod plan;
+pub mod template;
 pub mod validate;
 
 pub use catalogue::NodeKind;
+pub use plan::{compile, Finished, NodeState, Plan};
 pub use validate::{validate, Problem};
 
 use serde::{Deserialize, Serialize};

@@ -562,7 +562,7 @@ mod tests {
     }
 
     /// Graphs made of random pieces (ids, kinds, ports, configs, edges between anything):
-    /// validation answers every one of them without panicking. A fixed-seed generator, so a
+    /// validation and compilation answer every one of them without panicking. A fixed-seed generator, so a
     /// failure is reproducible.
     #[test]
     fn no_graph_makes_validation_panic() {
@@ -613,6 +613,24 @@ mod tests {
                 .collect();
             let g = graph(json!({"nodes": nodes, "edges": edges}));
             let _ = validate(&g, &["TOKEN".to_owned()]);
+            if let Ok(plan) = super::super::compile(&g, &["TOKEN".to_owned()]) {
+                // Any journal, however inconsistent, gets an answer too.
+                let mut finished = BTreeMap::new();
+                for step in &plan.steps {
+                    let end = match next(4) {
+                        0 => continue,
+                        1 => super::super::Finished::Failed,
+                        2 => super::super::Finished::Succeeded(None),
+                        _ => super::super::Finished::Succeeded(Some(
+                            ports[next(ports.len())].to_owned(),
+                        )),
+                    };
+                    finished.insert(step.id.clone(), end);
+                }
+                for id in plan.ready(&finished) {
+                    let _ = plan.input_of(&id, &finished, &BTreeMap::new());
+                }
+            }
         }
     }
 }
