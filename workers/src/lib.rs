@@ -1,6 +1,7 @@
 //! Switchyard's data plane: the [`bus`] seam the control plane and workers talk over, the
 //! job [`protocol`] on it, the worker [`runtime`], the job [`kinds`] it runs (the diagnostic
-//! job among them), the naming rules of worker [`pools`], and the guards of outbound calls:
+//! job among them), the [`pipelines`] engine that runs a pipeline's nodes as journalled
+//! steps, the naming rules of worker [`pools`], and the guards of outbound calls:
 //! the [`egress`] rule (which addresses may be reached at all) and the [`breaker`] (when a
 //! failing host is left alone). Workers reach the control plane only through the bus.
 
@@ -9,6 +10,7 @@ pub mod bus;
 pub mod clock;
 pub mod egress;
 pub mod kinds;
+pub mod pipelines;
 pub mod pools;
 pub mod protocol;
 pub mod runtime;

@@ -10,6 +10,10 @@
 //!    whether to stop) and [`LogBatch`]es (acknowledged, idempotent by sequence number);
 //! 4. it reports the [`Outcome`] with [`Complete`]; the store records it only if the worker
 //!    still holds that attempt's lease.
+//!
+//! A job that runs in steps (a pipeline run) also records each finished step with a
+//! [`StepReport`], fenced the same way; the claim's answer carries the steps recorded
+//! before, so a resumed attempt replays them instead of running them again.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +36,7 @@ pub struct Claim {
 }
 
 /// The answer to a [`Claim`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum ClaimReply {
     /// Run it: this attempt is yours until the lease runs out (keep it with heartbeats).
@@ -47,6 +51,9 @@ pub enum ClaimReply {
         lease_ms: u64,
         /// The log sequence to continue from (earlier attempts' lines keep theirs).
         log_seq: i64,
+        /// The steps earlier attempts recorded in the job's journal (replayed, not re-run).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        journal: Vec<durable::Entry>,
     },
     /// Do not run it (taken by another worker, cancelled, or finished).
     Refused {
@@ -129,6 +136,18 @@ pub struct Complete {
     pub outcome: Outcome,
 }
 
+/// A running attempt records a finished step in its job's journal; the store takes it only
+/// from the lease holder of that attempt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The worker.
+    pub worker_id: String,
+    /// The attempt that ran the step.
+    pub attempt: i64,
+    /// The step.
+    pub entry: durable::Entry,
+}
+
 /// A draining worker hands an unfinished attempt back: the job runs again at once, and the
 /// attempt does not count against its attempts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +196,7 @@ mod tests {
             payload: "{}".into(),
             lease_ms: 30_000,
             log_seq: 0,
+            journal: vec![],
         };
         let json = serde_json::to_value(&granted).unwrap();
         assert_eq!(json["answer"], "granted");

@@ -8,7 +8,7 @@ use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
 use crate::protocol::{
     Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Presence, Recorded, Release,
-    Ticket,
+    StepReport, Ticket,
 };
 use crate::subjects;
 use bytes::Bytes;
@@ -143,7 +143,7 @@ pub async fn run_pool(
                 let release = release_rx.clone();
                 tokio::spawn(async move {
                     running.fetch_add(1, Ordering::SeqCst);
-                    handle_ticket(bus.as_ref(), &config, d, release).await;
+                    handle_ticket(bus, &config, d, release).await;
                     running.fetch_sub(1, Ordering::SeqCst);
                     drop(permit);
                 });
@@ -207,7 +207,7 @@ async fn announce(
 
 /// One ticket: claim, ack, run.
 async fn handle_ticket(
-    bus: &dyn Bus,
+    shared_bus: Arc<dyn Bus>,
     config: &WorkerConfig,
     delivery: Box<dyn Delivery>,
     release: watch::Receiver<bool>,
@@ -220,6 +220,7 @@ async fn handle_ticket(
             return;
         }
     };
+    let bus = shared_bus.as_ref();
     let claim = Claim {
         worker_id: config.worker_id.clone(),
     };
@@ -260,7 +261,19 @@ async fn handle_ticket(
             payload,
             lease_ms,
             log_seq,
+            journal,
         } => {
+            let run = durable::Run::resume(
+                Arc::new(BusJournal {
+                    bus: shared_bus.clone(),
+                    tenant: ticket.tenant_id.clone(),
+                    job: ticket.job_id.clone(),
+                    worker_id: config.worker_id.clone(),
+                    attempt,
+                    timeout: config.request_timeout,
+                }),
+                journal,
+            );
             let attempt = Attempt {
                 bus,
                 config,
@@ -275,6 +288,7 @@ async fn handle_ticket(
                     &payload,
                     Duration::from_millis(lease_ms),
                     log_seq,
+                    run,
                     release,
                 )
                 .await;
@@ -305,10 +319,11 @@ impl Attempt<'_> {
         payload: &str,
         lease: Duration,
         log_seq: i64,
+        run: durable::Run,
         mut release: watch::Receiver<bool>,
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let ctx = JobContext::continuing(log_seq, stop_rx);
+        let ctx = JobContext::continuing(log_seq, stop_rx, run);
         // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
         // it too, as a fallback).
         let mut cancels = match self
@@ -474,6 +489,51 @@ impl Attempt<'_> {
                 return;
             }
             lines = rest;
+        }
+    }
+}
+
+/// A running attempt's journal: each step goes to the control plane in one request on the
+/// job's `step` subject, and the store takes it only from this attempt's lease holder.
+struct BusJournal {
+    bus: Arc<dyn Bus>,
+    tenant: String,
+    job: String,
+    worker_id: String,
+    attempt: i64,
+    timeout: Duration,
+}
+
+#[async_trait::async_trait]
+impl durable::Journal for BusJournal {
+    async fn record(&self, entry: &durable::Entry) -> Result<(), durable::JournalError> {
+        let report = StepReport {
+            worker_id: self.worker_id.clone(),
+            attempt: self.attempt,
+            entry: entry.clone(),
+        };
+        match ask::<_, Recorded>(
+            self.bus.as_ref(),
+            &subjects::step(&self.tenant, &self.job),
+            &report,
+            self.timeout,
+        )
+        .await
+        {
+            Ok(Recorded { recorded: true }) => Ok(()),
+            Ok(Recorded { recorded: false }) => Err(durable::JournalError::Lost),
+            Err(e) => Err(durable::JournalError::Unavailable(e.to_string())),
+        }
+    }
+
+    async fn started(&self, key: &str) {
+        let subject = subjects::step_started(&self.tenant, &self.job);
+        if let Err(e) = self
+            .bus
+            .publish(&subject, Bytes::from(key.to_owned()))
+            .await
+        {
+            tracing::debug!(job = %self.job, error = %e, "announcing a step failed");
         }
     }
 }

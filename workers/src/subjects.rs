@@ -33,6 +33,14 @@ pub fn complete(tenant: &str, job: &str) -> String {
 pub fn release(tenant: &str, job: &str) -> String {
     format!("sy.t.{tenant}.jobs.{job}.release")
 }
+/// Record a finished step in a job's journal (request, fenced by attempt).
+pub fn step(tenant: &str, job: &str) -> String {
+    format!("sy.t.{tenant}.jobs.{job}.step")
+}
+/// A step of a job started (publish, for live views; not durable).
+pub fn step_started(tenant: &str, job: &str) -> String {
+    format!("sy.t.{tenant}.jobs.{job}.started")
+}
 /// Job events for live views (publish).
 pub fn events(tenant: &str, job: &str) -> String {
     format!("sy.t.{tenant}.jobs.{job}.events")
@@ -47,6 +55,8 @@ pub const LOGS: &str = "sy.t.*.jobs.*.log";
 pub const COMPLETIONS: &str = "sy.t.*.jobs.*.complete";
 /// See [`CLAIMS`].
 pub const RELEASES: &str = "sy.t.*.jobs.*.release";
+/// See [`CLAIMS`].
+pub const STEPS: &str = "sy.t.*.jobs.*.step";
 /// Worker presence (publish).
 pub fn worker_presence(pool: &str) -> String {
     format!("sy.workers.{pool}.presence")

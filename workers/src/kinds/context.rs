@@ -12,36 +12,59 @@ use tokio::sync::watch;
 /// dropped (and the drop is logged in their place).
 const MAX_PENDING_LINES: usize = 20_000;
 
-/// What a running job can do: write log lines, and learn that it should stop.
+/// What a running job can do: write log lines, record steps in its journal, and learn that
+/// it should stop.
 #[derive(Clone)]
 pub struct JobContext {
     lines: Arc<Mutex<Vec<LogLine>>>,
     seq: Arc<AtomicI64>,
     stop: watch::Receiver<bool>,
+    run: durable::Run,
     /// The latest progress not yet shipped.
     pub(crate) progress: Arc<Mutex<Option<JobProgress>>>,
 }
 
 impl JobContext {
     /// The context of an attempt whose earlier attempts wrote log lines up to `log_seq`.
-    pub(crate) fn continuing(log_seq: i64, stop: watch::Receiver<bool>) -> JobContext {
+    /// Its journal is `run` (the steps recorded so far replayed in it).
+    pub(crate) fn continuing(
+        log_seq: i64,
+        stop: watch::Receiver<bool>,
+        run: durable::Run,
+    ) -> JobContext {
         JobContext {
             lines: Arc::default(),
             seq: Arc::new(AtomicI64::new(log_seq)),
             stop,
+            run,
             progress: Arc::default(),
         }
     }
 
-    /// A context whose log is kept in memory and whose stop signal is `stop` (tests, local
-    /// runs).
+    /// A context whose log and journal are kept in memory and whose stop signal is `stop`
+    /// (tests, local runs).
     pub fn detached(stop: watch::Receiver<bool>) -> JobContext {
+        JobContext::journalled(
+            stop,
+            durable::Run::resume(Arc::new(durable::MemoryJournal::default()), vec![]),
+        )
+    }
+
+    /// A context whose log is kept in memory and whose journal is `run`.
+    pub fn journalled(stop: watch::Receiver<bool>, run: durable::Run) -> JobContext {
         JobContext {
             lines: Arc::default(),
             seq: Arc::new(AtomicI64::new(0)),
             stop,
+            run,
             progress: Arc::default(),
         }
+    }
+
+    /// The job's journal: steps recorded by earlier attempts are replayed from it, and a
+    /// step recorded through it is durable (fenced by this attempt) before it returns.
+    pub fn run(&self) -> &durable::Run {
+        &self.run
     }
 
     /// Reports progress: the phase, and how much of it is done. Only the latest report is
