@@ -55,6 +55,10 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Slots of the `indexer` pool run inside the server (0: none).
     pub embedded_indexers: u32,
+    /// Slots of the pipelines pool run inside the server (0: none): pipeline runs at once.
+    pub embedded_pipeline_workers: u32,
+    /// The pool pipeline runs go to (`PIPELINE_POOL`, default `pipelines`).
+    pub pipeline_pool: String,
     /// Code intelligence: index location, allowed server paths, the embedding model.
     pub code: CodeConfig,
     /// The bearer token `/metrics` asks for (`METRICS_TOKEN`); `None` keeps it closed.
@@ -163,6 +167,17 @@ impl Config {
             nats_url: var("NATS_URL"),
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
+            embedded_pipeline_workers: parsed("EMBEDDED_PIPELINE_WORKERS", 8)?,
+            pipeline_pool: match var("PIPELINE_POOL") {
+                Some(raw) => workers::pools::PoolName::parse(raw.trim())
+                    .map_err(|e| ConfigError {
+                        var: "PIPELINE_POOL",
+                        message: e.to_string(),
+                    })?
+                    .as_str()
+                    .to_owned(),
+                None => workers::pools::PIPELINES_POOL.to_owned(),
+            },
             code,
             metrics_token: var("METRICS_TOKEN"),
             secrets,
@@ -181,9 +196,10 @@ impl Config {
                 pools: var("WORKER_POOLS")
                     .unwrap_or_else(|| {
                         format!(
-                            "{},{}",
+                            "{},{},{}",
                             workers::pools::DEFAULT_POOL,
-                            workers::pools::INDEXER_POOL
+                            workers::pools::INDEXER_POOL,
+                            workers::pools::PIPELINES_POOL
                         )
                     })
                     .split(',')

@@ -7,6 +7,7 @@ use crate::accounts::Accounts;
 use crate::code::CodeOps;
 use crate::config::Config;
 use crate::jobs::JobOps;
+use crate::pipelines::PipelineOps;
 use crate::secrets::Secrets;
 use crate::store::Store;
 use crate::tenancy::Tenancy;
@@ -26,10 +27,13 @@ pub struct Control {
     pub code: Arc<CodeOps>,
     /// Workspace secrets.
     pub secrets: Arc<Secrets>,
+    /// Pipelines and their runs.
+    pub pipelines: Arc<PipelineOps>,
 }
 
 impl Control {
     /// The facade over these services.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         config: Arc<Config>,
@@ -38,6 +42,7 @@ impl Control {
         jobs: Arc<JobOps>,
         code: Arc<CodeOps>,
         secrets: Arc<Secrets>,
+        pipelines: Arc<PipelineOps>,
     ) -> Control {
         Control {
             store,
@@ -47,6 +52,7 @@ impl Control {
             jobs,
             code,
             secrets,
+            pipelines,
         }
     }
 

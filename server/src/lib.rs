@@ -1,5 +1,5 @@
 //! Switchyard's control plane: one folder per domain (`accounts`, `tenancy`, `jobs`,
-//! `code`, `secrets`), each with its operations, routes, store functions and records; beneath them the
+//! `code`, `secrets`, `pipelines`), each with its operations, routes, store functions and records; beneath them the
 //! store connection, authentication primitives, configuration and the clock; above them the
 //! [`control::Control`] facade, the HTTP front door and the console. This file wires them
 //! ([`control_plane`]) and serves ([`serve`]); `main.rs` is a thin shell over it.
@@ -15,6 +15,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod paths;
+pub mod pipelines;
 pub mod secrets;
 pub mod store;
 pub mod tenancy;
@@ -35,7 +36,7 @@ pub fn control_plane(
         store.clone(),
         bus,
         config.jobs.clone(),
-        code::kinds(engine.clone()),
+        job_kinds(engine.clone()),
     ));
     jobs.observe(Arc::new(code::RepositoryObserver {
         store: store.clone(),
@@ -57,6 +58,14 @@ pub fn control_plane(
         tenancy.clone(),
         jobs.clone(),
     ));
+    let pipelines = Arc::new(pipelines::PipelineOps::new(
+        store.clone(),
+        tenancy.clone(),
+        jobs.clone(),
+        config.public_url.clone(),
+        config.secrets.clone(),
+        config.pipeline_pool.clone(),
+    ));
     let code_ops = Arc::new(code::CodeOps::new(
         store.clone(),
         tenancy.clone(),
@@ -69,8 +78,15 @@ pub fn control_plane(
         config.secrets.clone(),
     ));
     Arc::new(control::Control::new(
-        store, config, accounts, tenancy, job_ops, code_ops, secrets,
+        store, config, accounts, tenancy, job_ops, code_ops, secrets, pipelines,
     ))
+}
+
+/// The job kinds of a control plane or worker process: the built-in ones, index runs and
+/// pipeline runs (the last two need the code engine: the indexes, the model and the
+/// secrets' key).
+pub fn job_kinds(engine: Arc<code::CodeEngine>) -> workers::kinds::Kinds {
+    code::kinds(engine.clone()).with(pipelines::runner::RunKind::new(engine))
 }
 
 /// Connects the store, builds the router and serves until Ctrl-C or SIGTERM.
@@ -90,10 +106,18 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         None => Arc::new(workers::bus::memory::InProcessBus::new()),
     };
     tracing::info!(nats = config.nats_url.is_some(), "bus ready");
-    let (embedded_workers, embedded_indexers) = (config.embedded_workers, config.embedded_indexers);
+    let (embedded_workers, embedded_indexers, embedded_pipeline_workers) = (
+        config.embedded_workers,
+        config.embedded_indexers,
+        config.embedded_pipeline_workers,
+    );
+    let pipeline_pool = config.pipeline_pool.clone();
     let control = control_plane(store.clone(), config, bus.clone());
     control.secrets.reseal_all().await?;
     let job_tasks = control.jobs.engine().start().await?;
+    let scheduler = control
+        .pipelines
+        .start_scheduler(std::time::Duration::from_secs(1));
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let mut embedded = Vec::new();
     if embedded_workers > 0 {
@@ -107,7 +131,17 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     if embedded_indexers > 0 {
         let mut worker =
             workers::runtime::WorkerConfig::new(workers::pools::INDEXER_POOL, embedded_indexers);
-        worker.kinds = code::kinds(control.code.engine().clone());
+        worker.kinds = job_kinds(control.code.engine().clone());
+        embedded.push(tokio::spawn(workers::runtime::run_pool(
+            bus.clone(),
+            worker,
+            workers_stop.clone(),
+        )));
+    }
+    if embedded_pipeline_workers > 0 {
+        let mut worker =
+            workers::runtime::WorkerConfig::new(&pipeline_pool, embedded_pipeline_workers);
+        worker.kinds = job_kinds(control.code.engine().clone());
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
@@ -121,6 +155,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
             loop {
                 tick.tick().await;
                 control.accounts.forget_idle_limits();
+                control.pipelines.forget_idle_limits();
             }
         })
     };
@@ -134,6 +169,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     janitor.abort();
+    scheduler.abort();
     let _ = stop_workers.send(true);
     for worker in embedded {
         let _ = worker.await;

@@ -84,7 +84,7 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     let keyring =
         server::config::load_keyring(&data_dir).map_err(|e| anyhow::anyhow!("SECRETS_KEY: {e}"))?;
     let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
-    config.kinds = server::code::kinds(server::code::CodeEngine::new(code, Arc::new(keyring)));
+    config.kinds = server::job_kinds(server::code::CodeEngine::new(code, Arc::new(keyring)));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut pool_task = tokio::spawn(workers::runtime::run_pool(bus, config, stopped));
     tokio::select! {

@@ -63,6 +63,10 @@ pub struct ApiError {
     /// For rate limits: seconds to wait. Sent as the `Retry-After` header, not in the body.
     #[serde(skip)]
     pub retry_after: Option<u64>,
+    /// For a pipeline graph refused: every problem, with the node, edge and field each
+    /// concerns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<crate::pipelines::Problem>,
 }
 
 impl ApiError {
@@ -73,6 +77,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            problems: Vec::new(),
         }
     }
 
@@ -83,6 +88,7 @@ impl ApiError {
             message: message.into(),
             field: Some(field.into()),
             retry_after: None,
+            problems: Vec::new(),
         }
     }
 
@@ -108,6 +114,19 @@ impl ApiError {
             message: message.into(),
             field: field.map(str::to_owned),
             retry_after: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// A pipeline graph that cannot be saved: 422 with every problem.
+    pub fn problems(problems: Vec<crate::pipelines::Problem>) -> Self {
+        let message = match problems.as_slice() {
+            [one] => format!("the graph has a problem: {}", one.message),
+            many => format!("the graph has {} problems", many.len()),
+        };
+        Self {
+            problems,
+            ..Self::field("graph", message)
         }
     }
 

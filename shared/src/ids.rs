@@ -70,6 +70,14 @@ typed_id!(
     /// A code repository registered in a workspace.
     RepositoryId
 );
+typed_id!(
+    /// A pipeline of a workspace.
+    PipelineId
+);
+typed_id!(
+    /// A pipeline's webhook trigger (its URL names it).
+    HookId
+);
 
 #[cfg(test)]
 mod tests {

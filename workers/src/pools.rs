@@ -6,8 +6,10 @@ use std::fmt;
 pub const DEFAULT_POOL: &str = "default";
 /// The pool code index runs go to (embedded, or `switchyard worker --pool indexer`).
 pub const INDEXER_POOL: &str = "indexer";
+/// The pool pipeline runs go to (embedded, or `switchyard worker --pool pipelines`).
+pub const PIPELINES_POOL: &str = "pipelines";
 /// Pools that run only what the platform submits itself; the API refuses jobs for them.
-pub const INTERNAL_POOLS: [&str; 1] = [INDEXER_POOL];
+pub const INTERNAL_POOLS: [&str; 2] = [INDEXER_POOL, PIPELINES_POOL];
 
 /// Why a pool name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -123,6 +123,12 @@ pub enum Outcome {
     },
     /// Stopped because it was asked to.
     Cancelled,
+    /// Waits until `until` (Unix ms) holding no worker: the job is queued again for then,
+    /// without spending an attempt, and resumes from its journal (a pipeline's long delay).
+    Sleeping {
+        /// When to run again.
+        until: i64,
+    },
 }
 
 /// A worker reports how an attempt ended.

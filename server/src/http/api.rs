@@ -21,7 +21,8 @@ fn routes() -> (Router<Arc<Control>>, utoipa::openapi::OpenApi) {
                 .merge(crate::tenancy::http::router())
                 .merge(crate::jobs::http::router())
                 .merge(crate::code::http::router())
-                .merge(crate::secrets::http::router()),
+                .merge(crate::secrets::http::router())
+                .merge(crate::pipelines::http::router()),
         )
         .split_for_parts()
 }
@@ -54,8 +55,8 @@ pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
 /// the routes.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, secrets, jobs and code intelligence. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
+    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, secrets, jobs, code intelligence and pipelines. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
-    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "secrets"), (name = "jobs"), (name = "code"))
+    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "secrets"), (name = "jobs"), (name = "code"), (name = "pipelines"))
 )]
 pub struct ApiDoc;

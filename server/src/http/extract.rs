@@ -181,6 +181,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                     message,
                     field,
                     retry_after: None,
+                    problems: Vec::new(),
                 }
             })
     }
@@ -225,6 +226,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             message,
             field,
             retry_after: None,
+            problems: Vec::new(),
         }
     })
 }

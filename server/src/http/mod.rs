@@ -58,6 +58,11 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/metrics", get(metrics::serve))
         .merge(crate::accounts::oauth::router().with_state(control.clone()))
         .merge(crate::code::mcp::router().with_state(control.clone()))
+        .merge(
+            crate::pipelines::http::hooks_router()
+                .layer(axum::extract::DefaultBodyLimit::max(max_body))
+                .with_state(control.clone()),
+        )
         .with_state(state.clone())
         .merge(console::router(control.clone(), max_body))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))

@@ -188,7 +188,16 @@ pub async fn stream_job(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    // A browser always names the page that opens a WebSocket: refuse other sites' pages.
+    same_origin_socket(&control, &headers)?;
+    let id: JobId = path_id(&id, "job")?;
+    let tenant = control.jobs.job_stream_target(&p, &slug, id).await?;
+    let credential = credential(&headers);
+    Ok(ws.on_upgrade(move |socket| follow(control, tenant, id, socket, credential, slug)))
+}
+
+/// Refuses a WebSocket opened by another site's page (a browser always names the page that
+/// opens one).
+pub(crate) fn same_origin_socket(control: &Control, headers: &HeaderMap) -> ApiResult<()> {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         let host = headers
             .get(header::HOST)
@@ -202,19 +211,16 @@ pub async fn stream_job(
             return Err(ApiError::forbidden("cross-site WebSocket refused"));
         }
     }
-    let id: JobId = path_id(&id, "job")?;
-    let tenant = control.jobs.job_stream_target(&p, &slug, id).await?;
-    let credential = credential(&headers);
-    Ok(ws.on_upgrade(move |socket| follow(control, tenant, id, socket, credential, slug)))
+    Ok(())
 }
 
 /// The credential a stream was opened with, to check it again while it lasts.
-enum Credential {
+pub(crate) enum Credential {
     Session(String),
     Key(String),
 }
 
-fn credential(headers: &HeaderMap) -> Option<Credential> {
+pub(crate) fn credential(headers: &HeaderMap) -> Option<Credential> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -231,14 +237,22 @@ async fn still_allowed(
     slug: &str,
     id: JobId,
 ) -> bool {
-    let principal = match credential {
-        Some(Credential::Session(token)) => control.accounts.recheck_session(token).await,
-        Some(Credential::Key(key)) => control.accounts.authenticate_api_key(key).await,
-        None => return false,
-    };
-    match principal {
-        Ok(p) => control.jobs.job_stream_target(&p, slug, id).await.is_ok(),
-        Err(_) => false,
+    match principal_again(control, credential).await {
+        Some(p) => control.jobs.job_stream_target(&p, slug, id).await.is_ok(),
+        None => false,
+    }
+}
+
+/// Who a stream's credential names now (`None` once the session ended or the key was
+/// revoked).
+pub(crate) async fn principal_again(
+    control: &Arc<Control>,
+    credential: &Option<Credential>,
+) -> Option<crate::accounts::Principal> {
+    match credential {
+        Some(Credential::Session(token)) => control.accounts.recheck_session(token).await.ok(),
+        Some(Credential::Key(key)) => control.accounts.authenticate_api_key(key).await.ok(),
+        None => None,
     }
 }
 

@@ -167,6 +167,15 @@ impl Jobs {
     /// one workspace's backlog cannot make every workspace wait, and anyone while the pool as
     /// a whole is at critical pressure.
     pub async fn submit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
+        let record = self.admit(job).await?;
+        self.store.insert_job(&record).await?;
+        self.wake.notify_one();
+        Ok(record)
+    }
+
+    /// [`Jobs::submit`]'s checks, answering the job to store without storing it: for a
+    /// caller that stores it together with its own rows (then calls [`Jobs::wake`]).
+    pub async fn admit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
         // Jobs the control plane submits itself are checked by their kind too.
         self.kinds
             .validate(&job.kind, &job.payload, false)
@@ -193,17 +202,19 @@ impl Jobs {
                 pool: job.pool.to_string(),
             });
         }
-        let record = JobRecord::queued(
+        Ok(JobRecord::queued(
             job.tenant,
             job.pool.as_str(),
             job.kind,
             job.payload.to_string(),
             i64::from(job.max_attempts),
             now_ms(),
-        );
-        self.store.insert_job(&record).await?;
+        ))
+    }
+
+    /// Wakes the dispatcher (after a job was stored by [`Jobs::admit`]'s caller).
+    pub fn wake(&self) {
         self.wake.notify_one();
-        Ok(record)
     }
 
     /// Open jobs per pool and status as last counted (every few seconds, by the sweeper).

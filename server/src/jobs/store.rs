@@ -139,6 +139,8 @@ pub enum AttemptEnd {
     Cancelled,
     /// Handed back unfinished by a draining worker: queued again at once, not counted.
     Released,
+    /// Waiting until the time (ms), holding no worker: queued again for then, not counted.
+    Sleep(i64),
 }
 
 /// A log line of a job.
@@ -215,31 +217,7 @@ impl Store {
     /// Records a new job (queued, not yet dispatched).
     pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(job.tenant_id)).await?;
-        sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}, attempts_granted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-        ))
-        .bind(job.id.to_string())
-        .bind(job.tenant_id.to_string())
-        .bind(&job.pool)
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(job.status.as_str())
-        .bind(job.attempt)
-        .bind(job.max_attempts)
-        .bind(job.lease_holder.clone())
-        .bind(job.lease_expires_at)
-        .bind(job.run_at)
-        .bind(job.dispatched_at)
-        .bind(i64::from(job.cancel_requested))
-        .bind(job.result.clone())
-        .bind(job.error.clone())
-        .bind(job.created_at)
-        .bind(job.started_at)
-        .bind(job.finished_at)
-        .bind(job.progress.clone())
-        .bind(job.max_attempts - job.attempt)
-        .execute(&mut *tx)
-        .await?;
+        insert_job_in(&mut tx, job).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -583,9 +561,10 @@ impl Store {
                 Some(now),
                 None,
             ),
+            AttemptEnd::Sleep(until) => (JobStatus::Queued, None, None, Some(*until), None),
         };
-        // A released attempt does not count against the job's attempts.
-        let extra_attempts = i64::from(matches!(end, AttemptEnd::Released));
+        // A released or sleeping attempt does not count against the job's attempts.
+        let extra_attempts = i64::from(matches!(end, AttemptEnd::Released | AttemptEnd::Sleep(_)));
         let mut tx = self.begin(Scope::System).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
@@ -776,6 +755,56 @@ impl Store {
         Ok(())
     }
 
+    /// Records a finished step in a running job's journal, fenced: only `worker` holding
+    /// attempt `attempt` may. The same key again keeps the later entry (a report retried
+    /// after its answer was lost). `false` when the fence refused.
+    pub async fn record_step(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+        report: &workers::protocol::StepReport,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let entry = serde_json::to_string(&report.entry)
+            .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?;
+        let (worker, attempt, key) = (&report.worker_id, report.attempt, &report.entry.key);
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        let done = sqlx::query(
+            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (
+                 SELECT 1 FROM jobs WHERE id = $1 AND tenant_id = $2 AND status = 'running'
+                 AND lease_holder = $6 AND attempt = $7)
+             ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
+        )
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(key)
+        .bind(&entry)
+        .bind(now)
+        .bind(worker)
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.
+    pub async fn job_steps(&self, tenant: TenantId, job: JobId) -> StoreResult<Vec<String>> {
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(
+            "SELECT entry FROM job_steps WHERE job_id = $1 AND tenant_id = $2 ORDER BY recorded_at, key",
+        )
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("entry").map_err(Into::into))
+            .collect()
+    }
+
     /// Records the latest progress report of a job's running attempt (JSON).
     pub async fn set_job_progress(
         &self,
@@ -896,4 +925,38 @@ impl Store {
             .filter(|w| pools.contains(&w.pool))
             .collect())
     }
+}
+
+/// Inserts a new job inside `tx` (a caller that writes rows beside it in one transaction,
+/// like a pipeline run and its journal).
+pub(crate) async fn insert_job_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    job: &JobRecord,
+) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "INSERT INTO jobs ({JOB_COLUMNS}, attempts_granted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+    ))
+    .bind(job.id.to_string())
+    .bind(job.tenant_id.to_string())
+    .bind(&job.pool)
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(job.status.as_str())
+    .bind(job.attempt)
+    .bind(job.max_attempts)
+    .bind(job.lease_holder.clone())
+    .bind(job.lease_expires_at)
+    .bind(job.run_at)
+    .bind(job.dispatched_at)
+    .bind(i64::from(job.cancel_requested))
+    .bind(job.result.clone())
+    .bind(job.error.clone())
+    .bind(job.created_at)
+    .bind(job.started_at)
+    .bind(job.finished_at)
+    .bind(job.progress.clone())
+    .bind(job.max_attempts - job.attempt)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -14,7 +14,7 @@ use shared::jobs::JobStatus;
 use workers::bus::BusMessage;
 use workers::protocol::{
     Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence, Recorded,
-    Release,
+    Release, StepReport,
 };
 use workers::subjects;
 
@@ -26,17 +26,19 @@ pub(super) enum Handler {
     Log,
     Complete,
     Release,
+    Step,
     Presence,
 }
 
 impl Handler {
     /// Every handler with the subjects it answers.
-    pub(super) const ALL: [(&'static str, Handler); 6] = [
+    pub(super) const ALL: [(&'static str, Handler); 7] = [
         (subjects::CLAIMS, Handler::Claim),
         (subjects::HEARTBEATS, Handler::Heartbeat),
         (subjects::LOGS, Handler::Log),
         (subjects::COMPLETIONS, Handler::Complete),
         (subjects::RELEASES, Handler::Release),
+        (subjects::STEPS, Handler::Step),
         (subjects::PRESENCE, Handler::Presence),
     ];
 }
@@ -72,6 +74,12 @@ impl Jobs {
             Handler::Release => {
                 self.on(&message, |jobs, ids, q| async move {
                     jobs.on_release(ids, q).await
+                })
+                .await
+            }
+            Handler::Step => {
+                self.on(&message, |jobs, ids, q| async move {
+                    jobs.on_step(ids, q).await
                 })
                 .await
             }
@@ -157,7 +165,61 @@ impl Jobs {
             payload: record.payload,
             lease_ms: self.config.lease.as_millis() as u64,
             log_seq: self.store.last_log_seq(job).await?,
+            journal: self.journal(tenant, job).await?,
         }))
+    }
+
+    /// A job's journal as the worker replays it. An entry that does not parse is left out
+    /// (its step runs again) and logged.
+    async fn journal(
+        &self,
+        tenant: TenantId,
+        job: JobId,
+    ) -> Result<Vec<durable::Entry>, StoreError> {
+        Ok(self
+            .store
+            .job_steps(tenant, job)
+            .await?
+            .into_iter()
+            .filter_map(|raw| match serde_json::from_str(&raw) {
+                Ok(entry) => Some(entry),
+                Err(e) => {
+                    tracing::error!(%job, error = %e, "unreadable journal entry ignored");
+                    None
+                }
+            })
+            .collect())
+    }
+
+    async fn on_step(
+        &self,
+        (tenant, job): (TenantId, JobId),
+        report: StepReport,
+    ) -> Result<Option<Recorded>, StoreError> {
+        let Some(known) = self.store.job_any_tenant(job).await? else {
+            return Ok(self
+                .unknown_is_gone(tenant)
+                .then_some(Recorded { recorded: false }));
+        };
+        if known.tenant_id != tenant {
+            return Ok(None);
+        }
+        let recorded = self
+            .store
+            .record_step(tenant, job, &report, now_ms())
+            .await?;
+        if recorded {
+            let event = serde_json::json!({"type": "step", "node": report.entry.key});
+            let subject = subjects::events(&tenant.to_string(), &job.to_string());
+            if let Err(e) = self
+                .bus
+                .publish(&subject, bytes::Bytes::from(event.to_string()))
+                .await
+            {
+                tracing::debug!(error = %e, "publishing a step event failed");
+            }
+        }
+        Ok(Some(Recorded { recorded }))
     }
 
     async fn on_heartbeat(
@@ -252,6 +314,7 @@ impl Jobs {
                 self.after_failure(&current, error, retryable, now)
             }
             Outcome::Cancelled => AttemptEnd::Cancelled,
+            Outcome::Sleeping { until } => AttemptEnd::Sleep(until.max(now)),
         };
         let updated = self
             .store

@@ -1113,6 +1113,23 @@ fn every_api_operation() -> Vec<String> {
             "GET /code/symbols/{id}",
             "GET /code/symbols/{id}/callers",
             "GET /code/symbols/{id}/callees",
+            "GET /pipelines",
+            "POST /pipelines",
+            "POST /pipelines/check",
+            "GET /pipelines/{id}",
+            "PUT /pipelines/{id}",
+            "DELETE /pipelines/{id}",
+            "GET /pipelines/{id}/versions",
+            "GET /pipelines/{id}/versions/{version}",
+            "POST /pipelines/{id}/live",
+            "GET /pipelines/{id}/runs",
+            "POST /pipelines/{id}/runs",
+            "POST /pipelines/{id}/hooks/{node}/signing-key",
+            "DELETE /pipelines/{id}/hooks/{node}/signing-key",
+            "GET /runs/{id}",
+            "POST /runs/{id}/cancel",
+            "POST /runs/{id}/rerun",
+            "GET /runs/{id}/stream",
         ]
         .into_iter()
         .map(|op| {

@@ -141,6 +141,8 @@ pub fn test_config(database_url: &str) -> Config {
             ..Default::default()
         },
         embedded_indexers: 0,
+        embedded_pipeline_workers: 0,
+        pipeline_pool: workers::pools::PIPELINES_POOL.to_owned(),
         code: test_code_config(),
         metrics_token: Some("test-metrics-token".to_owned()),
         secrets: Arc::new(server::secrets::cipher::Keyring::from_bytes(&[42; 32])),
@@ -297,7 +299,7 @@ impl TestApp {
         if slots > 0 {
             let mut worker = WorkerConfig::new(pool, slots);
             worker.presence_every = Duration::from_millis(200);
-            worker.kinds = server::code::kinds(control.code.engine().clone());
+            worker.kinds = server::job_kinds(control.code.engine().clone());
             tasks.push(tokio::spawn(async move {
                 let _ = run_pool(bus, worker, stopped).await;
             }));
@@ -598,4 +600,33 @@ macro_rules! on_both_backends {
             }
         }
     };
+}
+
+/// A loopback HTTP server answering with each of `statuses` in turn (the last one for ever),
+/// counting requests: the side effect a pipeline's HTTP node has, to prove a node ran once.
+/// Its JSON body is `{"hit": n}`.
+pub async fn counting_server(statuses: Vec<u16>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let status = statuses.get(n).or(statuses.last()).copied().unwrap_or(200);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+                let body = format!("{{\"hit\": {}}}", n + 1);
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tokio::io::AsyncWriteExt::write_all(&mut socket, answer.as_bytes()).await;
+            });
+        }
+    });
+    (format!("http://{addr}"), hits)
 }

@@ -29,11 +29,17 @@ struct WorkerProcess(Child);
 
 impl WorkerProcess {
     fn start(nats: &str, pool: &str) -> WorkerProcess {
+        WorkerProcess::with_env(nats, pool, &[])
+    }
+
+    /// A worker with these environment variables besides NATS's URL and a data directory.
+    fn with_env(nats: &str, pool: &str, env: &[(&str, &str)]) -> WorkerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .args(["worker", "--pool", pool, "--concurrency", "2"])
             .env("NATS_URL", nats)
             .env("DATA_DIR", scratch_dir())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -474,4 +480,89 @@ async fn no_accepted_job_is_lost_when_the_server_is_killed() {
     }
     drop(second);
     db.drop_db().await;
+}
+
+/// A `switchyard worker` of a pipelines pool whose HTTP nodes may reach loopback.
+fn pipeline_worker(nats: &str, pool: &str) -> WorkerProcess {
+    WorkerProcess::with_env(
+        nats,
+        pool,
+        &[("EGRESS_ALLOW", "127.0.0.1"), ("EGRESS_ALLOW_HTTP", "true")],
+    )
+}
+
+#[tokio::test]
+async fn a_pipeline_run_resumes_from_its_journal_after_its_worker_is_killed() {
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
+    let app = TestApp::with_jobs_and_config(Backend::Postgres, bus, &pool, 0, |c| {
+        c.pipeline_pool = pool.clone();
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let (before, before_hits) = crate::common::counting_server(vec![200]).await;
+    let (after, after_hits) = crate::common::counting_server(vec![200]).await;
+    let node =
+        |id: &str, kind: &str, config: Value| json!({"id": id, "kind": kind, "config": config});
+    let edge = |from: &str, to: &str| json!({"from": {"node": from, "port": "out"}, "to": {"node": to, "port": "in"}});
+    let graph = json!({
+        "nodes": [
+            node("start", "manual", json!({})),
+            node("before", "http", json!({"method": "POST", "url": before})),
+            node("slow", "script", json!({"source": "export default (x) => { const end = Date.now() + 4000; while (Date.now() < end) {} return x.body }", "timeout_seconds": 60})),
+            node("after", "http", json!({"method": "POST", "url": after, "body": "{{ nodes.slow }}"})),
+            node("done", "output", json!({"value": {"before": "{{ nodes.before.body.hit }}", "after": "{{ nodes.after.body.hit }}"}}))
+        ],
+        "edges": [edge("start", "before"), edge("before", "slow"), edge("slow", "after"), edge("after", "done")]
+    });
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/pipelines",
+            Some(json!({"name": "Resumable", "graph": graph})),
+            &ada,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let started = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/pipelines/{id}/runs"),
+            Some(json!({"input": {}})),
+            &ada,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let path = format!(
+        "/api/v1/workspaces/acme/runs/{}",
+        started.body["id"].as_str().unwrap()
+    );
+
+    let mut first = pipeline_worker(&nats_url(), &pool);
+    // Kill the worker while `slow` runs: `before` is done and journalled.
+    wait_for(&app, &ada, &path, 60, |r| {
+        r["nodes"].as_array().is_some_and(|nodes| {
+            nodes
+                .iter()
+                .any(|n| n["node"] == "before" && n["status"] == "succeeded")
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    first.kill9();
+    assert_eq!(
+        after_hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "killed before `after`"
+    );
+    let _second = pipeline_worker(&nats_url(), &pool);
+
+    let done = wait_for(&app, &ada, &path, 90, |r| r["status"] == "succeeded").await;
+    assert_eq!(done["output"], json!({"before": 1, "after": 1}), "{done}");
+    // The completed node was replayed from the journal, never sent again.
+    assert_eq!(before_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(after_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    app.finish().await;
 }

@@ -53,7 +53,38 @@ async fn snapshot(store: &Store, tenant: TenantId) -> String {
         .into_iter()
         .map(|s| (s.record.name, s.record.sealed, s.record.updated_at))
         .collect();
-    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}|{secrets:?}")
+    // Pipelines with their versions, hooks (and signing keys) and runs.
+    let mut pipelines = Vec::new();
+    for p in store.pipelines(tenant).await.unwrap() {
+        let versions = store.pipeline_versions(tenant, p.id).await.unwrap().len();
+        let hooks: Vec<_> = store
+            .pipeline_hooks(tenant, p.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.node, h.signing_key))
+            .collect();
+        let runs = store.pipeline_runs(tenant, p.id, 500).await.unwrap().len();
+        pipelines.push((
+            p.id,
+            p.name,
+            p.latest_version,
+            p.live_version,
+            versions,
+            hooks,
+            runs,
+        ));
+    }
+    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}|{secrets:?}|{pipelines:?}")
+}
+
+/// The pipeline every pipeline endpoint is tried on: a webhook trigger and a set node.
+fn pipeline_graph() -> Value {
+    json!({
+        "nodes": [{"id": "hook", "kind": "webhook", "config": {}},
+                  {"id": "shape", "kind": "set", "config": {"fields": {"a": "{{ input.a }}"}}}],
+        "edges": [{"from": {"node": "hook", "port": "out"}, "to": {"node": "shape", "port": "in"}}]
+    })
 }
 
 async fn submit_job(app: &TestApp, auth: &Auth) -> String {
@@ -148,8 +179,141 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         .await;
     assert_eq!(token.status, StatusCode::CREATED, "{}", token.body);
 
+    // A pipeline with a queued run (no worker runs here) and a cancelled one to re-run.
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/pipelines",
+            Some(json!({"name": "Intake", "graph": pipeline_graph()})),
+            &ada,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let pipeline = created.body["id"].as_str().unwrap().to_owned();
+    let start_run = |auth: Auth| {
+        let (app, path) = (
+            &app,
+            format!("/api/v1/workspaces/acme/pipelines/{pipeline}/runs"),
+        );
+        async move {
+            let a = app
+                .call(Method::POST, &path, Some(json!({"input": {"a": 1}})), &auth)
+                .await;
+            assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+            a.body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let run = start_run(ada.clone()).await;
+    let ended_run = start_run(ada.clone()).await;
+    let stopped = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/runs/{ended_run}/cancel"),
+            None,
+            &ada,
+        )
+        .await;
+    assert_eq!(stopped.body["status"], "cancelled", "{}", stopped.body);
+
     let ws = "/api/v1/workspaces/acme";
+    let pl = format!("{ws}/pipelines/{pipeline}");
     let endpoints = vec![
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/pipelines"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/pipelines"),
+            body: Some(json!({"name": "Planted", "graph": pipeline_graph()})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/pipelines/check"),
+            body: Some(pipeline_graph()),
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: pl.clone(),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: pl.clone(),
+            body: Some(json!({"graph": pipeline_graph()})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: pl.clone(),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{pl}/versions"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{pl}/versions/1"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{pl}/live"),
+            body: Some(json!({"version": 1})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{pl}/runs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{pl}/runs"),
+            body: Some(json!({"input": {}})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{pl}/hooks/hook/signing-key"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{pl}/hooks/hook/signing-key"),
+            body: None,
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/runs/{run}"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/runs/{run}/cancel"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/runs/{ended_run}/rerun"),
+            body: Some(json!({"node": "shape"})),
+            needs: Role::Developer,
+        },
         Endpoint {
             method: Method::GET,
             path: ws.into(),
@@ -396,6 +560,36 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         (
             Method::GET,
             format!("/api/v1/workspaces/globex/jobs/{job_id}/logs"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/pipelines/{pipeline}"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/workspaces/globex/pipelines/{pipeline}"),
+            Some(json!({"graph": pipeline_graph()})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/pipelines/{pipeline}/runs"),
+            Some(json!({"input": {}})),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/runs/{run}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/runs/{run}/cancel"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/pipelines/{pipeline}/hooks/hook/signing-key"),
             None,
         ),
     ] {

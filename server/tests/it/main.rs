@@ -16,6 +16,7 @@ mod job_store;
 mod jobs;
 mod mail;
 mod oauth;
+mod pipelines;
 mod rls_catalog;
 mod secrets;
 mod store_conformance;

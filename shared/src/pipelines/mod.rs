@@ -16,6 +16,7 @@ pub mod catalogue;
 pub mod plan;
 pub mod template;
 pub mod validate;
+pub mod views;
 
 pub use catalogue::NodeKind;
 pub use plan::{compile, Finished, NodeState, Plan};

@@ -120,12 +120,7 @@ pub fn compile(graph: &Graph, secrets: &[String]) -> Result<Plan, Vec<Problem>> 
     match trigger {
         Some(trigger) if steps.len() == graph.nodes.len() => Ok(Plan { trigger, steps }),
         // Validation refuses cycles and graphs without a trigger; this is its safety net.
-        _ => Err(vec![Problem {
-            node: None,
-            edge: None,
-            field: None,
-            message: "the graph cannot be ordered".to_owned(),
-        }]),
+        _ => Err(vec![Problem::graph("the graph cannot be ordered")]),
     }
 }
 

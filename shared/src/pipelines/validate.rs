@@ -19,28 +19,35 @@ pub struct Problem {
     /// The node's setting it concerns (`config.url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The line of the setting's text it concerns (a script's syntax error), 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
     /// What is wrong, as a sentence.
     pub message: String,
 }
 
 impl Problem {
-    fn graph(message: impl Into<String>) -> Problem {
+    /// A problem of the graph as a whole.
+    pub fn graph(message: impl Into<String>) -> Problem {
         Problem {
             node: None,
             edge: None,
             field: None,
+            line: None,
             message: message.into(),
         }
     }
 
-    fn node(id: &str, message: impl Into<String>) -> Problem {
+    /// A problem of the node `id`.
+    pub fn node(id: &str, message: impl Into<String>) -> Problem {
         Problem {
             node: Some(id.to_owned()),
             ..Problem::graph(message)
         }
     }
 
-    fn setting(id: &str, field: &str, message: impl Into<String>) -> Problem {
+    /// A problem of the node `id`'s setting `field` (`config.field`).
+    pub fn setting(id: &str, field: &str, message: impl Into<String>) -> Problem {
         Problem {
             field: Some(format!("config.{field}")),
             ..Problem::node(id, message)

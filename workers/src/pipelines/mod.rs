@@ -32,7 +32,7 @@ use std::sync::Arc;
 pub const RUN_KIND: &str = "pipeline.run";
 
 /// The worker pool pipeline runs go to.
-pub const POOL: &str = "pipelines";
+pub const POOL: &str = crate::pools::PIPELINES_POOL;
 
 /// What a run is given: everything it needs, so workers need no database.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +94,9 @@ pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> 
     let stop = sandbox::StopSwitch::default();
     let mut running = FuturesUnordered::new();
     let mut started: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    // Long delays waiting for their time, by node: when nothing else can run, the run
+    // sleeps (holding no worker) until the earliest.
+    let mut parked: BTreeMap<String, i64> = BTreeMap::new();
     loop {
         if failure.is_none() {
             for id in plan.ready(&finished) {
@@ -101,6 +104,27 @@ pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> 
                     continue;
                 }
                 let Some(step) = plan.step(&id) else { continue };
+                if step.kind == NodeKind::Delay {
+                    match wake_time(&run, step).await {
+                        Ok(Some(until)) if until > durable::now_ms() => {
+                            parked.insert(id.clone(), until);
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(JournalError::Lost) => {
+                            return Outcome::Failed {
+                                error: "the run was taken over by another worker".into(),
+                                retryable: true,
+                            };
+                        }
+                        Err(JournalError::Unavailable(e)) => {
+                            return Outcome::Failed {
+                                error: format!("the run's journal is unreachable: {e}"),
+                                retryable: true,
+                            };
+                        }
+                    }
+                }
                 let node_input = plan.input_of(&id, &finished, &outputs);
                 let scope_outputs = outputs.clone();
                 let (run, env, input, stop) = (run.clone(), env, input.clone(), stop.clone());
@@ -156,6 +180,13 @@ pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> 
             retryable: false,
         };
     }
+    if let Some(until) = parked.values().min() {
+        ctx.log(format!(
+            "waiting for {} delay node(s); the run sleeps without a worker until then",
+            parked.len()
+        ));
+        return Outcome::Sleeping { until: *until };
+    }
     let output = plan
         .steps
         .iter()
@@ -163,6 +194,53 @@ pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> 
         .and_then(|s| outputs.get(&s.id).cloned())
         .unwrap_or(Value::Null);
     Outcome::Succeeded { result: output }
+}
+
+/// Delays up to this long wait inside the run; longer ones let the run sleep without a
+/// worker (the job is queued again for their time).
+pub const IN_RUN_DELAY_MS: i64 = 10_000;
+
+/// The journal key of a long delay's wake-up time (node ids never contain `#`).
+fn wake_key(node: &str) -> String {
+    format!("{node}#wake")
+}
+
+/// A long delay's wake-up time: recorded in the journal the first time the node is ready,
+/// so every later attempt waits for the same moment. `None` for a short delay.
+async fn wake_time(
+    run: &durable::Run,
+    step: &shared::pipelines::plan::Step,
+) -> Result<Option<i64>, JournalError> {
+    let seconds = step
+        .config
+        .get("seconds")
+        .and_then(Value::as_f64)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(0.0)
+        .min(nodes::MAX_DELAY.as_secs_f64());
+    let ms = (seconds * 1000.0) as i64;
+    if ms <= IN_RUN_DELAY_MS {
+        return Ok(None);
+    }
+    let key = wake_key(&step.id);
+    if let Some(entry) = run.recorded(&key) {
+        return Ok(entry.output.get("until").and_then(Value::as_i64));
+    }
+    let now = durable::now_ms();
+    let until = now + ms;
+    run.record(Entry {
+        key,
+        status: StepStatus::Succeeded,
+        output: serde_json::json!({ "until": until }),
+        error: None,
+        choice: None,
+        attempts: 1,
+        started_at: now,
+        finished_at: now,
+        logs: vec![],
+    })
+    .await?;
+    Ok(Some(until))
 }
 
 /// Takes a finished node's entry into the run's state.

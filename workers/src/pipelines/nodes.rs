@@ -19,9 +19,9 @@ pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
 /// The longest a delay node waits inside a run.
 pub const MAX_DELAY: Duration = Duration::from_secs(30 * 86_400);
 
-/// Searches the workspace's code index: `(workspace, query, limit)` → results as JSON.
+/// Searches the run's workspace's code index: `(query, limit)` → results as JSON.
 pub type CodeSearch =
-    Arc<dyn Fn(String, String, usize) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
+    Arc<dyn Fn(String, usize) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
 
 /// The settings every action node has besides its kind's: retries and a timeout.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -229,7 +229,12 @@ async fn attempt(
                 .and_then(Value::as_f64)
                 .filter(|s| s.is_finite() && *s >= 0.0)
                 .ok_or_else(|| AttemptError::fatal("config.seconds must be a number of seconds"))?;
-            tokio::time::sleep(Duration::from_secs_f64(seconds).min(MAX_DELAY)).await;
+            // A long delay reaches here only once its time has come (the run slept until
+            // then without a worker); a short one waits here.
+            let ms = (seconds * 1000.0) as i64;
+            if ms <= super::IN_RUN_DELAY_MS {
+                tokio::time::sleep(Duration::from_secs_f64(seconds).min(MAX_DELAY)).await;
+            }
             Ok(plain(input.clone()))
         }
         NodeKind::Branch => {
@@ -330,7 +335,7 @@ async fn attempt(
                     "this worker has no code index; run pipelines with code_search nodes on workers that share CODE_DIR",
                 ));
             };
-            search(env.tenant_id.clone(), query, limit)
+            search(query, limit)
                 .await
                 .map(plain)
                 .map_err(AttemptError::retryable)

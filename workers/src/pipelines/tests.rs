@@ -293,3 +293,52 @@ async fn a_failing_host_opens_its_breaker() {
     assert_eq!(hits.load(Ordering::SeqCst), 5);
     assert_eq!(journal.entries()[0].attempts, 8);
 }
+
+#[tokio::test]
+async fn a_long_delay_sleeps_without_a_worker_and_resumes_at_its_time() {
+    let journal = Arc::new(MemoryJournal::default());
+    let p = plan(json!({
+        "nodes": [node("start", "manual", json!({})),
+                  node("first", "set", json!({"fields": {"a": 1}})),
+                  node("wait", "delay", json!({"seconds": 3600})),
+                  node("done", "output", json!({}))],
+        "edges": [edge("start", "out", "first"), edge("first", "out", "wait"), edge("wait", "out", "done")]
+    }));
+    let (ctx, _stop) = context(journal.clone());
+    let before = durable::now_ms();
+    let outcome = execute(&p, json!({}), &env(EgressPolicy::default()), &ctx).await;
+    let Outcome::Sleeping { until } = outcome else {
+        panic!("not sleeping: {outcome:?}")
+    };
+    assert!(until >= before + 3_600_000 && until <= durable::now_ms() + 3_600_000);
+    let keys: Vec<String> = journal.entries().into_iter().map(|e| e.key).collect();
+    assert_eq!(keys, vec!["first", "wait#wake"]);
+    // Woken early (another attempt before the time): it sleeps again until the same moment.
+    let (ctx, _stop) = context(journal.clone());
+    assert_eq!(
+        execute(&p, json!({}), &env(EgressPolicy::default()), &ctx).await,
+        Outcome::Sleeping { until }
+    );
+    // At its time (the journal says the wake-up has passed), the run goes on.
+    let mut entries = journal.entries();
+    for e in &mut entries {
+        if e.key == "wait#wake" {
+            e.output = json!({"until": durable::now_ms() - 1});
+        }
+    }
+    let woken = Arc::new(MemoryJournal::default());
+    for e in &entries {
+        woken.record(e).await.expect("recorded");
+    }
+    let (ctx, _stop) = context(woken.clone());
+    assert_eq!(
+        execute(&p, json!({}), &env(EgressPolicy::default()), &ctx).await,
+        Outcome::Succeeded {
+            result: json!({"a": 1})
+        }
+    );
+    assert!(
+        !woken.started_steps().contains(&"first".to_owned()),
+        "not run again"
+    );
+}
