@@ -133,6 +133,7 @@ release: tools
 
 bench: postgres nats model
 	cargo bench -p server --bench jobs
+	cargo bench -p server --bench pipelines
 	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,
 	# the tokenizer, Lance's distance kernels, codeintel) are optimised: a fully optimised
 	# LanceDB takes ~45 minutes to build on two cores.

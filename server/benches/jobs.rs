@@ -8,14 +8,11 @@
 
 use bytes::Bytes;
 use futures::StreamExt;
-use server::accounts::UserRecord;
 use server::config::JobsConfig;
 use server::jobs::{Jobs, NewJob};
 use server::store::{Store, StoreOptions};
-use server::tenancy::WorkspaceRecord;
-use shared::ids::{TenantId, UserId};
+use shared::ids::TenantId;
 use shared::jobs::JobStatus;
-use sqlx::{Connection, Executor};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use workers::bus::memory::InProcessBus;
@@ -24,16 +21,11 @@ use workers::bus::Bus;
 use workers::pools::PoolName;
 use workers::runtime::{run_pool, WorkerConfig};
 
+mod common;
+use common::{fresh_postgres, percentile, workspace};
+
 const JOBS: usize = 300;
 const HOPS: usize = 2_000;
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 struct Figures {
     label: String,
@@ -99,29 +91,6 @@ async fn nats_floor(url: &str) -> Figures {
         p50_ms: percentile(&times, 0.5),
         p99_ms: percentile(&times, 0.99),
     }
-}
-
-async fn workspace(store: &Store) -> TenantId {
-    let owner = UserRecord {
-        id: UserId::new(),
-        email: format!("bench-{}@example.com", uuid::Uuid::new_v4().simple()),
-        name: "Bench".into(),
-        password_hash: None,
-        created_at: 0,
-        email_verified_at: Some(0),
-    };
-    store.create_user(&owner, None).await.expect("user");
-    let ws = WorkspaceRecord {
-        id: TenantId::new(),
-        slug: format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
-        name: "Bench".into(),
-        created_at: 0,
-    };
-    store
-        .create_workspace(&ws, owner.id)
-        .await
-        .expect("workspace");
-    ws.id
 }
 
 /// A job service on a pool of its own with `slots` worker slots.
@@ -336,27 +305,6 @@ async fn log_load(store: Store) -> (Reads, Reads, f64, i64) {
         t.abort();
     }
     (loaded, idle, took, stored)
-}
-
-async fn fresh_postgres() -> (Store, String) {
-    sqlx::any::install_default_drivers();
-    let admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("sy_test_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(&admin)
-        .await
-        .expect("PostgreSQL for the benchmark");
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .expect("create database");
-    let mut url = url::Url::parse(&admin).expect("url");
-    url.set_path(&format!("/{name}"));
-    (
-        Store::connect(url.as_str(), StoreOptions::default())
-            .await
-            .expect("store"),
-        name,
-    )
 }
 
 fn main() {
