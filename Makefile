@@ -131,9 +131,11 @@ release: tools
 
 ## Bench (figures, not a test) ----------------------------------------------------------------
 
-bench: postgres nats model
+bench: postgres nats model console
 	cargo bench -p server --bench jobs
 	cargo bench -p server --bench pipelines
+	# The pipeline editor in Chromium: a 200-node graph's render time and drag frame times.
+	$(MAKE) --no-print-directory e2e PLAYWRIGHT_ARGS="-c bench.config.ts"
 	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,
 	# the tokenizer, Lance's distance kernels, codeintel) are optimised: a fully optimised
 	# LanceDB takes ~45 minutes to build on two cores.
@@ -191,4 +193,4 @@ e2e: e2e-deps model
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \
-	cd end2end && E2E_REPOS=$(E2E_REPOS) E2E_OUTBOX=$(CURDIR)/target/e2e-data/outbox BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test
+	cd end2end && E2E_REPOS=$(E2E_REPOS) E2E_OUTBOX=$(CURDIR)/target/e2e-data/outbox BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test $(PLAYWRIGHT_ARGS)

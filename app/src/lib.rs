@@ -1,7 +1,7 @@
 //! The Switchyard web console: server-rendered and hydrated (Leptos).
 //!
 //! One folder per domain, named as in `server` and `shared`: [`accounts`], [`tenancy`],
-//! [`jobs`], [`code`]. Each holds its pages and the server functions they call (`api.rs`),
+//! [`jobs`], [`code`], [`pipelines`]. Each holds its pages and the server functions they call (`api.rs`),
 //! the console's only data boundary; those reach the control plane only through the
 //! per-domain contracts of `shared::contracts`. [`components`] holds what every page repeats
 //! (forms, the states of a loading list, tables, confirmation of destructive buttons), and
@@ -75,6 +75,7 @@ pub mod code;
 pub mod components;
 pub mod error;
 pub mod jobs;
+pub mod pipelines;
 pub mod root;
 pub mod secrets;
 #[cfg(feature = "ssr")]
@@ -145,6 +146,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("code") view={Lazy::<code::RepositoriesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("code/search") view={Lazy::<code::SearchRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("code/symbols/:id") view={Lazy::<code::SymbolRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines") view={Lazy::<pipelines::PipelinesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:id") view={Lazy::<pipelines::PipelineRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("pipelines/:id/runs/:run") view={Lazy::<pipelines::RunRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -160,7 +160,7 @@ impl Config {
                 lockout: Duration::from_secs(parsed("AUTH_LOCKOUT_SECS", 900)?),
             },
             invitation_ttl: Duration::from_secs(parsed("INVITATION_TTL_HOURS", 72u64)? * 3600),
-            max_body_bytes: parsed("MAX_BODY_BYTES", 64 * 1024)?,
+            max_body_bytes: parsed("MAX_BODY_BYTES", 1024 * 1024)?,
             site_root,
             trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", false)?,
             oauth_providers: oauth_providers_from_env()?,

@@ -31,6 +31,7 @@ pub fn router(control: Arc<Control>, max_body: usize) -> Router {
         jobs: control.jobs.clone(),
         code: control.code.clone(),
         secrets: control.secrets.clone(),
+        pipelines: control.pipelines.clone(),
     };
     let routes = generate_route_list(App);
     let context = move || provide_context(console.clone());

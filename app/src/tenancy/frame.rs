@@ -87,6 +87,7 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                         <nav class="sidebar-nav" aria-label="Workspace">
                                             <A href=base.clone() exact=true>"Overview"</A>
                                             <A href=format!("{base}/members")>"Members"</A>
+                                            <A href=format!("{base}/pipelines")>"Pipelines"</A>
                                             <A href=format!("{base}/jobs")>"Jobs"</A>
                                             <A href=format!("{base}/workers")>"Workers"</A>
                                             <A href=format!("{base}/code") exact=true>"Repositories"</A>

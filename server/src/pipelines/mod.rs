@@ -9,6 +9,7 @@
 //! fenced by the job's attempt, so a worker that died is replaced by one that resumes from
 //! the journal without running finished nodes again.
 
+mod console;
 pub mod hooks;
 pub mod http;
 mod ops;

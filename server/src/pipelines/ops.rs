@@ -517,6 +517,16 @@ impl PipelineOps {
                 format!("must be at most {} KiB as JSON", MAX_INPUT_BYTES >> 10),
             ));
         }
+        let schema = v
+            .graph
+            .nodes
+            .iter()
+            .find(|n| NodeKind::parse(&n.kind) == Some(NodeKind::Manual))
+            .and_then(|n| n.config.get("schema"));
+        if let Some(schema) = schema {
+            shared::pipelines::schema::check_input(schema, &req.input)
+                .map_err(|m| ApiError::field("input", m))?;
+        }
         let launch = Launch {
             trigger: Trigger::Manual,
             by: Some(access.acting_user),

@@ -8,12 +8,14 @@
 mod accounts;
 mod code;
 mod jobs;
+mod pipelines;
 mod secrets;
 mod tenancy;
 
 pub use accounts::AccountsConsole;
 pub use code::CodeConsole;
 pub use jobs::JobsConsole;
+pub use pipelines::PipelinesConsole;
 pub use secrets::SecretsConsole;
 pub use tenancy::TenancyConsole;
 
@@ -59,4 +61,6 @@ pub struct Console {
     pub code: Arc<dyn CodeConsole>,
     /// Workspace secrets.
     pub secrets: Arc<dyn SecretsConsole>,
+    /// Pipelines, versions and runs.
+    pub pipelines: Arc<dyn PipelinesConsole>,
 }

@@ -10,17 +10,21 @@
 //! graph with the node, edge and field it concerns. The same code runs in the browser (the
 //! editor marks problems as they are made) and on the server (a save is refused with them).
 //! [`plan`] compiles a valid graph and says which nodes may run as a run progresses;
-//! [`template`] renders `{{ ... }}` references in settings and redacts secrets.
+//! [`template`] renders `{{ ... }}` references in settings and redacts secrets; [`layout`]
+//! places nodes for the editor; [`schema`] checks a manual run's input.
 
 pub mod catalogue;
+pub mod diff;
+pub mod layout;
 pub mod plan;
+pub mod schema;
 pub mod template;
 pub mod validate;
 pub mod views;
 
 pub use catalogue::NodeKind;
 pub use plan::{compile, Finished, NodeState, Plan};
-pub use validate::{validate, Problem};
+pub use validate::{check_connection, validate, Problem};
 
 use serde::{Deserialize, Serialize};
 

@@ -2,7 +2,7 @@
 //! panics on any input: a graph read from JSON may hold anything its types allow.
 
 use super::catalogue::{Setting, HTTP_METHODS, MAX_DELAY_SECONDS};
-use super::{Graph, NodeKind};
+use super::{Graph, NodeKind, PortRef};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -236,6 +236,54 @@ pub fn validate(graph: &Graph, secrets: &[String]) -> Vec<Problem> {
     problems
 }
 
+/// Whether a new edge from `from` to `to` may be drawn in `graph`: the ports exist, the
+/// nodes differ, the edge is new, a non-merge input is still free, and it closes no cycle.
+/// The editor asks while a connection is dragged; `validate` says the same of a saved graph.
+pub fn check_connection(graph: &Graph, from: &PortRef, to: &PortRef) -> Result<(), String> {
+    let kind = |id: &str| {
+        graph
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .and_then(|n| NodeKind::parse(&n.kind))
+    };
+    let (Some(a), Some(b)) = (kind(&from.node), kind(&to.node)) else {
+        return Err("connect two nodes of this pipeline".to_owned());
+    };
+    if !a.outputs().contains(&from.port.as_str()) {
+        return Err(format!("{} has no output {:?}", from.node, from.port));
+    }
+    if !b.inputs().contains(&to.port.as_str()) {
+        return Err(format!("{} takes no input", to.node));
+    }
+    if from.node == to.node {
+        return Err("a node cannot feed itself".to_owned());
+    }
+    if graph.edges.iter().any(|e| e.from == *from && e.to == *to) {
+        return Err("these ports are connected already".to_owned());
+    }
+    if !b.joins() && graph.edges.iter().any(|e| e.to.node == to.node) {
+        return Err(format!(
+            "{} already has an input; join paths with a merge node",
+            to.node
+        ));
+    }
+    // A cycle: `from` is reachable from `to` already.
+    let mut seen = HashSet::from([to.node.as_str()]);
+    let mut queue = VecDeque::from([to.node.as_str()]);
+    while let Some(id) = queue.pop_front() {
+        if id == from.node {
+            return Err("this connection would make a cycle".to_owned());
+        }
+        for e in graph.edges.iter().filter(|e| e.from.node == id) {
+            if seen.insert(e.to.node.as_str()) {
+                queue.push_back(e.to.node.as_str());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn ports(names: &[&str]) -> String {
     if names.is_empty() {
         "none".to_owned()
@@ -302,6 +350,11 @@ fn reachable<'a>(start: &'a str, next: &BTreeMap<&'a str, BTreeSet<&'a str>>) ->
         }
     }
     seen
+}
+
+#[cfg(test)]
+pub(super) fn check_setting_for_tests(setting: Setting, value: Option<&serde_json::Value>) -> bool {
+    check_setting(setting, value).is_ok()
 }
 
 fn check_setting(setting: Setting, value: Option<&serde_json::Value>) -> Result<(), String> {
@@ -543,6 +596,43 @@ mod tests {
         assert!(problems
             .iter()
             .any(|p| p.edge == Some(1) && p.message.contains("merge")));
+    }
+
+    #[test]
+    fn connections_are_refused_as_they_are_drawn() {
+        let g = graph(fine());
+        let port = |node: &str, port: &str| PortRef {
+            node: node.into(),
+            port: port.into(),
+        };
+        assert!(check_connection(&g, &port("check", "true"), &port("join", "in")).is_ok());
+        assert!(
+            check_connection(&g, &port("join", "out"), &port("fetch", "in"))
+                .unwrap_err()
+                .contains("already has an input")
+        );
+        assert!(
+            check_connection(&g, &port("end", "out"), &port("wait", "in"))
+                .unwrap_err()
+                .contains("no output")
+        );
+        assert!(
+            check_connection(&g, &port("fetch", "out"), &port("start", "in"))
+                .unwrap_err()
+                .contains("no input")
+        );
+        assert!(
+            check_connection(&g, &port("fetch", "out"), &port("join", "in"))
+                .unwrap_err()
+                .contains("connected already")
+        );
+        let mut merged = g.clone();
+        merged.edges.retain(|e| e.to.node != "fetch");
+        assert!(
+            check_connection(&merged, &port("join", "out"), &port("fetch", "in"))
+                .unwrap_err()
+                .contains("cycle")
+        );
     }
 
     #[test]
