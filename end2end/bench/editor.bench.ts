@@ -8,6 +8,8 @@ import { mailedLink } from "../tests/mail";
 const password = "correct horse battery";
 const NODES = 200;
 
+test.use({ viewport: { width: 1600, height: 1000 } });
+
 async function hydrated(page: Page) {
   await page.waitForSelector("body[data-hydrated='true']");
 }

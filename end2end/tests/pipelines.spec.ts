@@ -3,6 +3,9 @@ import { mailedLink } from "./mail";
 
 const password = "correct horse battery";
 
+// An editor wants room: a desktop-sized window.
+test.use({ viewport: { width: 1600, height: 1000 } });
+
 function unique(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
@@ -90,7 +93,11 @@ test("build manual → merge → script → output by dragging, refuse a cycle, 
   await expect(page.locator("g[data-edge]")).toHaveCount(1);
 
   // Take the edge out, then build start → merge → script → result from the palette.
-  await page.locator("g[data-edge='0'] path.edge-hit").click();
+  // (A straight edge has no height, so click halfway between its ports.)
+  const a = await centre(port(page, "start", "out"));
+  const b = await centre(port(page, "result", "in"));
+  await page.mouse.click((a.x + b.x) / 2, (a.y + b.y) / 2);
+  await expect(page.locator("g[data-edge='0']")).toHaveClass(/selected/);
   await page.keyboard.press("Delete");
   await expect(page.locator("g[data-edge]")).toHaveCount(0);
   await addNode(page, "merge", 0.3, 0.85);

@@ -112,14 +112,18 @@ pub fn GraphCanvas(
             None => (cx, cy),
         }
     };
-    // Fit the graph into the canvas once it is in the page.
+    // Fit the graph into the canvas once it is in the page and laid out (the next frame).
     Effect::new(move |_| {
-        if let Some(svg) = svg_ref.get() {
-            let r = svg.get_bounding_client_rect();
-            let at: Vec<Position> = model
-                .nodes
-                .with_untracked(|n| n.iter().map(|n| n.pos.get_untracked()).collect());
-            model.view.set(View::fit(&at, r.width(), r.height()));
+        if svg_ref.get().is_some() {
+            request_animation_frame(move || {
+                if let Some(svg) = svg_ref.get_untracked() {
+                    let r = svg.get_bounding_client_rect();
+                    let at: Vec<Position> = model
+                        .nodes
+                        .with_untracked(|n| n.iter().map(|n| n.pos.get_untracked()).collect());
+                    model.view.set(View::fit(&at, r.width(), r.height()));
+                }
+            });
         }
     });
     let problem_nodes = Memo::new(move |_| {
