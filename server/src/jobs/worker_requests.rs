@@ -196,30 +196,31 @@ impl Jobs {
         (tenant, job): (TenantId, JobId),
         report: StepReport,
     ) -> Result<Option<Recorded>, StoreError> {
-        let Some(known) = self.store.job_any_tenant(job).await? else {
-            return Ok(self
-                .unknown_is_gone(tenant)
-                .then_some(Recorded { recorded: false }));
-        };
-        if known.tenant_id != tenant {
-            return Ok(None);
-        }
+        // The fenced write first: it is the whole answer for the running attempt (one
+        // transaction per step); only a refused one needs to know whether the job exists.
         let recorded = self
             .store
             .record_step(tenant, job, &report, now_ms())
             .await?;
-        if recorded {
-            let event = serde_json::json!({"type": "step", "node": report.entry.key});
-            let subject = subjects::events(&tenant.to_string(), &job.to_string());
-            if let Err(e) = self
-                .bus
-                .publish(&subject, bytes::Bytes::from(event.to_string()))
-                .await
-            {
-                tracing::debug!(error = %e, "publishing a step event failed");
-            }
+        if !recorded {
+            return match self.store.job_any_tenant(job).await? {
+                None => Ok(self
+                    .unknown_is_gone(tenant)
+                    .then_some(Recorded { recorded: false })),
+                Some(known) if known.tenant_id != tenant => Ok(None),
+                Some(_) => Ok(Some(Recorded { recorded: false })),
+            };
         }
-        Ok(Some(Recorded { recorded }))
+        let event = serde_json::json!({"type": "step", "node": report.entry.key});
+        let subject = subjects::events(&tenant.to_string(), &job.to_string());
+        if let Err(e) = self
+            .bus
+            .publish(&subject, bytes::Bytes::from(event.to_string()))
+            .await
+        {
+            tracing::debug!(error = %e, "publishing a step event failed");
+        }
+        Ok(Some(Recorded { recorded: true }))
     }
 
     async fn on_heartbeat(

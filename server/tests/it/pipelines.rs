@@ -864,3 +864,66 @@ async fn each_schedule_tick_runs_once_across_control_planes() {
     );
     app.finish().await;
 }
+
+/// A code_search node queries the workspace's code index (an `indexer` worker indexed a
+/// repository first) and its results flow into the next node.
+#[tokio::test]
+async fn a_code_search_node_finds_the_workspaces_code() {
+    let app = TestApp::with_jobs_and_config(
+        Backend::Sqlite,
+        Arc::new(InProcessBus::new()),
+        workers::pools::PIPELINES_POOL,
+        2,
+        |c| c.jobs.pools.push(workers::pools::INDEXER_POOL.to_owned()),
+    )
+    .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut indexer = workers::runtime::WorkerConfig::new(workers::pools::INDEXER_POOL, 1);
+    indexer.kinds = server::job_kinds(app.control.code.engine().clone());
+    let indexing = tokio::spawn(workers::runtime::run_pool(
+        app.control.jobs.engine().bus(),
+        indexer,
+        stopped,
+    ));
+    let auth = owner(&app).await;
+    let repo = crate::code::Repo::new();
+    let added = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/code/repositories",
+            Some(json!({"url": format!("file://{}", repo.0.display())})),
+            &auth,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    crate::code::wait_ready(&app, &auth, "acme", added.body["id"].as_str().expect("id")).await;
+
+    let graph = json!({
+        "nodes": [node("start", "manual", json!({})),
+                  node("find", "code_search", json!({"query": "{{ input.q }}", "limit": 5})),
+                  node("paths", "script", json!({"source": "export default (x) => x.results.map(r => r.path + ':' + r.symbol)"})),
+                  node("done", "output", json!({}))],
+        "edges": [edge("start", "out", "find"), edge("find", "out", "paths"), edge("paths", "out", "done")]
+    });
+    let id = create(&app, &auth, "Code finder", graph).await;
+    let run = finished(
+        &app,
+        &auth,
+        &start(&app, &auth, &id, json!({"q": "value added tax"})).await,
+    )
+    .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let found: Vec<String> = run["output"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        found.iter().any(|f| f.starts_with("billing/tax.py:")),
+        "{found:?}"
+    );
+    let _ = stop.send(true);
+    let _ = indexing.await;
+    app.finish().await;
+}
