@@ -58,14 +58,16 @@ pub fn router(control: Arc<Control>) -> Router {
         .route("/metrics", get(metrics::serve))
         .merge(crate::accounts::oauth::router().with_state(control.clone()))
         .merge(crate::code::mcp::router().with_state(control.clone()))
+        .with_state(state.clone())
+        .merge(console::router(control.clone(), max_body))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        // Webhooks are called by other systems, with no session to ride on: outside the
+        // CSRF guard, so a sender that names its own origin is not refused.
         .merge(
             crate::pipelines::http::hooks_router()
                 .layer(axum::extract::DefaultBodyLimit::max(max_body))
                 .with_state(control.clone()),
         )
-        .with_state(state.clone())
-        .merge(console::router(control.clone(), max_body))
-        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(middleware::from_fn_with_state(
             control.clone(),
             extract::identify,

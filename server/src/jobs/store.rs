@@ -769,11 +769,23 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?;
         let (worker, attempt, key) = (&report.worker_id, report.attempt, &report.entry.key);
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        let done = sqlx::query(
-            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (
-                 SELECT 1 FROM jobs WHERE id = $1 AND tenant_id = $2 AND status = 'running'
-                 AND lease_holder = $6 AND attempt = $7)
+        // The fence takes the job row's lock (a no-op update), so an attempt that replaces
+        // this one waits for this transaction and cannot be overwritten by it.
+        let fenced = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = lease_expires_at
+             WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $3 AND attempt = $4",
+        )
+        .bind(job.to_string())
+        .bind(tenant.to_string())
+        .bind(worker)
+        .bind(attempt)
+        .execute(&mut *tx)
+        .await?;
+        if fenced.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
         )
         .bind(job.to_string())
@@ -781,12 +793,10 @@ impl Store {
         .bind(key)
         .bind(&entry)
         .bind(now)
-        .bind(worker)
-        .bind(attempt)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.

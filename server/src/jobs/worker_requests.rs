@@ -315,6 +315,8 @@ impl Jobs {
                 self.after_failure(&current, error, retryable, now)
             }
             Outcome::Cancelled => AttemptEnd::Cancelled,
+            // A run cancelled while it decided to sleep ends now, not at its wake-up.
+            Outcome::Sleeping { .. } if current.cancel_requested => AttemptEnd::Cancelled,
             Outcome::Sleeping { until } => AttemptEnd::Sleep(until.max(now)),
         };
         let updated = self

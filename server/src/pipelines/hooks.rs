@@ -249,7 +249,7 @@ pub fn check_signature(
         .trim()
         .parse()
         .map_err(|_| refused("X-Switchyard-Timestamp must be Unix seconds"))?;
-    if (now - at).abs() > SIGNATURE_WINDOW_SECS {
+    if now.abs_diff(at) > SIGNATURE_WINDOW_SECS.unsigned_abs() {
         return Err(refused(
             "the request's timestamp is too far from now (replayed or the clock is off)",
         ));

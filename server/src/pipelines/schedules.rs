@@ -167,7 +167,16 @@ impl PipelineOps {
             ) {
                 Ok(s) => s,
                 Err((field, message)) => {
+                    // Put aside for an hour, so it cannot hold up other schedules.
                     tracing::error!(pipeline = %due.pipeline_id, field, message, "a stored schedule does not parse");
+                    self.store()
+                        .advance_schedule(
+                            due.tenant_id,
+                            due.pipeline_id,
+                            due.next_at,
+                            now + 3_600_000,
+                        )
+                        .await?;
                     continue;
                 }
             };
@@ -196,9 +205,10 @@ impl PipelineOps {
                     Ok(true) => started += 1,
                     Ok(false) => {} // another control plane fired this tick
                     Err(e) => {
-                        // Left due: the next look tries again (the tick stays unique).
-                        tracing::warn!(pipeline = %due.pipeline_id, error = %e, "a scheduled run did not start");
-                        continue;
+                        // The tick is lost (a secret it names was deleted, the queue is
+                        // full): said in the log, and the schedule goes on, so one failing
+                        // pipeline cannot hold up the others.
+                        tracing::warn!(pipeline = %due.pipeline_id, tick = %rfc3339_ms(tick), error = %e, "a scheduled run did not start");
                     }
                 }
             }

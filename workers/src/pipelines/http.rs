@@ -103,9 +103,12 @@ pub(super) async fn request(
             ));
         }
         let left = deadline.saturating_duration_since(Instant::now());
+        // Pin the name exactly as the request carries it (`example.com.` stays with its
+        // dot), so the connection can only go to the address that was checked.
+        let name = destination.url.host_str().unwrap_or(&host).to_owned();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .resolve(&host, pinned)
+            .resolve(&name, pinned)
             .timeout(left.max(Duration::from_millis(1)))
             .no_proxy()
             .build()
@@ -149,6 +152,14 @@ pub(super) async fn request(
                     .url
                     .join(location)
                     .map_err(|_| fatal(format!("{host} redirected to an invalid URL")))?;
+                // Credentials are for the host they were written for: a redirect elsewhere
+                // loses them (as browsers and reqwest's own policy do), secrets included.
+                let same_origin = next.scheme() == destination.url.scheme()
+                    && next.host_str() == destination.url.host_str()
+                    && next.port_or_known_default() == destination.url.port_or_known_default();
+                if !same_origin {
+                    strip_credentials(&mut headers, &env.secrets);
+                }
                 url = next.to_string();
                 if status == reqwest::StatusCode::SEE_OTHER
                     || ((status == reqwest::StatusCode::MOVED_PERMANENTLY
@@ -164,20 +175,45 @@ pub(super) async fn request(
         let answer = read(response, &host).await?;
         if fail_on_status && status.as_u16() >= 400 {
             let retryable = status.is_server_error() || status.as_u16() == 429;
+            // Redacted before it is cut: a cut secret would no longer be recognised.
+            let excerpt = answer["body"].as_str().map(|b| {
+                let b = shared::pipelines::template::redact(b, &env.secrets);
+                format!(": {}", b.chars().take(200).collect::<String>())
+            });
             return Err((
-                format!(
-                    "{host} answered {status}{}",
-                    answer["body"]
-                        .as_str()
-                        .map(|b| format!(": {}", b.chars().take(200).collect::<String>()))
-                        .unwrap_or_default()
-                ),
+                format!("{host} answered {status}{}", excerpt.unwrap_or_default()),
                 retryable,
             ));
         }
         return Ok(answer);
     }
     Err(fatal(format!("more than {MAX_REDIRECTS} redirects")))
+}
+
+/// Removes the headers that carry credentials: `Authorization`, `Cookie`,
+/// `Proxy-Authorization`, and any header whose value holds one of the run's secrets.
+fn strip_credentials(
+    headers: &mut reqwest::header::HeaderMap,
+    secrets: &std::collections::BTreeMap<String, String>,
+) {
+    use reqwest::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
+    for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+        headers.remove(name);
+    }
+    let carrying: Vec<reqwest::header::HeaderName> = headers
+        .iter()
+        .filter(|(_, v)| {
+            v.to_str().is_ok_and(|v| {
+                secrets
+                    .values()
+                    .any(|s| !s.is_empty() && v.contains(s.as_str()))
+            })
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for name in carrying {
+        headers.remove(name);
+    }
 }
 
 /// The response as `{status, headers, body}`: the body as JSON when it is JSON, else as

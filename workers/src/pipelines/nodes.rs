@@ -13,8 +13,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The most bytes a node's output may have as JSON.
-pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// The most bytes a node's output may have as JSON (a step's record must fit a bus
+/// message: NATS takes 1 MB by default).
+pub const MAX_OUTPUT_BYTES: usize = 512 << 10;
+
+/// The most bytes of log lines a node keeps; later lines are dropped with a note.
+pub const MAX_LOG_BYTES: usize = 64 << 10;
 
 /// The longest a delay node waits inside a run.
 pub const MAX_DELAY: Duration = Duration::from_secs(30 * 86_400);
@@ -153,7 +157,21 @@ pub(super) async fn execute_node(
         }
     };
     let secrets = &env.secrets;
-    let logs: Vec<String> = logs.iter().map(|l| template::redact(l, secrets)).collect();
+    let mut kept = 0usize;
+    let mut logs: Vec<String> = logs
+        .iter()
+        .map(|l| template::redact(l, secrets))
+        .take_while(|l| {
+            kept += l.len();
+            kept <= MAX_LOG_BYTES
+        })
+        .collect();
+    if kept > MAX_LOG_BYTES {
+        logs.push(format!(
+            "(later lines were dropped: a node keeps {} KiB of log)",
+            MAX_LOG_BYTES >> 10
+        ));
+    }
     let entry = |status, output, error: Option<String>, choice| Entry {
         key: step.id.clone(),
         status,

@@ -342,3 +342,69 @@ async fn a_long_delay_sleeps_without_a_worker_and_resumes_at_its_time() {
         "not run again"
     );
 }
+
+/// A server that redirects every request to `target`, recording the headers it got.
+async fn redirecting_server(target: String) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let n = socket.read(&mut buf).await.unwrap_or(0);
+            log.lock()
+                .expect("log")
+                .push(String::from_utf8_lossy(&buf[..n]).to_lowercase());
+            let answer = format!("HTTP/1.1 302 Found\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_loses_the_credentials() {
+    // A final server that records what it was sent, on another port (another origin).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let final_addr = listener.local_addr().expect("addr");
+    let recorder = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    {
+        let recorder = recorder.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                recorder
+                    .lock()
+                    .expect("log")
+                    .push(String::from_utf8_lossy(&buf[..n]).to_lowercase());
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+        });
+    }
+    let (start, first) = redirecting_server(format!("http://{final_addr}/landing")).await;
+    let p = plan(json!({
+        "nodes": [node("start", "manual", json!({})),
+                  node("fetch", "http", json!({"method": "GET", "url": start,
+                      "headers": {"authorization": "Bearer {{ secrets.TOKEN }}", "x-api-key": "{{ secrets.TOKEN }}", "x-plain": "kept"}}))],
+        "edges": [edge("start", "out", "fetch")]
+    }));
+    let allowed = EgressPolicy::new("127.0.0.1", true).expect("policy");
+    let journal = Arc::new(MemoryJournal::default());
+    let (ctx, _stop) = context(journal.clone());
+    let outcome = execute(&p, json!({}), &env(allowed), &ctx).await;
+    assert!(matches!(outcome, Outcome::Succeeded { .. }), "{outcome:?}");
+    // The first host got the credentials it was written for; the second got none.
+    assert!(first.lock().expect("log")[0].contains("authorization: bearer tok-123456"));
+    let requests = recorder.lock().expect("log").clone();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].contains("x-plain: kept"), "{}", requests[0]);
+    assert!(!requests[0].contains("authorization"), "{}", requests[0]);
+    assert!(!requests[0].contains("tok-123456"), "{}", requests[0]);
+}
