@@ -60,6 +60,10 @@ CREATE TABLE pipeline_schedules (
 );
 CREATE INDEX pipeline_schedules_due ON pipeline_schedules(next_at);
 
+-- A job asleep until its `run_at` (a pipeline's long delay) holds no worker and no place in
+-- the queue's admission counts.
+ALTER TABLE jobs ADD COLUMN asleep BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE job_steps (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     tenant_id TEXT NOT NULL,

@@ -437,7 +437,7 @@ impl Store {
         let mut tx = self.begin(Scope::System).await?;
         let done = sqlx::query(
             "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
-             started_at = COALESCE(started_at, $3)
+             started_at = COALESCE(started_at, $3), asleep = 0
              WHERE id = $4 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0",
         )
         .bind(worker)
@@ -569,7 +569,7 @@ impl Store {
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
              finished_at = $5, lease_holder = NULL, lease_expires_at = NULL, dispatched_at = NULL,
-             max_attempts = max_attempts + $10
+             max_attempts = max_attempts + $10, asleep = $11
              WHERE id = $6 AND status = 'running' AND attempt = $7
              AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)",
         )
@@ -583,6 +583,7 @@ impl Store {
         .bind(worker.unwrap_or(""))
         .bind(expired_before.unwrap_or(-1))
         .bind(extra_attempts)
+        .bind(i64::from(matches!(end, AttemptEnd::Sleep(_))))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -689,7 +690,7 @@ impl Store {
     pub async fn pool_open_jobs(&self, pool: &str) -> StoreResult<i64> {
         let mut tx = self.begin_read(Scope::System).await?;
         let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND pool = $1",
+            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0 AND pool = $1",
         )
         .bind(pool)
         .fetch_one(&mut *tx)
@@ -699,7 +700,8 @@ impl Store {
     }
 
     /// Jobs per pool and status that are not final: of one workspace, or (`None`) of every
-    /// workspace (queue depth).
+    /// workspace (queue depth). A job asleep until later (a pipeline's long delay) holds no
+    /// worker and is not counted.
     pub async fn open_job_counts(
         &self,
         tenant: Option<TenantId>,
@@ -710,7 +712,7 @@ impl Store {
         };
         let mut tx = self.begin_read(scope).await?;
         let sql = format!(
-            "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') {filter}
+            "SELECT pool, status, COUNT(*) AS n FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0 {filter}
              GROUP BY pool, status ORDER BY pool, status"
         );
         let mut query = sqlx::query(&sql);

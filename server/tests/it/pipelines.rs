@@ -937,3 +937,81 @@ async fn a_code_search_node_finds_the_workspaces_code() {
     let _ = indexing.await;
     app.finish().await;
 }
+
+/// A long delay: the run sleeps without a worker and without a place in the queue's
+/// counts, its first node done; cancelling it ends it at once.
+async fn a_long_delay_sleeps_without_holding_anything(backend: Backend) {
+    let app = app(backend).await;
+    let auth = owner(&app).await;
+    let graph = json!({
+        "nodes": [node("start", "manual", json!({})),
+                  node("first", "set", json!({"fields": {"a": 1}})),
+                  node("wait", "delay", json!({"seconds": 3600})),
+                  node("done", "output", json!({}))],
+        "edges": [edge("start", "out", "first"), edge("first", "out", "wait"), edge("wait", "out", "done")]
+    });
+    let id = create(&app, &auth, "Patient", graph).await;
+    let run = start(&app, &auth, &id, json!({})).await;
+    let ws = app
+        .call(Method::GET, "/api/v1/workspaces/acme", None, &auth)
+        .await;
+    let tenant: shared::ids::TenantId = ws.body["id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("id");
+    let job: shared::ids::JobId = run.parse().expect("id");
+    // Asleep: queued for an hour from now, its first node journalled.
+    let mut asleep = None;
+    for _ in 0..200 {
+        let stored = app
+            .store
+            .job(tenant, job)
+            .await
+            .expect("store")
+            .expect("job");
+        if stored.status == shared::jobs::JobStatus::Queued && stored.started_at.is_some() {
+            asleep = Some(stored);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asleep = asleep.expect("the run went to sleep");
+    assert!(asleep.run_at > asleep.created_at + 3_500_000, "{asleep:?}");
+    assert_eq!(asleep.attempt, 1);
+    assert_eq!(asleep.max_attempts, 6, "sleeping spent no attempt");
+    let counts = app
+        .store
+        .open_job_counts(Some(tenant))
+        .await
+        .expect("counts");
+    assert!(
+        counts.is_empty(),
+        "a sleeping run is not counted: {counts:?}"
+    );
+    let view = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/runs/{run}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(view.body["status"], "running");
+    assert_eq!(node_of(&view.body, "first")["status"], "succeeded");
+    assert_eq!(node_of(&view.body, "wait")["status"], "running");
+    let cancelled = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/runs/{run}/cancel"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    app.finish().await;
+}
+on_both_backends!(
+    a_long_delay_sleeps,
+    a_long_delay_sleeps_without_holding_anything
+);
