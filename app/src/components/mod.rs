@@ -1,6 +1,6 @@
 //! What every page repeats: its heading, titled cards, form fields and their errors, the states of something loading
 //! from the server (loading, empty, loaded, failed), tables, a confirmation step for
-//! destructive buttons, timestamps, redirects and periodic refreshes.
+//! destructive buttons, timestamps, redirects, periodic refreshes and live views' WebSockets.
 
 mod card;
 mod confirm;
@@ -8,6 +8,7 @@ mod forms;
 mod page;
 mod redirect;
 mod refresh;
+mod socket;
 mod states;
 mod table;
 mod time;
@@ -20,6 +21,7 @@ pub use forms::{
 pub use page::PageHead;
 pub use redirect::RedirectTo;
 pub use refresh::every;
+pub use socket::open_socket;
 pub use states::{EmptyState, ErrorPanel, Listing, Loaded, Loading};
 pub use table::DataTable;
 pub use time::{Precision, Timestamp};

@@ -2,7 +2,7 @@
 //! run on the server); the server-rendered page shows the state at render time until then.
 
 use leptos::prelude::*;
-use shared::jobs::{JobLogEntry, JobView};
+use shared::jobs::{JobLogEntry, JobStreamMessage, JobView};
 
 /// Follows a job's stream into `job` and `lines`. `target` gives the workspace slug and the
 /// job id; the stream (`/api/v1/workspaces/{slug}/jobs/{id}/stream`) is reopened when it
@@ -28,78 +28,17 @@ pub(crate) fn follow_job(
         // What the previous stream said belongs to another job or another attempt.
         job.set(None);
         lines.set(None);
-        browser::open(
-            format!("/api/v1/workspaces/{slug}/jobs/{id}/stream"),
-            job,
-            lines,
-        );
-    });
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use super::*;
-    use shared::jobs::JobStreamMessage;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-
-    /// Opens the WebSocket at `path` on this host, feeding `job` and `lines`; it is closed
-    /// when the effect that opened it runs again or goes away.
-    pub fn open(
-        path: String,
-        job: RwSignal<Option<JobView>>,
-        lines: RwSignal<Option<Vec<JobLogEntry>>>,
-    ) {
-        let Some(location) = web_sys::window().map(|w| w.location()) else {
-            return;
-        };
-        let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-            "wss"
-        } else {
-            "ws"
-        };
-        let Ok(host) = location.host() else {
-            return;
-        };
-        let Ok(socket) = web_sys::WebSocket::new(&format!("{scheme}://{host}{path}")) else {
-            return;
-        };
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let Some(text) = event.data().as_string() else {
-                    return;
-                };
-                match serde_json::from_str::<JobStreamMessage>(&text) {
-                    Ok(JobStreamMessage::Job { job: j }) => job.set(Some(*j)),
-                    Ok(JobStreamMessage::Log { lines: new }) => lines.update(|all| {
-                        let all = all.get_or_insert_with(Vec::new);
-                        let last = all.last().map_or(0, |l| l.seq);
-                        all.extend(new.into_iter().filter(|l| l.seq > last));
-                    }),
-                    Err(_) => {}
-                }
+        crate::components::open_socket(
+            &format!("/api/v1/workspaces/{slug}/jobs/{id}/stream"),
+            move |text| match serde_json::from_str::<JobStreamMessage>(&text) {
+                Ok(JobStreamMessage::Job { job: j }) => job.set(Some(*j)),
+                Ok(JobStreamMessage::Log { lines: new }) => lines.update(|all| {
+                    let all = all.get_or_insert_with(Vec::new);
+                    let last = all.last().map_or(0, |l| l.seq);
+                    all.extend(new.into_iter().filter(|l| l.seq > last));
+                }),
+                Err(_) => {}
             },
         );
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        // The closure lives as long as the socket; the socket closes when the job ends or
-        // the view goes away.
-        on_message.forget();
-        let socket = send_wrapper::SendWrapper::new(socket);
-        on_cleanup(move || {
-            let _ = socket.close();
-        });
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-mod browser {
-    use super::*;
-
-    /// On the server there is no browser to stream to; the page renders the stored state.
-    pub fn open(
-        _path: String,
-        _job: RwSignal<Option<JobView>>,
-        _lines: RwSignal<Option<Vec<JobLogEntry>>>,
-    ) {
-    }
+    });
 }

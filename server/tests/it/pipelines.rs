@@ -35,6 +35,17 @@ async fn owner(app: &TestApp) -> Auth {
     auth
 }
 
+/// The id of workspace `acme`, for looking into the store.
+async fn tenant_of(app: &TestApp, auth: &Auth) -> shared::ids::TenantId {
+    let ws = app
+        .call(Method::GET, "/api/v1/workspaces/acme", None, auth)
+        .await;
+    ws.body["id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the workspace's id")
+}
+
 fn node(id: &str, kind: &str, config: Value) -> Value {
     json!({"id": id, "kind": kind, "config": config, "position": {"x": 0, "y": 0}})
 }
@@ -709,13 +720,7 @@ async fn secrets_stay_out_of_what_a_run_records(backend: Backend) {
         json!(["sending Bearer [secret API_TOKEN]"])
     );
     // Nor the job's payload (the value travels sealed) or its journal in the store.
-    let ws = app
-        .call(Method::GET, "/api/v1/workspaces/acme", None, &auth)
-        .await;
-    let tenant: shared::ids::TenantId = ws.body["id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("workspace id");
+    let tenant = tenant_of(&app, &auth).await;
     let job: shared::ids::JobId = run["id"]
         .as_str()
         .and_then(|j| j.parse().ok())
@@ -766,13 +771,7 @@ async fn each_schedule_tick_runs_once_across_control_planes() {
         "{}",
         got.body
     );
-    let ws = app
-        .call(Method::GET, "/api/v1/workspaces/acme", None, &auth)
-        .await;
-    let tenant: shared::ids::TenantId = ws.body["id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("id");
+    let tenant = tenant_of(&app, &auth).await;
     let pipeline: shared::ids::PipelineId = id.parse().expect("id");
     let next = |app: &TestApp| {
         let store = app.store.clone();
@@ -952,13 +951,7 @@ async fn a_long_delay_sleeps_without_holding_anything(backend: Backend) {
     });
     let id = create(&app, &auth, "Patient", graph).await;
     let run = start(&app, &auth, &id, json!({})).await;
-    let ws = app
-        .call(Method::GET, "/api/v1/workspaces/acme", None, &auth)
-        .await;
-    let tenant: shared::ids::TenantId = ws.body["id"]
-        .as_str()
-        .and_then(|t| t.parse().ok())
-        .expect("id");
+    let tenant = tenant_of(&app, &auth).await;
     let job: shared::ids::JobId = run.parse().expect("id");
     // Asleep: queued for an hour from now, its first node journalled.
     let mut asleep = None;
