@@ -55,7 +55,8 @@ test("editor with 200 nodes: render time and frame times while dragging", async 
 
   const started = Date.now();
   await page.goto(`/w/${slug}/pipelines/${id}`);
-  await hydrated(page);
+  // Interactive: the editor marks itself once it has hydrated.
+  await expect(page.getByTestId("editor")).toHaveAttribute("data-ready", "true", { timeout: 60_000 });
   await expect(page.locator("g[data-node]")).toHaveCount(NODES);
   const renderMs = Date.now() - started;
 

@@ -14,6 +14,11 @@ async function hydrated(page: Page) {
   await page.waitForSelector("body[data-hydrated='true']");
 }
 
+/** The editor has hydrated (it marks itself; the page-wide mark can come first). */
+async function editorReady(page: Page) {
+  await expect(page.getByTestId("editor")).toHaveAttribute("data-ready", "true");
+}
+
 /** A new account (through its mailed link) with a workspace of its own; answers the slug. */
 async function signUpWithWorkspace(page: Page, who: string): Promise<string> {
   await page.goto("/signup");
@@ -78,8 +83,7 @@ test("build manual → merge → script → output by dragging, refuse a cycle, 
   await hydrated(page);
   await page.getByLabel("Name").fill("Greeter");
   await page.getByRole("button", { name: "Create pipeline" }).click();
-  await expect(page.getByTestId("editor")).toBeVisible();
-  await hydrated(page);
+  await editorReady(page);
   await expect(page.locator("g[data-node='start']")).toBeVisible();
   await expect(page.locator("g[data-node='result']")).toBeVisible();
 
@@ -193,7 +197,7 @@ test("a webhook starts a run that paints live", async ({ page }) => {
 
   // The run is in the pipeline's history.
   await page.goto(`/w/${slug}/pipelines/${id}`);
-  await hydrated(page);
+  await editorReady(page);
   await page.getByRole("button", { name: "Runs", exact: true }).click();
   await expect(page.locator(".run-list li")).toHaveCount(1);
   await expect(page.locator(".run-list li")).toContainText("webhook");

@@ -178,11 +178,15 @@ fn Editor(
         palette.set(None);
         ghost.set(None);
     };
+    // Effects run once this component has hydrated: from then on its buttons answer (the
+    // page-wide mark on <body> can come before a suspended page like this one hydrates).
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     let name = pipeline.name.clone();
     let runs_href = format!("/w/{slug}/pipelines/{id}");
     view! {
         <Title text=name.clone()/>
-        <div class="editor" on:pointermove=root_move on:pointerup=root_up data-testid="editor">
+        <div class="editor" on:pointermove=root_move on:pointerup=root_up data-testid="editor" data-ready=move || ready.get().to_string()>
             <div class="editor-bar">
                 <h1 class="editor-title">{name} " " <span class="muted small" data-testid="version">{move || format!("v{}", version.get())}</span></h1>
                 <div class="button-row">
