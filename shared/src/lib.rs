@@ -11,6 +11,7 @@
 //! - [`code`]: repositories, search results and code-graph symbols.
 //! - [`secrets`]: workspace secrets' names and the rules for their values.
 //! - [`pipelines`]: the pipeline graph format, its node kinds and its validation.
+//! - [`routes`]: routes, topics and subscribers, path patterns, the deploy manifest and its plan.
 //! - [`redirects`]: which post-login destinations are safe.
 //! - [`contracts`]: the service the console's server functions call, implemented by `server`.
 
@@ -24,5 +25,6 @@ pub mod jobs;
 pub mod pipelines;
 pub mod redirects;
 pub mod roles;
+pub mod routes;
 pub mod secrets;
 pub mod tenancy;
