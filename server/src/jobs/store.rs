@@ -3,7 +3,7 @@
 //! number, so a worker that lost its lease cannot overwrite what replaced it.
 //! Job times are Unix milliseconds.
 
-use crate::store::{Scope, Store, StoreError, StoreResult};
+use crate::store::{Backend, Scope, Store, StoreError, StoreResult};
 use shared::ids::{JobId, TenantId};
 use shared::jobs::JobStatus;
 use sqlx::any::AnyRow;
@@ -770,35 +770,39 @@ impl Store {
         let entry = serde_json::to_string(&report.entry)
             .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?;
         let (worker, attempt, key) = (&report.worker_id, report.attempt, &report.entry.key);
-        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        // The fence takes the job row's lock (a no-op update), so an attempt that replaces
-        // this one waits for this transaction and cannot be overwritten by it.
-        let fenced = sqlx::query(
-            "UPDATE jobs SET lease_expires_at = lease_expires_at
-             WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $3 AND attempt = $4",
-        )
-        .bind(job.to_string())
-        .bind(tenant.to_string())
-        .bind(worker)
-        .bind(attempt)
-        .execute(&mut *tx)
-        .await?;
-        if fenced.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
-        )
-        .bind(job.to_string())
-        .bind(tenant.to_string())
-        .bind(key)
-        .bind(&entry)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        // One statement, written only while the attempt holds the job: the fence. On
+        // PostgreSQL it takes a share lock on the job's row, so an attempt replacing this one
+        // (an update of that row) waits for this write and cannot be overwritten by it; on
+        // SQLite the one writer connection runs it alone, without a transaction around it.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR SHARE",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
+             SELECT $1, $2, $3, $4, $5 FROM jobs
+             WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
+             {lock}
+             ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at"
+        );
+        let query = sqlx::query(&sql)
+            .bind(job.to_string())
+            .bind(tenant.to_string())
+            .bind(key)
+            .bind(&entry)
+            .bind(now)
+            .bind(worker)
+            .bind(attempt);
+        let written = match self.backend {
+            Backend::Sqlite => query.execute(&self.pool).await?,
+            Backend::Postgres => {
+                let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+                let done = query.execute(&mut *tx).await?;
+                tx.commit().await?;
+                done
+            }
+        };
+        Ok(written.rows_affected() == 1)
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.
