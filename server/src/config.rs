@@ -59,6 +59,11 @@ pub struct Config {
     pub embedded_pipeline_workers: u32,
     /// The pool pipeline runs go to (`PIPELINE_POOL`, default `pipelines`).
     pub pipeline_pool: String,
+    /// The tenant gateway: its listener, domain and the pool its script handlers run on.
+    pub gateway: crate::routes::GatewayConfig,
+    /// Script handlers the embedded route workers run at once (`EMBEDDED_ROUTE_WORKERS`,
+    /// default 8; 0 when separate `switchyard worker --pool routes` processes serve them).
+    pub embedded_route_workers: u32,
     /// Code intelligence: index location, allowed server paths, the embedding model.
     pub code: CodeConfig,
     /// The bearer token `/metrics` asks for (`METRICS_TOKEN`); `None` keeps it closed.
@@ -140,6 +145,15 @@ impl Config {
             message,
         })?);
         let mail = mail_from_env(&data_dir, &public_url)?;
+        let trust_forwarded_for = parsed("TRUST_FORWARDED_FOR", false)?;
+        let gateway = crate::routes::GatewayConfig {
+            addr: parsed("GATEWAY_ADDR", SocketAddr::from(([127, 0, 0, 1], 3080)))?,
+            domain: var("GATEWAY_DOMAIN")
+                .map(|d| d.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|d| !d.is_empty()),
+            pool: pool_from_env("ROUTE_POOL", workers::routes::POOL)?,
+            trust_forwarded_for,
+        };
         let site_root = PathBuf::from(
             var("SITE_ROOT")
                 .or_else(|| var("LEPTOS_SITE_ROOT"))
@@ -162,22 +176,15 @@ impl Config {
             invitation_ttl: Duration::from_secs(parsed("INVITATION_TTL_HOURS", 72u64)? * 3600),
             max_body_bytes: parsed("MAX_BODY_BYTES", 1024 * 1024)?,
             site_root,
-            trust_forwarded_for: parsed("TRUST_FORWARDED_FOR", false)?,
+            trust_forwarded_for,
             oauth_providers: oauth_providers_from_env()?,
             nats_url: var("NATS_URL"),
             embedded_workers: parsed("EMBEDDED_WORKERS", 4)?,
             embedded_indexers: parsed("EMBEDDED_INDEXERS", 1)?,
             embedded_pipeline_workers: parsed("EMBEDDED_PIPELINE_WORKERS", 8)?,
-            pipeline_pool: match var("PIPELINE_POOL") {
-                Some(raw) => workers::pools::PoolName::parse(raw.trim())
-                    .map_err(|e| ConfigError {
-                        var: "PIPELINE_POOL",
-                        message: e.to_string(),
-                    })?
-                    .as_str()
-                    .to_owned(),
-                None => workers::pools::PIPELINES_POOL.to_owned(),
-            },
+            pipeline_pool: pool_from_env("PIPELINE_POOL", workers::pools::PIPELINES_POOL)?,
+            gateway,
+            embedded_route_workers: parsed("EMBEDDED_ROUTE_WORKERS", 8)?,
             code,
             metrics_token: var("METRICS_TOKEN"),
             secrets,
@@ -526,5 +533,19 @@ impl CodeConfig {
     /// The directory of one workspace's index.
     pub fn workspace_dir(&self, tenant: &str) -> PathBuf {
         self.dir.join("workspaces").join(tenant)
+    }
+}
+
+/// The worker pool named by `var`, or `default`.
+fn pool_from_env(var_name: &'static str, default: &str) -> Result<String, ConfigError> {
+    match var(var_name) {
+        Some(raw) => Ok(workers::pools::PoolName::parse(raw.trim())
+            .map_err(|e| ConfigError {
+                var: var_name,
+                message: e.to_string(),
+            })?
+            .as_str()
+            .to_owned()),
+        None => Ok(default.to_owned()),
     }
 }

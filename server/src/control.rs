@@ -8,6 +8,7 @@ use crate::code::CodeOps;
 use crate::config::Config;
 use crate::jobs::JobOps;
 use crate::pipelines::PipelineOps;
+use crate::routes::{Gateway, RouteOps};
 use crate::secrets::Secrets;
 use crate::store::Store;
 use crate::tenancy::Tenancy;
@@ -29,6 +30,10 @@ pub struct Control {
     pub secrets: Arc<Secrets>,
     /// Pipelines and their runs.
     pub pipelines: Arc<PipelineOps>,
+    /// Routes, topics and deploys.
+    pub routes: Arc<RouteOps>,
+    /// The tenant gateway serving the live deploys (on its own listener).
+    pub gateway: Arc<Gateway>,
 }
 
 impl Control {
@@ -43,6 +48,8 @@ impl Control {
         code: Arc<CodeOps>,
         secrets: Arc<Secrets>,
         pipelines: Arc<PipelineOps>,
+        routes: Arc<RouteOps>,
+        gateway: Arc<Gateway>,
     ) -> Control {
         Control {
             store,
@@ -53,6 +60,8 @@ impl Control {
             code,
             secrets,
             pipelines,
+            routes,
+            gateway,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Switchyard's control plane: one folder per domain (`accounts`, `tenancy`, `jobs`,
-//! `code`, `secrets`, `pipelines`), each with its operations, routes, store functions and records; beneath them the
+//! `code`, `secrets`, `pipelines`, `routes`), each with its operations, routes, store functions and records; beneath them the
 //! store connection, authentication primitives, configuration and the clock; above them the
 //! [`control::Control`] facade, the HTTP front door and the console. This file wires them
 //! ([`control_plane`]) and serves ([`serve`]); `main.rs` is a thin shell over it.
@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod paths;
 pub mod pipelines;
+pub mod routes;
 pub mod secrets;
 pub mod store;
 pub mod tenancy;
@@ -69,7 +70,7 @@ pub fn control_plane(
     let code_ops = Arc::new(code::CodeOps::new(
         store.clone(),
         tenancy.clone(),
-        jobs,
+        jobs.clone(),
         engine,
     ));
     let secrets = Arc::new(secrets::Secrets::new(
@@ -77,8 +78,21 @@ pub fn control_plane(
         tenancy.clone(),
         config.secrets.clone(),
     ));
+    let gateway = routes::Gateway::new(
+        store.clone(),
+        jobs.bus(),
+        accounts.clone(),
+        config.gateway.clone(),
+    );
+    let route_ops = Arc::new(routes::RouteOps::new(
+        store.clone(),
+        tenancy.clone(),
+        jobs.bus(),
+        gateway.clone(),
+    ));
+    tenancy.observe(route_ops.clone());
     Arc::new(control::Control::new(
-        store, config, accounts, tenancy, job_ops, code_ops, secrets, pipelines,
+        store, config, accounts, tenancy, job_ops, code_ops, secrets, pipelines, route_ops, gateway,
     ))
 }
 
@@ -112,6 +126,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         config.embedded_pipeline_workers,
     );
     let pipeline_pool = config.pipeline_pool.clone();
+    let embedded_route_workers = config.embedded_route_workers;
     let control = control_plane(store.clone(), config, bus.clone());
     control.secrets.reseal_all().await?;
     let job_tasks = control.jobs.engine().start().await?;
@@ -145,9 +160,34 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
-            workers_stop,
+            workers_stop.clone(),
         )));
     }
+    if embedded_route_workers > 0 {
+        embedded.push(tokio::spawn(workers::routes::serve(
+            bus.clone(),
+            control.gateway.config().pool.clone(),
+            embedded_route_workers as usize,
+            workers_stop.clone(),
+        )));
+    }
+    let watcher = control.gateway.clone().watch().await?;
+    let gateway_addr = control.gateway.config().addr;
+    let gateway_listener = tokio::net::TcpListener::bind(gateway_addr).await?;
+    tracing::info!("gateway on http://{gateway_addr}/t/{{workspace}}/");
+    let gateway_app = control
+        .gateway
+        .clone()
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let gateway = tokio::spawn(async move {
+        if let Err(e) = axum::serve(gateway_listener, gateway_app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        {
+            tracing::error!(error = %e, "the gateway stopped");
+        }
+    });
     let janitor = {
         let control = control.clone();
         tokio::spawn(async move {
@@ -170,6 +210,8 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     .await?;
     janitor.abort();
     scheduler.abort();
+    watcher.abort();
+    gateway.abort();
     let _ = stop_workers.send(true);
     for worker in embedded {
         let _ = worker.await;

@@ -1,7 +1,8 @@
 //! The `switchyard` binary:
 //! - `switchyard` (or `switchyard serve`) runs the control plane with the console;
-//! - `switchyard worker --pool NAME --concurrency N` runs a worker pool that talks to the
-//!   control plane over NATS only (`NATS_URL`), and drains on SIGTERM;
+//! - `switchyard worker --pool NAME --concurrency N` runs a worker pool (its jobs and its
+//!   route handlers) that talks to the control plane over NATS only (`NATS_URL`), and
+//!   drains on SIGTERM;
 //! - `switchyard openapi` prints the REST API's OpenAPI document (for client generators and
 //!   the validator `make test` runs).
 //!
@@ -86,6 +87,13 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
     config.kinds = server::job_kinds(server::code::CodeEngine::new(code, Arc::new(keyring)));
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    // The pool's route handlers too (the gateway asks `sy.routes.{pool}.invoke`).
+    let handlers = tokio::spawn(workers::routes::serve(
+        bus.clone(),
+        pool.clone(),
+        concurrency as usize,
+        stopped.clone(),
+    ));
     let mut pool_task = tokio::spawn(workers::runtime::run_pool(bus, config, stopped));
     tokio::select! {
         // The pool ended by itself: it could not start (or failed); say why and exit.
@@ -94,6 +102,7 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     }
     let _ = stop.send(true);
     pool_task.await??;
+    handlers.await??;
     Ok(())
 }
 

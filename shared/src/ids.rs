@@ -78,6 +78,26 @@ typed_id!(
     /// A pipeline's webhook trigger (its URL names it).
     HookId
 );
+typed_id!(
+    /// A route of a workspace (a draft until deployed).
+    RouteId
+);
+typed_id!(
+    /// A topic of a workspace.
+    TopicId
+);
+typed_id!(
+    /// A topic's subscriber.
+    SubscriberId
+);
+typed_id!(
+    /// A deploy: one applied manifest.
+    DeployId
+);
+typed_id!(
+    /// A message published to a topic (consumers use it to stay idempotent).
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

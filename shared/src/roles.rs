@@ -37,11 +37,13 @@ pub enum Permission {
     ManageSecrets,
     /// Create and change what the workspace runs (routes, pipelines, content, entities).
     Develop,
+    /// Decide who may call a route (its auth setting).
+    ManageRouteAuth,
 }
 
 impl Permission {
     /// Every permission, for exhaustive tests and documentation tables.
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ReadWorkspace,
         Permission::RenameWorkspace,
         Permission::DeleteWorkspace,
@@ -49,6 +51,7 @@ impl Permission {
         Permission::ManageApiKeys,
         Permission::ManageSecrets,
         Permission::Develop,
+        Permission::ManageRouteAuth,
     ];
 }
 
@@ -74,7 +77,8 @@ impl Role {
             Permission::RenameWorkspace
             | Permission::ManageMembers
             | Permission::ManageApiKeys
-            | Permission::ManageSecrets => Role::Admin,
+            | Permission::ManageSecrets
+            | Permission::ManageRouteAuth => Role::Admin,
             Permission::DeleteWorkspace => Role::Owner,
         }
     }
@@ -151,6 +155,7 @@ mod tests {
             (ManageMembers, true, true, false, false),
             (ManageApiKeys, true, true, false, false),
             (ManageSecrets, true, true, false, false),
+            (ManageRouteAuth, true, true, false, false),
             (DeleteWorkspace, true, false, false, false),
         ];
         assert_eq!(table.len(), Permission::ALL.len());

@@ -1,7 +1,8 @@
 //! Switchyard's data plane: the [`bus`] seam the control plane and workers talk over, the
 //! job [`protocol`] on it, the worker [`runtime`], the job [`kinds`] it runs (the diagnostic
 //! job among them), the [`pipelines`] engine that runs a pipeline's nodes as journalled
-//! steps, the naming rules of worker [`pools`], and the guards of outbound calls:
+//! steps, the [`routes`] handlers the gateway asks for over the bus, the naming rules of
+//! worker [`pools`], and the guards of outbound calls:
 //! the [`egress`] rule (which addresses may be reached at all) and the [`breaker`] (when a
 //! failing host is left alone). Workers reach the control plane only through the bus.
 
@@ -13,5 +14,6 @@ pub mod kinds;
 pub mod pipelines;
 pub mod pools;
 pub mod protocol;
+pub mod routes;
 pub mod runtime;
 pub mod subjects;

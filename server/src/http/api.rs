@@ -22,7 +22,8 @@ fn routes() -> (Router<Arc<Control>>, utoipa::openapi::OpenApi) {
                 .merge(crate::jobs::http::router())
                 .merge(crate::code::http::router())
                 .merge(crate::secrets::http::router())
-                .merge(crate::pipelines::http::router()),
+                .merge(crate::pipelines::http::router())
+                .merge(crate::routes::http::router()),
         )
         .split_for_parts()
 }
@@ -55,8 +56,8 @@ pub fn router(max_body_bytes: usize) -> Router<Arc<Control>> {
 /// the routes.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, secrets, jobs, code intelligence and pipelines. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
+    info(title = "Switchyard API", description = "Workspaces, members, invitations, API keys, secrets, jobs, code intelligence, pipelines, and routes, topics and deploys. Authenticate with the session cookie or `Authorization: Bearer <API key>`."),
     components(schemas(ErrorBody, shared::error::ApiError, shared::error::ErrorCode, shared::roles::Role)),
-    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "secrets"), (name = "jobs"), (name = "code"), (name = "pipelines"))
+    tags((name = "auth"), (name = "workspaces"), (name = "members"), (name = "api-keys"), (name = "secrets"), (name = "jobs"), (name = "code"), (name = "pipelines"), (name = "routes"))
 )]
 pub struct ApiDoc;

@@ -49,9 +49,11 @@ struct PoolLabels {
 }
 
 impl Metrics {
-    /// A registry with the HTTP metrics registered.
-    pub fn new() -> Arc<Metrics> {
+    /// A registry with the HTTP metrics registered, and whatever `more` registers (the
+    /// gateway's series).
+    pub fn new(more: impl FnOnce(&mut Registry)) -> Arc<Metrics> {
         let mut registry = Registry::with_prefix("switchyard");
+        more(&mut registry);
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RequestLabels, Histogram, fn() -> Histogram>::new_with_constructor(
             latency_histogram,

@@ -34,7 +34,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application: API, console, probes and metrics.
 pub fn router(control: Arc<Control>) -> Router {
     let state = AppState {
-        metrics: metrics::Metrics::new(),
+        metrics: metrics::Metrics::new(|registry| control.gateway.register_metrics(registry)),
         control: control.clone(),
     };
     let max_body = control.config().max_body_bytes;

@@ -48,6 +48,18 @@ impl Store {
         row.map(|r| WorkspaceRecord::from_row(&r)).transpose()
     }
 
+    /// The workspace with this slug, for callers outside it (the gateway resolving a
+    /// request's workspace).
+    pub async fn workspace_by_slug(&self, slug: &str) -> StoreResult<Option<WorkspaceRecord>> {
+        let mut tx = self.begin_read(Scope::System).await?;
+        let row = sqlx::query("SELECT id, slug, name, created_at FROM workspaces WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        row.map(|r| WorkspaceRecord::from_row(&r)).transpose()
+    }
+
     /// The workspaces `user` belongs to, with their role and member count, by name.
     pub async fn workspaces_of(&self, user: UserId) -> StoreResult<Vec<Membership>> {
         let mut tx = self.begin_read(Scope::User(user)).await?;

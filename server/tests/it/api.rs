@@ -1130,6 +1130,21 @@ fn every_api_operation() -> Vec<String> {
             "POST /runs/{id}/cancel",
             "POST /runs/{id}/rerun",
             "GET /runs/{id}/stream",
+            "GET /routes",
+            "POST /routes",
+            "GET /routes/{id}",
+            "PUT /routes/{id}",
+            "DELETE /routes/{id}",
+            "GET /topics",
+            "POST /topics",
+            "DELETE /topics/{name}",
+            "POST /topics/{name}/subscribers",
+            "DELETE /topics/{name}/subscribers/{id}",
+            "GET /deploys/plan",
+            "GET /deploys",
+            "POST /deploys",
+            "GET /deploys/{id}/manifest",
+            "POST /deploys/{id}/rollback",
         ]
         .into_iter()
         .map(|op| {

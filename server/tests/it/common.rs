@@ -143,6 +143,13 @@ pub fn test_config(database_url: &str) -> Config {
         embedded_indexers: 0,
         embedded_pipeline_workers: 0,
         pipeline_pool: workers::pools::PIPELINES_POOL.to_owned(),
+        gateway: server::routes::GatewayConfig {
+            addr: "127.0.0.1:0".parse().expect("address"),
+            domain: Some("gw.test".to_owned()),
+            pool: format!("routes{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+            trust_forwarded_for: true,
+        },
+        embedded_route_workers: 0,
         code: test_code_config(),
         metrics_token: Some("test-metrics-token".to_owned()),
         secrets: Arc::new(server::secrets::cipher::Keyring::from_bytes(&[42; 32])),
@@ -333,6 +340,11 @@ impl TestApp {
         for t in self.tasks.drain(..) {
             t.abort();
         }
+    }
+
+    /// The URL of this app's database (for processes and direct connections).
+    pub fn db_url(&self) -> String {
+        self.db.url.clone()
     }
 
     pub async fn finish(self) {

@@ -1,6 +1,7 @@
 //! Fault tests of the data plane, on PostgreSQL and NATS with real processes: a worker
 //! killed with SIGKILL in the middle of a job, a job accepted but never dispatched before
-//! the control plane died, and a NATS restart while jobs wait in the queue.
+//! the control plane died, a NATS restart while jobs wait in the queue, and two control
+//! planes firing the same schedule ticks.
 
 use crate::common::{Auth, TestApp};
 use axum::http::{Method, StatusCode};
@@ -287,6 +288,18 @@ struct ServerProcess(Child, std::path::PathBuf);
 
 impl ServerProcess {
     fn start(database_url: &str, nats: &str, port: u16, pool: &str, group: &str) -> ServerProcess {
+        ServerProcess::with_env(database_url, nats, port, pool, group, &[])
+    }
+
+    /// A server with these environment variables besides the usual ones.
+    fn with_env(
+        database_url: &str,
+        nats: &str,
+        port: u16,
+        pool: &str,
+        group: &str,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         let data_dir = scratch_dir();
         let child = Command::new(env!("CARGO_BIN_EXE_switchyard"))
             .arg("serve")
@@ -294,6 +307,7 @@ impl ServerProcess {
             .env("WORKER_POOLS", pool)
             .env("CONTROL_PLANE_GROUP", group)
             .env("SWITCHYARD_ADDR", format!("127.0.0.1:{port}"))
+            .env("GATEWAY_ADDR", "127.0.0.1:0")
             .env("DATABASE_URL", database_url)
             .env("NATS_URL", nats)
             // Other tests' control planes share this NATS server.
@@ -304,6 +318,7 @@ impl ServerProcess {
             .env("AUTH_ATTEMPTS_PER_IP_PER_MINUTE", "1000")
             .env("SITE_ROOT", "target/no-site")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -482,6 +497,20 @@ async fn no_accepted_job_is_lost_when_the_server_is_killed() {
     db.drop_db().await;
 }
 
+/// A control plane on PostgreSQL and NATS whose pipeline runs go to a pool of their own
+/// (no worker in this process), with Ada owning the workspace `acme`.
+async fn pipelines_app() -> (TestApp, Auth, String) {
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
+    let app = TestApp::with_jobs_and_config(Backend::Postgres, bus, &pool, 0, |c| {
+        c.pipeline_pool = pool.clone();
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    (app, ada, pool)
+}
+
 /// A `switchyard worker` of a pipelines pool whose HTTP nodes may reach loopback.
 fn pipeline_worker(nats: &str, pool: &str) -> WorkerProcess {
     WorkerProcess::with_env(
@@ -493,14 +522,7 @@ fn pipeline_worker(nats: &str, pool: &str) -> WorkerProcess {
 
 #[tokio::test]
 async fn a_pipeline_run_resumes_from_its_journal_after_its_worker_is_killed() {
-    let pool = pool();
-    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
-    let app = TestApp::with_jobs_and_config(Backend::Postgres, bus, &pool, 0, |c| {
-        c.pipeline_pool = pool.clone();
-    })
-    .await;
-    let (ada, _) = app.sign_up("ada@example.com").await;
-    app.create_workspace(&ada, "acme").await;
+    let (app, ada, pool) = pipelines_app().await;
     let (before, before_hits) = crate::common::counting_server(vec![200]).await;
     let (after, after_hits) = crate::common::counting_server(vec![200]).await;
     let node =
@@ -564,5 +586,112 @@ async fn a_pipeline_run_resumes_from_its_journal_after_its_worker_is_killed() {
     // The completed node was replayed from the journal, never sent again.
     assert_eq!(before_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(after_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    app.finish().await;
+}
+
+/// Two `switchyard serve` processes on one PostgreSQL database both run the scheduler: each
+/// tick of a schedule makes exactly one run (one job, one run row), however the two race.
+#[tokio::test]
+async fn two_control_plane_processes_make_one_run_per_schedule_tick() {
+    let (app, ada, pool) = pipelines_app().await;
+    // Once a year, so only the ticks this test makes happen.
+    let graph = json!({
+        "nodes": [{"id": "tick", "kind": "schedule", "config": {"cron": "0 0 1 1 *", "timezone": "UTC", "missed": "skip"}},
+                  {"id": "done", "kind": "output", "config": {}}],
+        "edges": [{"from": {"node": "tick", "port": "out"}, "to": {"node": "done", "port": "in"}}]
+    });
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/pipelines",
+            Some(json!({"name": "Ticking", "graph": graph})),
+            &ada,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let pipeline = created.body["id"].as_str().unwrap().to_owned();
+
+    let group = format!("cp-{}", uuid::Uuid::new_v4().simple());
+    let env = [("PIPELINE_POOL", pool.as_str())];
+    let ports: Vec<u16> = (0..2)
+        .map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        })
+        .collect();
+    let servers: Vec<ServerProcess> = ports
+        .iter()
+        .map(|port| ServerProcess::with_env(&app.db_url(), &nats_url(), *port, &pool, &group, &env))
+        .collect();
+    for port in &ports {
+        wait_http(&format!("http://127.0.0.1:{port}")).await;
+    }
+
+    // The database as its owner, to make a tick due now (both schedulers look every second).
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&app.db_url())
+        .await
+        .expect("PostgreSQL");
+    let count = |sql: &'static str| {
+        let (admin, pipeline) = (admin.clone(), pipeline.clone());
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(pipeline)
+                .fetch_one(&admin)
+                .await
+                .expect("a count")
+        }
+    };
+    for tick in 1..=3_i64 {
+        let due = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+            - 200;
+        sqlx::query("UPDATE pipeline_schedules SET next_at = $1 WHERE pipeline_id = $2")
+            .bind(due)
+            .bind(&pipeline)
+            .execute(&admin)
+            .await
+            .expect("the tick is due");
+        let mut fired = 0;
+        for _ in 0..100 {
+            fired = count("SELECT COUNT(*) FROM pipeline_runs WHERE pipeline_id = $1").await;
+            let advanced: i64 =
+                sqlx::query_scalar("SELECT next_at FROM pipeline_schedules WHERE pipeline_id = $1")
+                    .bind(&pipeline)
+                    .fetch_one(&admin)
+                    .await
+                    .expect("the schedule");
+            if fired == tick && advanced > due {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Both planes have looked at least twice since: a late duplicate would show now.
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        assert_eq!(
+            count("SELECT COUNT(*) FROM pipeline_runs WHERE pipeline_id = $1").await,
+            tick,
+            "runs after tick {tick} (fired {fired})"
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM jobs j JOIN pipelines p ON p.tenant_id = j.tenant_id WHERE p.id = $1 AND j.kind = 'pipeline.run'").await,
+            tick,
+            "one job per run after tick {tick}"
+        );
+        let ticked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pipeline_runs WHERE pipeline_id = $1 AND tick_at = $2",
+        )
+        .bind(&pipeline)
+        .bind(due)
+        .fetch_one(&admin)
+        .await
+        .expect("a count");
+        assert_eq!(ticked, 1, "tick {tick} ran once");
+    }
+    drop(servers);
+    admin.close().await;
     app.finish().await;
 }

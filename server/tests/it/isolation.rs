@@ -75,7 +75,23 @@ async fn snapshot(store: &Store, tenant: TenantId) -> String {
             runs,
         ));
     }
-    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}|{secrets:?}|{pipelines:?}")
+    // Draft routes, topics and the deploys (with what they made live).
+    let routes: Vec<_> = store
+        .routes(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.route, r.updated_at))
+        .collect();
+    let topics = store.topics(tenant).await.unwrap();
+    let deploys: Vec<_> = store
+        .deploys(tenant, 500)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.version, d.hash))
+        .collect();
+    format!("{ws:?}|{members:?}|{invitations:?}|{keys:?}|{jobs:?}|{secrets:?}|{pipelines:?}|{routes:?}|{topics:?}|{deploys:?}")
 }
 
 /// The pipeline every pipeline endpoint is tried on: a webhook trigger and a set node.
@@ -215,9 +231,129 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         .await;
     assert_eq!(stopped.body["status"], "cancelled", "{}", stopped.body);
 
+    // A deployed route and a topic.
+    let static_route = |path: &str| json!({"method": "GET", "path": path, "handler": {"kind": "static", "status": 200, "body": "hi"}});
+    let route = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(static_route("/hello")),
+            &ada,
+        )
+        .await;
+    assert_eq!(route.status, StatusCode::CREATED, "{}", route.body);
+    let route = route.body["id"].as_str().unwrap().to_owned();
+    let topic = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics",
+            Some(json!({"name": "orders"})),
+            &ada,
+        )
+        .await;
+    assert_eq!(topic.status, StatusCode::CREATED, "{}", topic.body);
+    let deployed = app
+        .call(Method::POST, "/api/v1/workspaces/acme/deploys", None, &ada)
+        .await;
+    assert_eq!(deployed.status, StatusCode::CREATED, "{}", deployed.body);
+    let deploy = deployed.body["id"].as_str().unwrap().to_owned();
+
     let ws = "/api/v1/workspaces/acme";
     let pl = format!("{ws}/pipelines/{pipeline}");
+    let rt = format!("{ws}/routes/{route}");
+    let keyed_route = json!({"method": "GET", "path": "/hello", "handler": {"kind": "static", "status": 200},
+                             "settings": {"auth": {"kind": "api_key", "min_role": "viewer"}}});
     let endpoints = vec![
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/routes"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/routes"),
+            body: Some(static_route("/planted")),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: rt.clone(),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: rt.clone(),
+            body: Some(static_route("/moved")),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: rt.clone(),
+            body: Some(keyed_route),
+            needs: Role::Admin,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: rt.clone(),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/topics"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/topics"),
+            body: Some(json!({"name": "planted"})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::DELETE,
+            path: format!("{ws}/topics/orders"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/topics/orders/subscribers"),
+            body: Some(json!({"handler": {"kind": "script", "source": "export default () => 1"}})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/deploys/plan"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/deploys"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/deploys"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/deploys/{deploy}/manifest"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/deploys/{deploy}/rollback"),
+            body: None,
+            needs: Role::Developer,
+        },
         Endpoint {
             method: Method::GET,
             path: format!("{ws}/pipelines"),
@@ -590,6 +726,36 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         (
             Method::POST,
             format!("/api/v1/workspaces/globex/pipelines/{pipeline}/hooks/hook/signing-key"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/routes/{route}"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/workspaces/globex/routes/{route}"),
+            Some(static_route("/stolen")),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/workspaces/globex/routes/{route}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/workspaces/globex/topics/orders".to_owned(),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/workspaces/globex/deploys/{deploy}/manifest"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/workspaces/globex/deploys/{deploy}/rollback"),
             None,
         ),
     ] {

@@ -11,6 +11,7 @@ pub mod pattern;
 pub mod plan;
 pub mod table;
 pub mod validate;
+pub mod views;
 
 pub use pattern::{PathPattern, PatternError};
 pub use plan::{plan, Change, ChangeKind, FieldChange};

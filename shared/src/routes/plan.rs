@@ -5,7 +5,6 @@
 use super::{Kind, Manifest};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 /// What happens to a definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,44 +126,38 @@ fn compare(kind: Kind, live: &[(String, Value)], draft: &[(String, Value)], out:
     }
 }
 
-/// The leaves that differ between two JSON values, by dotted path; a value whose type
-/// changed (or an array) is one field.
+/// The fields that differ between two JSON values, by dotted path: objects are compared
+/// key by key; anything else (a value whose type changed, an array) is one field.
 fn field_diff(before: &Value, after: &Value) -> Vec<FieldChange> {
-    let mut flat_before = BTreeMap::new();
-    let mut flat_after = BTreeMap::new();
-    flatten("", before, &mut flat_before);
-    flatten("", after, &mut flat_after);
-    let mut fields: Vec<&String> = flat_before.keys().chain(flat_after.keys()).collect();
-    fields.sort();
-    fields.dedup();
-    fields
-        .into_iter()
-        .filter_map(|field| {
-            let (b, a) = (flat_before.get(field), flat_after.get(field));
-            (b != a).then(|| FieldChange {
-                field: field.clone(),
-                before: b.cloned(),
-                after: a.cloned(),
-            })
-        })
-        .collect()
+    let mut out = Vec::new();
+    compare_values("", Some(before), Some(after), &mut out);
+    out
 }
 
-fn flatten(prefix: &str, value: &Value, out: &mut BTreeMap<String, Value>) {
-    match value {
-        Value::Object(fields) if !fields.is_empty() => {
-            for (key, v) in fields {
-                let path = if prefix.is_empty() {
+fn compare_values(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    out: &mut Vec<FieldChange>,
+) {
+    match (before, after) {
+        (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            let keys: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+            for key in keys {
+                let field = if path.is_empty() {
                     key.clone()
                 } else {
-                    format!("{prefix}.{key}")
+                    format!("{path}.{key}")
                 };
-                flatten(&path, v, out);
+                compare_values(&field, b.get(key), a.get(key), out);
             }
         }
-        _ => {
-            out.insert(prefix.to_owned(), value.clone());
-        }
+        (b, a) if b != a => out.push(FieldChange {
+            field: path.to_owned(),
+            before: b.cloned(),
+            after: a.cloned(),
+        }),
+        _ => {}
     }
 }
 

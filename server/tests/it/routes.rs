@@ -1,0 +1,661 @@
+//! Routes, deploys and the gateway end to end, on both backends: drafts through the REST
+//! API, plans against the live deploy, apply and rollback, and requests to the gateway
+//! (by path prefix and by host) answered by static handlers and by script handlers on a
+//! worker pool over the bus; role rules, route auth, limits, CORS, and a request in flight
+//! finishing on the version it started with.
+
+use crate::common::{Auth, TestApp};
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::store::Backend;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+use workers::bus::memory::InProcessBus;
+
+/// An app with a route worker pool (`workers`) serving its gateway's pool in-process.
+async fn app(backend: Backend, workers: usize) -> (TestApp, tokio::sync::watch::Sender<bool>) {
+    let bus: Arc<InProcessBus> = Arc::new(InProcessBus::new());
+    let app = TestApp::with_jobs_and_config(
+        backend,
+        bus.clone(),
+        workers::pools::PIPELINES_POOL,
+        0,
+        |_| {},
+    )
+    .await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    if workers > 0 {
+        tokio::spawn(workers::routes::serve(
+            bus.clone(),
+            app.control.gateway.config().pool.clone(),
+            workers,
+            stopped,
+        ));
+    }
+    app.control
+        .gateway
+        .clone()
+        .watch()
+        .await
+        .expect("the gateway watches deploys");
+    (app, stop)
+}
+
+async fn owner(app: &TestApp) -> Auth {
+    let (auth, _) = app.sign_up("owner@example.com").await;
+    app.create_workspace(&auth, "acme").await;
+    auth
+}
+
+/// A gateway answer: status, headers, raw body and its JSON (`Null` when not JSON).
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    text: String,
+    json: Value,
+}
+
+/// The gateway's router, its requests coming from 127.0.0.1.
+fn gateway_router(app: &TestApp) -> axum::Router {
+    app.control
+        .gateway
+        .clone()
+        .router()
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40_000))))
+}
+
+/// Sends `request` through `router`.
+async fn send(router: axum::Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.expect("the gateway answers");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// Sends `request` to the gateway.
+async fn gateway(app: &TestApp, request: Request<Body>) -> Reply {
+    send(gateway_router(app), request).await
+}
+
+async fn get(app: &TestApp, path: &str) -> Reply {
+    let request = Request::builder()
+        .uri(path)
+        .body(Body::empty())
+        .expect("request");
+    gateway(app, request).await
+}
+
+async fn create_route(app: &TestApp, auth: &Auth, body: Value) -> String {
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(body),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn deploy(app: &TestApp, auth: &Auth) -> Value {
+    let a = app
+        .call(Method::POST, "/api/v1/workspaces/acme/deploys", None, auth)
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body
+}
+
+async fn plan(app: &TestApp, auth: &Auth) -> Value {
+    let a = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/deploys/plan",
+            None,
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    a.body
+}
+
+fn static_route(path: &str, body: Value) -> Value {
+    json!({"method": "GET", "path": path, "handler": {"kind": "static", "status": 200, "body": body}})
+}
+
+async fn plan_apply_rollback(backend: Backend) {
+    let (app, _stop) = app(backend, 0).await;
+    let auth = owner(&app).await;
+
+    // Nothing is served before the first deploy: the workspace's own 404 shape.
+    let before = get(&app, "/t/acme/hello").await;
+    assert_eq!(before.status, StatusCode::NOT_FOUND);
+    assert_eq!(before.json["error"]["code"], "not_found");
+    assert!(before.json["error"]["request_id"].is_string());
+
+    let id = create_route(&app, &auth, static_route("/hello", json!("hello v1"))).await;
+    // A bad pattern names the field; a second route with the same method and path is 409.
+    let bad = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(static_route("hello/{", json!(1))),
+            &auth,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(bad.body["error"]["field"], "path");
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("must start with"),
+        "{}",
+        bad.body
+    );
+    let twice = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(static_route("/hello", json!(2))),
+            &auth,
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    assert_eq!(twice.body["error"]["field"], "path");
+
+    let first = plan(&app, &auth).await;
+    assert_eq!(
+        first["changes"],
+        json!([{"kind": "route", "name": "GET /hello", "change": "add"}])
+    );
+    assert_eq!(first["problems"], json!([]));
+    assert!(first.get("live_version").is_none());
+    let v1 = deploy(&app, &auth).await;
+    assert_eq!(v1["version"], 1);
+    let served = get(&app, "/t/acme/hello").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.text, "hello v1");
+    assert_eq!(
+        served.headers[header::CONTENT_TYPE],
+        "text/plain; charset=utf-8"
+    );
+    // Nothing to deploy now.
+    let again = app
+        .call(Method::POST, "/api/v1/workspaces/acme/deploys", None, &auth)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+
+    // An edit is a draft until deployed: the plan names the field that changed.
+    let edited = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/workspaces/acme/routes/{id}"),
+            Some(static_route("/hello", json!({"greeting": "hello v2"}))),
+            &auth,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    assert_eq!(edited.body["deployed"], false);
+    assert_eq!(get(&app, "/t/acme/hello").await.text, "hello v1");
+    let second = plan(&app, &auth).await;
+    assert_eq!(second["live_version"], 1);
+    assert_eq!(
+        second["changes"],
+        json!([{"kind": "route", "name": "GET /hello", "change": "change",
+                "diff": [{"field": "handler.body", "before": "hello v1", "after": {"greeting": "hello v2"}}]}])
+    );
+    let v2 = deploy(&app, &auth).await;
+    assert_eq!(v2["version"], 2);
+    let served = get(&app, "/t/acme/hello").await;
+    assert_eq!(served.json, json!({"greeting": "hello v2"}));
+    assert_eq!(served.headers[header::CONTENT_TYPE], "application/json");
+
+    // History, newest first; a manifest is canonical JSON with the hash the plan gave.
+    let history = app
+        .call(Method::GET, "/api/v1/workspaces/acme/deploys", None, &auth)
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    let versions: Vec<(i64, bool)> = history
+        .body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| {
+            (
+                d["version"].as_i64().unwrap_or(0),
+                d["live"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(2, true), (1, false)]);
+    assert_eq!(
+        history.body[0]["summary"],
+        json!({"added": 0, "changed": 1, "removed": 0})
+    );
+    assert_eq!(history.body[0]["hash"], second["hash"]);
+    let v1_id = v1["id"].as_str().expect("id");
+    let manifest = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/deploys/{v1_id}/manifest"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        manifest.body,
+        json!({"routes": [{"method": "GET", "path": "/hello",
+                           "handler": {"kind": "static", "status": 200, "body": "hello v1"},
+                           "settings": {"timeout_ms": 10000, "memory_mb": 64, "auth": {"kind": "public"}, "max_body_bytes": 1048576}}],
+               "topics": []})
+    );
+
+    // Rollback is a new deploy of the old manifest; the drafts stay as they were.
+    let back = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/deploys/{v1_id}/rollback"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.body);
+    assert_eq!(back.body["version"], 3);
+    assert_eq!(get(&app, "/t/acme/hello").await.text, "hello v1");
+    let history = app
+        .call(Method::GET, "/api/v1/workspaces/acme/deploys", None, &auth)
+        .await;
+    assert_eq!(history.body[0]["rollback_to"], 1);
+    assert_eq!(plan(&app, &auth).await["changes"][0]["change"], "change");
+
+    // Two routes that can answer one request: the plan names both, the deploy is refused
+    // with every problem, and what is live does not change.
+    create_route(&app, &auth, static_route("/{name}", json!("catch"))).await;
+    let conflicted = plan(&app, &auth).await;
+    assert_eq!(
+        conflicted["problems"],
+        json!([{"kind": "route", "name": "GET /{name}", "field": "path",
+                "message": "conflicts with GET /hello: both answer GET /hello"}])
+    );
+    let refused = app
+        .call(Method::POST, "/api/v1/workspaces/acme/deploys", None, &auth)
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.body["error"]["problems"], conflicted["problems"]);
+    let history = app
+        .call(Method::GET, "/api/v1/workspaces/acme/deploys", None, &auth)
+        .await;
+    assert_eq!(history.body.as_array().map(Vec::len), Some(3));
+    assert_eq!(get(&app, "/t/acme/hello").await.text, "hello v1");
+}
+on_both_backends!(
+    plan_apply_and_rollback_switch_what_the_gateway_serves,
+    plan_apply_rollback
+);
+
+async fn script_routes(backend: Backend) {
+    let (app, _stop) = app(backend, 4).await;
+    let auth = owner(&app).await;
+    let source = "export default function main(req, ctx) {\n  ctx.log('user ' + req.params.id);\n  if (req.query.fail) throw new Error('secret detail');\n  return {status: 201, headers: {'x-user': req.params.id}, body: {id: req.params.id, q: req.query.q, sent: req.body, auth: req.headers.authorization || null}};\n}";
+    create_route(
+        &app,
+        &auth,
+        json!({"method": "POST", "path": "/users/{id}", "handler": {"kind": "script", "source": source}}),
+    )
+    .await;
+    // A syntax error is refused at its line.
+    let broken = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(json!({"method": "GET", "path": "/broken", "handler": {"kind": "script", "source": "export default () => {\n  return (;\n}"}})),
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        broken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        broken.body
+    );
+    assert_eq!(broken.body["error"]["field"], "handler.source");
+    assert!(
+        broken.body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("line 2"),
+        "{}",
+        broken.body
+    );
+    deploy(&app, &auth).await;
+
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/t/acme/users/42?q=find%20me")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, "Bearer not-for-handlers")
+        .header(header::COOKIE, "sy_session=not-for-handlers")
+        .body(Body::from(r#"{"name": "Ada"}"#))
+        .expect("request");
+    let answer = gateway(&app, request).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert_eq!(answer.headers["x-user"], "42");
+    assert_eq!(
+        answer.json,
+        json!({"id": "42", "q": "find me", "sent": {"name": "Ada"}, "auth": null})
+    );
+
+    // By host too.
+    let by_host = Request::builder()
+        .method(Method::POST)
+        .uri("/users/7")
+        .header(header::HOST, "acme.gw.test:3080")
+        .body(Body::empty())
+        .expect("request");
+    let answer = gateway(&app, by_host).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert_eq!(answer.json["id"], "7");
+
+    // A handler's error reaches its log, never the caller: 500 with a request id.
+    let failing = Request::builder()
+        .method(Method::POST)
+        .uri("/t/acme/users/1?fail=1")
+        .body(Body::empty())
+        .expect("request");
+    let answer = gateway(&app, failing).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.json["error"]["code"], "handler_failed");
+    assert!(!answer.text.contains("secret detail"), "{}", answer.text);
+    assert_eq!(
+        answer.json["error"]["request_id"].as_str(),
+        answer.headers["x-request-id"].to_str().ok()
+    );
+
+    // Unknown paths and methods, in the JSON error shape.
+    let missing = get(&app, "/t/acme/nope").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.json["error"]["message"],
+        "no route matches GET /nope"
+    );
+    let wrong = get(&app, "/t/acme/users/42").await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.headers[header::ALLOW], "POST");
+    let nobody = get(&app, "/t/nobody/users/42").await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
+    assert_eq!(nobody.json["error"]["message"], "workspace not found");
+}
+on_both_backends!(script_routes_run_on_the_worker_pool, script_routes);
+
+async fn limits_auth_and_cors(backend: Backend) {
+    let (app, _stop) = app(backend, 2).await;
+    let auth = owner(&app).await;
+    let (dev, _) = app.sign_up("dev@example.com").await;
+    app.add_member(&auth, "acme", &dev, "dev@example.com", "developer")
+        .await;
+    let (viewer, _) = app.sign_up("viewer@example.com").await;
+    app.add_member(&auth, "acme", &viewer, "viewer@example.com", "viewer")
+        .await;
+
+    let keyed = json!({"method": "POST", "path": "/private", "handler": {"kind": "script", "source": "export default (req) => ({body: req.body})"},
+        "settings": {"auth": {"kind": "api_key", "min_role": "developer"}, "max_body_bytes": 64, "rate_limit_per_minute": 3,
+                     "cors": {"allowed_origins": ["https://app.example.com"], "allowed_headers": ["content-type"]}}});
+    // Viewers read; developers edit but do not decide who may call a route; admins do.
+    let as_viewer = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(static_route("/v", json!(1))),
+            &viewer,
+        )
+        .await;
+    assert_eq!(as_viewer.status, StatusCode::FORBIDDEN);
+    let as_dev = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(keyed.clone()),
+            &dev,
+        )
+        .await;
+    assert_eq!(as_dev.status, StatusCode::FORBIDDEN, "{}", as_dev.body);
+    assert!(as_dev.body["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("settings.auth"));
+    create_route(&app, &auth, keyed).await;
+    let listed = app
+        .call(Method::GET, "/api/v1/workspaces/acme/routes", None, &viewer)
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+    let as_viewer = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/deploys",
+            None,
+            &viewer,
+        )
+        .await;
+    assert_eq!(as_viewer.status, StatusCode::FORBIDDEN);
+    deploy(&app, &dev).await;
+
+    let (dev_key, _) = app.api_key(&auth, "acme", "developer").await;
+    let (viewer_key, _) = app.api_key(&auth, "acme", "viewer").await;
+    let call = |key: Option<&str>, body: &str| {
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri("/t/acme/private")
+            .header(header::ORIGIN, "https://app.example.com");
+        if let Some(key) = key {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {key}"));
+        }
+        builder.body(Body::from(body.to_owned())).expect("request")
+    };
+    let none = gateway(&app, call(None, "1")).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer");
+    let low = gateway(&app, call(Some(&viewer_key), "1")).await;
+    assert_eq!(low.status, StatusCode::FORBIDDEN);
+    let ok = gateway(&app, call(Some(&dev_key), "[1,2]")).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    assert_eq!(ok.json, json!([1, 2]));
+    assert_eq!(
+        ok.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
+    // The fourth request this minute from this client is refused (the three above counted).
+    let big = gateway(&app, call(Some(&dev_key), &"x".repeat(65))).await;
+    assert_eq!(big.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(big.headers[header::RETRY_AFTER], "60");
+
+    // A preflight from an allowed origin is answered by the gateway; others are not.
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/t/acme/private")
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .body(Body::empty())
+            .expect("request")
+    };
+    let allowed = gateway(&app, preflight("https://app.example.com")).await;
+    assert_eq!(allowed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        allowed.headers[header::ACCESS_CONTROL_ALLOW_METHODS],
+        "POST"
+    );
+    assert_eq!(
+        allowed.headers[header::ACCESS_CONTROL_ALLOW_HEADERS],
+        "content-type"
+    );
+    let other = gateway(&app, preflight("https://evil.example.com")).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert!(other
+        .headers
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .is_none());
+}
+on_both_backends!(route_auth_limits_and_cors, limits_auth_and_cors);
+
+async fn oversized_bodies(backend: Backend) {
+    let (app, _stop) = app(backend, 1).await;
+    let auth = owner(&app).await;
+    create_route(
+        &app,
+        &auth,
+        json!({"method": "POST", "path": "/small", "handler": {"kind": "script", "source": "export default (req) => req.body"},
+               "settings": {"max_body_bytes": 16}}),
+    )
+    .await;
+    deploy(&app, &auth).await;
+    let send = |body: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/t/acme/small")
+            .body(Body::from(body.to_owned()))
+            .expect("request")
+    };
+    let fits = gateway(&app, send("\"fits\"")).await;
+    assert_eq!((fits.status, fits.text.as_str()), (StatusCode::OK, "fits"));
+    let big = gateway(&app, send(&"x".repeat(17))).await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(big.json["error"]["code"], "payload_too_large");
+}
+on_both_backends!(oversized_bodies_are_413, oversized_bodies);
+
+async fn in_flight(backend: Backend) {
+    let (app, _stop) = app(backend, 2).await;
+    let auth = owner(&app).await;
+    let slow = "export default () => { const end = Date.now() + 1500; while (Date.now() < end) {} return 'old' }";
+    let id = create_route(
+        &app,
+        &auth,
+        json!({"method": "GET", "path": "/slow", "handler": {"kind": "script", "source": slow}}),
+    )
+    .await;
+    deploy(&app, &auth).await;
+    let first = {
+        let request = Request::builder()
+            .uri("/t/acme/slow")
+            .body(Body::empty())
+            .expect("request");
+        let router = gateway_router(&app);
+        tokio::spawn(async move { send(router, request).await.text })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let edited = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/workspaces/acme/routes/{id}"),
+            Some(static_route("/slow", json!("new"))),
+            &auth,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    deploy(&app, &auth).await;
+    // The deploy is served at once; the request that started before it ends on its version.
+    assert_eq!(get(&app, "/t/acme/slow").await.text, "new");
+    assert_eq!(first.await.expect("the slow request"), "old");
+}
+on_both_backends!(a_request_in_flight_finishes_on_its_version, in_flight);
+
+async fn no_workers(backend: Backend) {
+    let (app, _stop) = app(backend, 0).await;
+    let auth = owner(&app).await;
+    create_route(
+        &app,
+        &auth,
+        json!({"method": "GET", "path": "/s", "handler": {"kind": "script", "source": "export default () => 1"}}),
+    )
+    .await;
+    deploy(&app, &auth).await;
+    let answer = get(&app, "/t/acme/s").await;
+    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.text);
+    assert_eq!(
+        answer.json["error"]["message"],
+        "no worker serves this route's pool right now"
+    );
+
+    // A deleted workspace is forgotten by the gateway at once.
+    let gone = app
+        .call(
+            Method::DELETE,
+            "/api/v1/workspaces/acme?confirm=acme",
+            None,
+            &auth,
+        )
+        .await;
+    assert!(gone.status.is_success(), "{}", gone.body);
+    let answer = get(&app, "/t/acme/s").await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.json["error"]["message"], "workspace not found");
+}
+on_both_backends!(
+    without_workers_502_and_a_deleted_workspace_is_forgotten,
+    no_workers
+);
+
+async fn unserved_kinds(backend: Backend) {
+    let (app, _stop) = app(backend, 0).await;
+    let auth = owner(&app).await;
+    let topic = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics",
+            Some(json!({"name": "orders.created"})),
+            &auth,
+        )
+        .await;
+    assert_eq!(topic.status, StatusCode::CREATED, "{}", topic.body);
+    let bad_topic = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics",
+            Some(json!({"name": "Orders"})),
+            &auth,
+        )
+        .await;
+    assert_eq!(bad_topic.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_topic.body["error"]["field"], "name");
+    // Handlers the gateway cannot serve yet are refused with a reason, not deployed.
+    let publish = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/routes",
+            Some(json!({"method": "POST", "path": "/orders", "handler": {"kind": "publish", "topic": "orders.created"}})),
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        publish.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        publish.body
+    );
+    assert_eq!(publish.body["error"]["field"], "handler.kind");
+    let topics = app
+        .call(Method::GET, "/api/v1/workspaces/acme/topics", None, &auth)
+        .await;
+    assert_eq!(
+        topics.body,
+        json!([{"name": "orders.created", "retention_hours": 72, "subscribers": []}])
+    );
+}
+on_both_backends!(handlers_not_served_yet_are_refused, unserved_kinds);

@@ -1,0 +1,178 @@
+//! The request and response bodies of the routes, topics and deploys API and the console.
+
+use super::{Change, Handler, Method, Problem, RouteSettings, SubscriberHandler};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/workspaces/{slug}/routes` and `PUT .../routes/{id}`: a route's definition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RouteBody {
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`, `OPTIONS` or `ANY`.
+    pub method: Method,
+    /// The path pattern: `/users/{id}`, `/files/{*rest}`.
+    pub path: String,
+    /// What answers it.
+    pub handler: Handler,
+    /// Timeout, memory, auth, CORS, rate limit, body size (defaults when absent).
+    #[serde(default)]
+    pub settings: RouteSettings,
+}
+
+/// A draft route.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteView {
+    /// Its id.
+    pub id: String,
+    /// Its method.
+    pub method: Method,
+    /// Its path pattern.
+    pub path: String,
+    /// What answers it.
+    pub handler: Handler,
+    /// Its settings.
+    pub settings: RouteSettings,
+    /// Whether the live deploy serves it exactly like this.
+    pub deployed: bool,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// A definition created.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Created {
+    /// Its id.
+    pub id: String,
+}
+
+/// `POST /api/v1/workspaces/{slug}/topics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTopic {
+    /// Lowercase letters, digits, `.`, `_` and `-`, at most 64, unique in the workspace.
+    pub name: String,
+    /// How long published messages are kept (default 72).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_hours: Option<u32>,
+}
+
+/// `POST /api/v1/workspaces/{slug}/topics/{name}/subscribers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubscriber {
+    /// Unique in the topic (made from the handler's kind when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What receives the messages.
+    pub handler: SubscriberHandler,
+    /// Deliveries tried before a message is dead-lettered (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// How long one delivery may take, in ms (default 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+}
+
+/// A draft topic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopicView {
+    /// Its name.
+    pub name: String,
+    /// How long its messages are kept.
+    pub retention_hours: u32,
+    /// Its subscribers.
+    pub subscribers: Vec<SubscriberView>,
+}
+
+/// A draft subscriber.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriberView {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// What receives the messages.
+    pub handler: SubscriberHandler,
+    /// Deliveries tried before dead-lettering.
+    pub max_attempts: u32,
+    /// How long one delivery may take, in ms.
+    pub timeout_ms: u64,
+}
+
+/// `GET /api/v1/workspaces/{slug}/deploys/plan`: what a deploy would change now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanView {
+    /// Every definition the deploy would add, change or remove.
+    pub changes: Vec<Change>,
+    /// What would refuse the deploy.
+    pub problems: Vec<Problem>,
+    /// The live deploy's version (none before the first deploy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_version: Option<i64>,
+    /// The drafts' manifest hash (SHA-256, hex).
+    pub hash: String,
+}
+
+/// A deploy applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Deployed {
+    /// The deploy's id.
+    pub id: String,
+    /// Its version, live from now on.
+    pub version: i64,
+}
+
+/// How many definitions a deploy added, changed and removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeploySummary {
+    /// Added.
+    pub added: usize,
+    /// Changed.
+    pub changed: usize,
+    /// Removed.
+    pub removed: usize,
+}
+
+impl DeploySummary {
+    /// The counts of `changes`.
+    pub fn of(changes: &[Change]) -> DeploySummary {
+        let count = |kind| changes.iter().filter(|c| c.change == kind).count();
+        DeploySummary {
+            added: count(super::ChangeKind::Add),
+            changed: count(super::ChangeKind::Change),
+            removed: count(super::ChangeKind::Remove),
+        }
+    }
+}
+
+/// A deploy in the history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeployView {
+    /// Its id.
+    pub id: String,
+    /// Its version.
+    pub version: i64,
+    /// Whether it is the live one.
+    pub live: bool,
+    /// Its manifest's hash.
+    pub hash: String,
+    /// What it changed.
+    pub summary: DeploySummary,
+    /// The version it rolled back to, for a rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<i64>,
+    /// Who applied it (their name).
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+}

@@ -1,0 +1,302 @@
+//! Route handlers on the workers: the gateway asks a pool (a queue group on
+//! `sy.routes.{pool}.invoke`, request/reply, not durable jobs: a request is answered once or
+//! fails) to run a script handler with the request; a worker runs it in the sandbox with the
+//! route's limits and answers `{status, headers, body}` or the script's error with its
+//! logs. The gateway never sees a worker; in the embedded default the same code serves the
+//! pool in-process.
+
+use crate::bus::{Bus, BusError, BusMessage};
+use bytes::Bytes;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+
+/// The pool route handlers run on unless configured otherwise.
+pub const POOL: &str = "routes";
+
+/// The subject a pool takes invocations on.
+pub fn invoke_subject(pool: &str) -> String {
+    format!("sy.routes.{pool}.invoke")
+}
+
+/// The request as a handler sees it (`req`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HandlerRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path under the workspace's gateway prefix (`/users/42`).
+    pub path: String,
+    /// The path pattern's parameters.
+    pub params: BTreeMap<String, String>,
+    /// The query string's parameters (the last of a repeated name).
+    pub query: BTreeMap<String, String>,
+    /// The request's headers, names lowercase (credentials and cookies removed).
+    pub headers: BTreeMap<String, String>,
+    /// The body: JSON when it parses as JSON, else text; `null` when empty.
+    pub body: Value,
+}
+
+/// What the gateway asks a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The workspace.
+    pub tenant_id: String,
+    /// The route (`GET /users/{id}`), for logs.
+    pub route: String,
+    /// The gateway's request id.
+    pub request_id: String,
+    /// The handler's script.
+    pub source: String,
+    /// The request.
+    pub request: HandlerRequest,
+    /// How long the script may run.
+    pub timeout_ms: u64,
+    /// The sandbox's memory, MiB.
+    pub memory_mb: u32,
+}
+
+/// A worker's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Answer {
+    /// The handler answered.
+    Response {
+        /// The status (200 when the script gave none).
+        status: u16,
+        /// Headers the script set.
+        headers: BTreeMap<String, String>,
+        /// The body: a string is sent as text, anything else as JSON.
+        body: Value,
+        /// What it logged.
+        logs: Vec<String>,
+    },
+    /// The handler failed (threw, timed out, out of memory, answered nonsense).
+    Failed {
+        /// Why (for the route's log, never the caller).
+        error: String,
+        /// What it logged first.
+        logs: Vec<String>,
+    },
+}
+
+/// Runs `invocation` in the sandbox (blocking: call it on a blocking thread).
+pub fn run(invocation: &Invocation) -> Answer {
+    let limits = sandbox::Limits {
+        memory_bytes: (invocation.memory_mb as usize) << 20,
+        time: Duration::from_millis(invocation.timeout_ms),
+        ..sandbox::Limits::default()
+    };
+    let request = match serde_json::to_value(&invocation.request) {
+        Ok(v) => v,
+        Err(e) => {
+            return Answer::Failed {
+                error: format!("the request cannot be given to the script: {e}"),
+                logs: vec![],
+            }
+        }
+    };
+    match sandbox::run(
+        &invocation.source,
+        &request,
+        &request,
+        &Value::Object(Default::default()),
+        limits,
+        &sandbox::StopSwitch::default(),
+    ) {
+        Ok(finished) => response_of(finished.value, finished.logs),
+        Err(e) => Answer::Failed {
+            error: e.to_string(),
+            logs: vec![],
+        },
+    }
+}
+
+/// A script's return value as a response: `{status?, headers?, body?}`; anything else is
+/// the body of a 200.
+fn response_of(value: Value, logs: Vec<String>) -> Answer {
+    let Value::Object(mut fields) = value else {
+        return Answer::Response {
+            status: 200,
+            headers: BTreeMap::new(),
+            body: value,
+            logs,
+        };
+    };
+    if !fields.contains_key("status") && !fields.contains_key("body") {
+        return Answer::Response {
+            status: 200,
+            headers: BTreeMap::new(),
+            body: Value::Object(fields),
+            logs,
+        };
+    }
+    let status = match fields.remove("status") {
+        None => 200,
+        Some(v) => match v.as_u64().filter(|s| (100..=599).contains(s)) {
+            Some(s) => s as u16,
+            None => {
+                return Answer::Failed {
+                    error: format!("the handler answered status {v}, not a number from 100 to 599"),
+                    logs,
+                }
+            }
+        },
+    };
+    let mut headers = BTreeMap::new();
+    if let Some(raw) = fields.remove("headers") {
+        let Value::Object(raw) = raw else {
+            return Answer::Failed {
+                error: "the handler's headers must be an object of strings".into(),
+                logs,
+            };
+        };
+        for (name, value) in raw {
+            let value = match value {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            headers.insert(name, value);
+        }
+    }
+    Answer::Response {
+        status,
+        headers,
+        body: fields.remove("body").unwrap_or(Value::Null),
+        logs,
+    }
+}
+
+/// Serves `pool`'s invocations until `shutdown` turns true, running at most `concurrency`
+/// scripts at once.
+pub async fn serve(
+    bus: Arc<dyn Bus>,
+    pool: String,
+    concurrency: usize,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), BusError> {
+    let subject = invoke_subject(&pool);
+    let mut invocations = bus.subscribe_queue(&subject, &pool).await?;
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+    loop {
+        let message = tokio::select! {
+            m = invocations.next() => match m {
+                Some(m) => m,
+                None => return Ok(()),
+            },
+            _ = shutdown.changed() => return Ok(()),
+        };
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return Ok(());
+        };
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            answer(bus.as_ref(), message).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn answer(bus: &dyn Bus, message: BusMessage) {
+    let Some(reply) = message.reply else { return };
+    let answer = match serde_json::from_slice::<Invocation>(&message.payload) {
+        Ok(invocation) => tokio::task::spawn_blocking(move || run(&invocation))
+            .await
+            .unwrap_or_else(|e| Answer::Failed {
+                error: format!("the handler's thread failed: {e}"),
+                logs: vec![],
+            }),
+        Err(e) => Answer::Failed {
+            error: format!("an invocation this worker cannot read: {e}"),
+            logs: vec![],
+        },
+    };
+    let body = serde_json::to_vec(&answer).unwrap_or_default();
+    if let Err(e) = bus.respond(&reply, Bytes::from(body)).await {
+        tracing::debug!(error = %e, "answering an invocation failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn invocation(source: &str) -> Invocation {
+        Invocation {
+            tenant_id: "t".into(),
+            route: "GET /users/{id}".into(),
+            request_id: "r".into(),
+            source: source.into(),
+            request: HandlerRequest {
+                method: "GET".into(),
+                path: "/users/42".into(),
+                params: [("id".to_owned(), "42".to_owned())].into(),
+                query: [("q".to_owned(), "x".to_owned())].into(),
+                headers: BTreeMap::new(),
+                body: Value::Null,
+            },
+            timeout_ms: 1_000,
+            memory_mb: 16,
+        }
+    }
+
+    #[test]
+    fn a_script_answers_with_the_request_it_was_given() {
+        let answer = run(&invocation(
+            "export default function main(req, ctx) { ctx.log('hi ' + req.params.id); return {status: 201, headers: {'x-id': req.params.id, 'x-n': 5}, body: {q: req.query.q, m: req.method}} }",
+        ));
+        assert_eq!(
+            answer,
+            Answer::Response {
+                status: 201,
+                headers: [
+                    ("x-id".to_owned(), "42".to_owned()),
+                    ("x-n".to_owned(), "5".to_owned())
+                ]
+                .into(),
+                body: json!({"q": "x", "m": "GET"}),
+                logs: vec!["hi 42".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn a_plain_value_is_the_body_of_a_200() {
+        for (source, body) in [
+            ("export default () => 'text'", json!("text")),
+            ("export default () => ({a: 1})", json!({"a": 1})),
+            ("export default () => null", Value::Null),
+        ] {
+            assert_eq!(
+                run(&invocation(source)),
+                Answer::Response {
+                    status: 200,
+                    headers: BTreeMap::new(),
+                    body,
+                    logs: vec![]
+                },
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn failures_say_why() {
+        let failed = |source: &str| match run(&invocation(source)) {
+            Answer::Failed { error, .. } => error,
+            other => panic!("{source}: {other:?}"),
+        };
+        assert!(failed("export default () => { throw new Error('boom') }").contains("boom"));
+        assert!(failed("export default () => ({status: 42})").contains("status 42"));
+        assert!(failed("export default () => ({status: 200, headers: 'x'})").contains("headers"));
+        assert!(failed("export default () => { while (true) {} }").contains("longer than"));
+        let bomb = failed(
+            "export default () => { const a = []; while (true) a.push(new Array(100000).fill(1)) }",
+        );
+        assert!(bomb.contains("more than 16 MiB"), "{bomb}");
+    }
+}
