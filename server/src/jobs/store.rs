@@ -759,13 +759,15 @@ impl Store {
 
     /// Records a finished step in a running job's journal, fenced: only `worker` holding
     /// attempt `attempt` may. The same key again keeps the later entry (a report retried
-    /// after its answer was lost). `false` when the fence refused.
+    /// after its answer was lost). `false` when the fence refused. With `async_commit`, on
+    /// PostgreSQL the commit does not wait for the disk (see `JobsConfig`).
     pub async fn record_step(
         &self,
         tenant: TenantId,
         job: JobId,
         report: &workers::protocol::StepReport,
         now: i64,
+        async_commit: bool,
     ) -> StoreResult<bool> {
         let entry = serde_json::to_string(&report.entry)
             .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?;
@@ -797,6 +799,11 @@ impl Store {
             Backend::Sqlite => query.execute(&self.pool).await?,
             Backend::Postgres => {
                 let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+                if async_commit {
+                    sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let done = query.execute(&mut *tx).await?;
                 tx.commit().await?;
                 done

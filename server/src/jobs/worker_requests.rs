@@ -200,7 +200,13 @@ impl Jobs {
         // transaction per step); only a refused one needs to know whether the job exists.
         let recorded = self
             .store
-            .record_step(tenant, job, &report, now_ms())
+            .record_step(
+                tenant,
+                job,
+                &report,
+                now_ms(),
+                self.config.journal_async_commit,
+            )
             .await?;
         if !recorded {
             return match self.store.job_any_tenant(job).await? {
