@@ -203,10 +203,11 @@ impl Config {
                 pools: var("WORKER_POOLS")
                     .unwrap_or_else(|| {
                         format!(
-                            "{},{},{}",
+                            "{},{},{},{}",
                             workers::pools::DEFAULT_POOL,
                             workers::pools::INDEXER_POOL,
-                            workers::pools::PIPELINES_POOL
+                            workers::pools::PIPELINES_POOL,
+                            workers::routes::POOL
                         )
                     })
                     .split(',')
@@ -218,6 +219,16 @@ impl Config {
                     .clamp(1, 100),
                 shared_bus: parsed("SHARED_NATS", false)?,
                 tenant_concurrency: parsed("WORKSPACE_JOB_CONCURRENCY", 20)?,
+                journal_async_commit: match var("JOURNAL_COMMIT").as_deref() {
+                    None | Some("durable") => false,
+                    Some("async") => true,
+                    Some(other) => {
+                        return Err(ConfigError {
+                            var: "JOURNAL_COMMIT",
+                            message: format!("{other:?} is neither durable nor async"),
+                        })
+                    }
+                },
                 ..Default::default()
             },
         })
@@ -392,6 +403,10 @@ pub struct JobsConfig {
     /// Pools private to one workspace: pool name → workspace id. Other pools serve every
     /// workspace.
     pub private_pools: std::collections::BTreeMap<String, String>,
+    /// On PostgreSQL, whether a journal step's commit returns before its WAL reaches the
+    /// disk (`JOURNAL_COMMIT=async`): a step then costs no fsync, and a crash of PostgreSQL
+    /// itself (not of a worker or control plane) may run a run's last steps again.
+    pub journal_async_commit: bool,
 }
 
 impl Default for JobsConfig {
@@ -409,6 +424,7 @@ impl Default for JobsConfig {
             pools: vec![workers::pools::DEFAULT_POOL.to_owned()],
             group: "switchyard-control-plane".to_owned(),
             private_pools: Default::default(),
+            journal_async_commit: false,
         }
     }
 }

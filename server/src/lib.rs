@@ -80,14 +80,14 @@ pub fn control_plane(
     ));
     let gateway = routes::Gateway::new(
         store.clone(),
-        jobs.bus(),
+        jobs.clone(),
         accounts.clone(),
         config.gateway.clone(),
     );
     let route_ops = Arc::new(routes::RouteOps::new(
         store.clone(),
         tenancy.clone(),
-        jobs.bus(),
+        jobs.clone(),
         gateway.clone(),
     ));
     tenancy.observe(route_ops.clone());
@@ -96,11 +96,13 @@ pub fn control_plane(
     ))
 }
 
-/// The job kinds of a control plane or worker process: the built-in ones, index runs and
-/// pipeline runs (the last two need the code engine: the indexes, the model and the
-/// secrets' key).
+/// The job kinds of a control plane or worker process: the built-in ones, index runs,
+/// pipeline runs (these two need the code engine: the indexes, the model and the secrets'
+/// key) and topic deliveries.
 pub fn job_kinds(engine: Arc<code::CodeEngine>) -> workers::kinds::Kinds {
-    code::kinds(engine.clone()).with(pipelines::runner::RunKind::new(engine))
+    code::kinds(engine.clone())
+        .with(pipelines::runner::RunKind::new(engine))
+        .with(workers::routes::DeliverKind)
 }
 
 /// Connects the store, builds the router and serves until Ctrl-C or SIGTERM.
@@ -164,10 +166,20 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         )));
     }
     if embedded_route_workers > 0 {
+        // The route pool answers handlers (request/reply) and delivers topics' messages
+        // (durable jobs).
+        let pool = control.gateway.config().pool.clone();
         embedded.push(tokio::spawn(workers::routes::serve(
             bus.clone(),
-            control.gateway.config().pool.clone(),
+            pool.clone(),
             embedded_route_workers as usize,
+            workers_stop.clone(),
+        )));
+        let mut worker = workers::runtime::WorkerConfig::new(&pool, embedded_route_workers);
+        worker.kinds = job_kinds(control.code.engine().clone());
+        embedded.push(tokio::spawn(workers::runtime::run_pool(
+            bus.clone(),
+            worker,
             workers_stop.clone(),
         )));
     }
@@ -196,6 +208,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
                 tick.tick().await;
                 control.accounts.forget_idle_limits();
                 control.pipelines.forget_idle_limits();
+                control.routes.expire_messages().await;
             }
         })
     };

@@ -8,8 +8,11 @@ pub const DEFAULT_POOL: &str = "default";
 pub const INDEXER_POOL: &str = "indexer";
 /// The pool pipeline runs go to (embedded, or `switchyard worker --pool pipelines`).
 pub const PIPELINES_POOL: &str = "pipelines";
+/// The pool route handlers and topics' deliveries go to (embedded, or `switchyard worker
+/// --pool routes`).
+pub const ROUTES_POOL: &str = "routes";
 /// Pools that run only what the platform submits itself; the API refuses jobs for them.
-pub const INTERNAL_POOLS: [&str; 2] = [INDEXER_POOL, PIPELINES_POOL];
+pub const INTERNAL_POOLS: [&str; 3] = [INDEXER_POOL, PIPELINES_POOL, ROUTES_POOL];
 
 /// Why a pool name was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,6 +4,9 @@
 //! route's limits and answers `{status, headers, body}` or the script's error with its
 //! logs. The gateway never sees a worker; in the embedded default the same code serves the
 //! pool in-process.
+//!
+//! A topic's message reaches each subscriber as a durable job ([`DeliverKind`]): retried
+//! with backoff until its subscriber's attempts are spent, then dead (the dead letter).
 
 use crate::bus::{Bus, BusError, BusMessage};
 use bytes::Bytes;
@@ -16,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 
 /// The pool route handlers run on unless configured otherwise.
-pub const POOL: &str = "routes";
+pub const POOL: &str = crate::pools::ROUTES_POOL;
 
 /// The subject a pool takes invocations on.
 pub fn invoke_subject(pool: &str) -> String {
@@ -217,6 +220,98 @@ async fn answer(bus: &dyn Bus, message: BusMessage) {
     let body = serde_json::to_vec(&answer).unwrap_or_default();
     if let Err(e) = bus.respond(&reply, Bytes::from(body)).await {
         tracing::debug!(error = %e, "answering an invocation failed");
+    }
+}
+
+/// The job kind that delivers one message to one script subscriber.
+pub const DELIVER_KIND: &str = "topic.deliver";
+
+/// A message on its way to one subscriber.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// The topic.
+    pub topic: String,
+    /// The subscriber's name.
+    pub subscriber: String,
+    /// The message's id (the same on every attempt and replay: consumers stay idempotent
+    /// by it).
+    pub message_id: String,
+    /// When it was published, Unix ms.
+    pub published_at: i64,
+    /// What was published.
+    pub body: Value,
+    /// The subscriber's script.
+    pub source: String,
+    /// How long one delivery may take.
+    pub timeout_ms: u64,
+}
+
+/// Delivers a message to a script subscriber: `main(message, ctx)` with `message` as
+/// `{id, topic, body, published_at, attempt}`; a throw (or a limit) is a failed attempt.
+pub struct DeliverKind;
+
+#[async_trait::async_trait]
+impl crate::kinds::JobKind for DeliverKind {
+    type Payload = Delivery;
+    const NAME: &'static str = DELIVER_KIND;
+
+    async fn run(
+        &self,
+        delivery: Delivery,
+        ctx: crate::kinds::JobContext,
+    ) -> crate::protocol::Outcome {
+        use crate::protocol::Outcome;
+        let message = serde_json::json!({
+            "id": delivery.message_id,
+            "topic": delivery.topic,
+            "body": delivery.body,
+            "published_at": delivery.published_at,
+            "attempt": ctx.attempt(),
+        });
+        let limits = sandbox::Limits {
+            time: Duration::from_millis(delivery.timeout_ms),
+            ..sandbox::Limits::default()
+        };
+        let stop = sandbox::StopSwitch::default();
+        let watching = stop.clone();
+        let source = delivery.source;
+        let mut run = tokio::task::spawn_blocking(move || {
+            sandbox::run(
+                &source,
+                &message,
+                &message,
+                &Value::Object(Default::default()),
+                limits,
+                &watching,
+            )
+        });
+        let result = tokio::select! {
+            r = &mut run => r,
+            _ = ctx.stopped() => {
+                stop.stop();
+                let _ = run.await;
+                return Outcome::Cancelled;
+            }
+        };
+        match result {
+            Ok(Ok(finished)) => {
+                for line in finished.logs {
+                    ctx.log(line);
+                }
+                Outcome::Succeeded {
+                    result: finished.value,
+                }
+            }
+            Ok(Err(e)) => Outcome::Failed {
+                error: e.to_string(),
+                retryable: true,
+            },
+            Err(e) => Outcome::Failed {
+                error: format!("the delivery's thread failed: {e}"),
+                retryable: true,
+            },
+        }
     }
 }
 

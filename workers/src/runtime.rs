@@ -323,7 +323,7 @@ impl Attempt<'_> {
         mut release: watch::Receiver<bool>,
     ) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let ctx = JobContext::continuing(log_seq, stop_rx, run);
+        let ctx = JobContext::continuing(log_seq, stop_rx, run, self.attempt);
         // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
         // it too, as a fallback).
         let mut cancels = match self

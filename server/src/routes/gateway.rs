@@ -7,7 +7,8 @@
 //! started with, so a deploy never changes a request in flight.
 //!
 //! Static handlers are answered here; script handlers run on a worker pool over the bus
-//! (request/reply to a queue group, `workers::routes`).
+//! (request/reply to a queue group, `workers::routes`); publish handlers store the message
+//! with its deliveries (`topics.rs`) and answer 202.
 
 use super::ops::LIVE_CHANGED;
 use crate::accounts::{Accounts, Principal};
@@ -38,6 +39,10 @@ use workers::routes::{invoke_subject, Answer, HandlerRequest, Invocation};
 
 /// How long a slug that names no workspace is remembered as such.
 const MISSING_TTL: Duration = Duration::from_secs(5);
+
+/// The most workspaces (and absent slugs) cached; beyond it the absent ones are dropped
+/// first, so requests to made-up slugs cannot grow the cache without bound.
+const MAX_CACHED: usize = 10_000;
 
 /// How the gateway is set up.
 #[derive(Clone, Debug)]
@@ -106,6 +111,7 @@ struct LatencyLabels {
 pub struct Gateway {
     store: Store,
     bus: Arc<dyn Bus>,
+    jobs: Arc<crate::jobs::Jobs>,
     accounts: Arc<Accounts>,
     config: GatewayConfig,
     cache: RwLock<HashMap<String, Cached>>,
@@ -121,16 +127,18 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Gateway {
-    /// A gateway over `store`, asking workers on `bus`, checking API keys with `accounts`.
+    /// A gateway over `store`, asking workers on the bus of `jobs` (and publishing topics'
+    /// deliveries as its jobs), checking API keys with `accounts`.
     pub fn new(
         store: Store,
-        bus: Arc<dyn Bus>,
+        jobs: Arc<crate::jobs::Jobs>,
         accounts: Arc<Accounts>,
         config: GatewayConfig,
     ) -> Arc<Gateway> {
         Arc::new(Gateway {
             store,
-            bus,
+            bus: jobs.bus(),
+            jobs,
             accounts,
             config,
             cache: RwLock::new(HashMap::new()),
@@ -200,6 +208,7 @@ impl Gateway {
         let before = self.forgets.load(std::sync::atomic::Ordering::SeqCst);
         let Some(workspace) = self.store.workspace_by_slug(slug).await? else {
             if let Ok(mut cache) = self.cache.write() {
+                make_room(&mut cache);
                 cache.insert(slug.to_owned(), Cached::Missing(Instant::now()));
             }
             return Ok(None);
@@ -215,6 +224,7 @@ impl Gateway {
         if let Ok(mut cache) = self.cache.write() {
             // Under the lock forgets take: no forget can slip in between check and insert.
             if self.forgets.load(std::sync::atomic::Ordering::SeqCst) == before {
+                make_room(&mut cache);
                 cache.insert(slug.to_owned(), Cached::Live(live.clone()));
             }
         }
@@ -253,6 +263,17 @@ impl Gateway {
                 route: route.to_owned(),
             })
             .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Keeps the cache under [`MAX_CACHED`]: absent slugs go first, then everything (it is
+/// only a cache).
+fn make_room(cache: &mut HashMap<String, Cached>) {
+    if cache.len() >= MAX_CACHED {
+        cache.retain(|_, c| matches!(c, Cached::Live(_)));
+    }
+    if cache.len() >= MAX_CACHED {
+        cache.clear();
     }
 }
 
@@ -469,7 +490,8 @@ impl Call<'_> {
                 let request = handler_request(&parts, path, params, &bytes);
                 self.script(source, request).await
             }
-            Handler::Pipeline { .. } | Handler::Publish { .. } => error(
+            Handler::Publish { topic } => self.publish(topic, &bytes).await,
+            Handler::Pipeline { .. } => error(
                 StatusCode::NOT_IMPLEMENTED,
                 "not_implemented",
                 format!(
@@ -478,6 +500,39 @@ impl Call<'_> {
                 ),
                 self.request_id,
             ),
+        }
+    }
+
+    /// Publishes the request's body (JSON, or else its text) to the route's topic: 202 with
+    /// the message's id.
+    async fn publish(&self, topic: &str, body: &[u8]) -> Response {
+        let body = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
+        };
+        let published = super::topics::publish(
+            &self.gateway.store,
+            &self.gateway.jobs,
+            &self.gateway.config.pool,
+            self.live.tenant,
+            &self.live.manifest,
+            topic,
+            body,
+        )
+        .await;
+        match published {
+            Ok(p) => (StatusCode::ACCEPTED, axum::Json(json!({"id": p.id}))).into_response(),
+            Err(e) => {
+                let status = StatusCode::from_u16(e.code.http_status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let code = serde_json::to_value(e.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "internal".into());
+                error(status, &code, e.message, self.request_id)
+            }
         }
     }
 

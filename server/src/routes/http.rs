@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::error::{ApiResult, ErrorBody};
 use shared::routes::views::{
-    CreateSubscriber, CreateTopic, Created, DeployView, Deployed, PlanView, RouteBody, RouteView,
-    TopicView,
+    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, PlanView,
+    Published, RouteBody, RouteView, TopicView,
 };
 use shared::routes::{Manifest, Problem};
 use std::sync::Arc;
@@ -27,6 +27,9 @@ pub fn router() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(delete_topic))
         .routes(routes!(create_subscriber))
         .routes(routes!(delete_subscriber))
+        .routes(routes!(publish))
+        .routes(routes!(dead_letters))
+        .routes(routes!(replay))
         .routes(routes!(get_plan))
         .routes(routes!(list_deploys, deploy))
         .routes(routes!(get_manifest))
@@ -181,6 +184,56 @@ pub async fn delete_subscriber(
         .delete_subscriber(&p, &slug, &name, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Publish a message (any JSON body) to a deployed topic (developer and up): 202 with its
+/// id; each of the live topic's subscribers gets it at least once, retried with backoff,
+/// in no promised order.
+#[utoipa::path(post, path = "/workspaces/{slug}/topics/{name}/messages", tag = "routes",
+    params(("slug" = String, Path), ("name" = String, Path)),
+    request_body = Object,
+    responses((status = 202, body = Published), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn publish(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path((slug, name)): Path<(String, String)>,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> ApiResult<(StatusCode, Json<Published>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(control.routes.publish(&p, &slug, &name, body).await?),
+    ))
+}
+
+/// A topic's dead letters: messages a subscriber could not take within its attempts, not
+/// replayed yet, newest first.
+#[utoipa::path(get, path = "/workspaces/{slug}/topics/{name}/dead-letters", tag = "routes",
+    params(("slug" = String, Path), ("name" = String, Path)),
+    responses((status = 200, body = [DeadLetterView]), (status = 404, body = ErrorBody)))]
+pub async fn dead_letters(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path((slug, name)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<DeadLetterView>>> {
+    Ok(Json(control.routes.dead_letters(&p, &slug, &name).await?))
+}
+
+/// Deliver a dead letter's message again to its subscriber (developer and up), as a new
+/// delivery with all its attempts; answers the new delivery's job id.
+#[utoipa::path(post, path = "/workspaces/{slug}/topics/{name}/dead-letters/{job}/replay", tag = "routes",
+    params(("slug" = String, Path), ("name" = String, Path), ("job" = String, Path)),
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn replay(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path((slug, name, job)): Path<(String, String, String)>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(control.routes.replay(&p, &slug, &name, &job).await?),
+    ))
 }
 
 /// What deploying the drafts now would add, change (field by field) and remove against

@@ -1,6 +1,7 @@
 //! Routes, topics and deploys in the control plane: drafts and deploys (`ops.rs`,
-//! `store.rs`), their API (`http.rs`) and the tenant gateway that serves the live deploy on
-//! its own listener (`gateway.rs`).
+//! `store.rs`), their API (`http.rs`), the tenant gateway that serves the live deploy on
+//! its own listener (`gateway.rs`), and messages published to live topics with their
+//! durable deliveries and dead letters (`topics.rs`).
 //!
 //! A deploy is an immutable canonical manifest with its SHA-256; the live one is the
 //! workspace's highest version, and a rollback is a new deploy of an earlier manifest.
@@ -12,6 +13,8 @@ pub mod gateway;
 pub mod http;
 mod ops;
 pub mod store;
+mod topics;
 
 pub use gateway::{Gateway, GatewayConfig};
 pub use ops::{DeployOutcome, RouteOps, LIVE_CHANGED};
+pub use topics::MAX_MESSAGE_BYTES;

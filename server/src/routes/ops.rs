@@ -10,17 +10,18 @@
 use super::store::{DeployRecord, RouteRecord, TopicRecord};
 use crate::accounts::Principal;
 use crate::clock::{now_ms, rfc3339_ms};
+use crate::jobs::{Jobs, NewJob};
 use crate::store::{Store, StoreError};
 use crate::tenancy::{Access, Tenancy};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::error::{ApiError, ApiResult};
-use shared::ids::{DeployId, PipelineId, RouteId, SubscriberId, TenantId, TopicId};
+use shared::ids::{DeployId, JobId, PipelineId, RouteId, SubscriberId, TenantId, TopicId};
 use shared::roles::Permission;
 use shared::routes::views::{
-    CreateSubscriber, CreateTopic, Created, DeploySummary, DeployView, Deployed, PlanView,
-    RouteBody, RouteView, SubscriberView, TopicView,
+    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeploySummary, DeployView, Deployed,
+    PlanView, Published, RouteBody, RouteView, SubscriberView, TopicView,
 };
 use shared::routes::{
     plan, validate, Handler, Kind, Manifest, Problem, Route, RouteAuth, Subscriber,
@@ -29,6 +30,7 @@ use shared::routes::{
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use workers::bus::Bus;
+use workers::pools::PoolName;
 
 /// The subject every gateway listens on: the payload is a workspace id whose live manifest
 /// changed (or that was deleted).
@@ -43,6 +45,7 @@ pub struct RouteOps {
     tenancy: Arc<Tenancy>,
     bus: Arc<dyn Bus>,
     gateway: Arc<super::Gateway>,
+    jobs: Arc<Jobs>,
 }
 
 /// What a deploy's summary column holds.
@@ -66,17 +69,115 @@ pub enum DeployOutcome {
 impl RouteOps {
     /// Operations on `store`, authorised by `tenancy`; a deploy switches this process's
     /// `gateway` at once and is announced on `bus` to the others.
+    /// Messages are delivered as durable jobs on `jobs`, on the gateway's pool.
     pub fn new(
         store: Store,
         tenancy: Arc<Tenancy>,
-        bus: Arc<dyn Bus>,
+        jobs: Arc<Jobs>,
         gateway: Arc<super::Gateway>,
     ) -> RouteOps {
         RouteOps {
             store,
             tenancy,
-            bus,
+            bus: jobs.bus(),
             gateway,
+            jobs,
+        }
+    }
+
+    /// Publishes `body` to the live topic `topic` (developer and up): stored with one
+    /// delivery job per subscriber.
+    pub async fn publish(
+        &self,
+        p: &Principal,
+        slug: &str,
+        topic: &str,
+        body: serde_json::Value,
+    ) -> ApiResult<Published> {
+        let access = self.tenancy.authorize(p, slug, Permission::Develop).await?;
+        let live = self.live_manifest(access.tenant()).await?;
+        super::topics::publish(
+            &self.store,
+            &self.jobs,
+            self.gateway.config().pool.as_str(),
+            access.tenant(),
+            &live,
+            topic,
+            body,
+        )
+        .await
+    }
+
+    /// The dead letters of a topic not replayed yet, newest first.
+    pub async fn dead_letters(
+        &self,
+        p: &Principal,
+        slug: &str,
+        topic: &str,
+    ) -> ApiResult<Vec<DeadLetterView>> {
+        let access = self
+            .tenancy
+            .authorize(p, slug, Permission::ReadWorkspace)
+            .await?;
+        let letters = self
+            .store
+            .dead_letters(access.tenant(), topic, HISTORY)
+            .await?;
+        Ok(letters
+            .into_iter()
+            .map(super::topics::dead_letter_view)
+            .collect())
+    }
+
+    /// Delivers a dead letter's message again, to the same subscriber, as a new job with
+    /// all its attempts (developer and up).
+    pub async fn replay(
+        &self,
+        p: &Principal,
+        slug: &str,
+        topic: &str,
+        job: &str,
+    ) -> ApiResult<Created> {
+        let access = self.tenancy.authorize(p, slug, Permission::Develop).await?;
+        let tenant = access.tenant();
+        let job: JobId = job
+            .parse()
+            .map_err(|_| ApiError::not_found("dead letter"))?;
+        let dead = self
+            .store
+            .dead_letters(tenant, topic, HISTORY)
+            .await?
+            .into_iter()
+            .find(|d| d.job.id == job)
+            .ok_or_else(|| ApiError::not_found("dead letter"))?;
+        let payload: serde_json::Value =
+            serde_json::from_str(&dead.job.payload).map_err(|_| ApiError::internal())?;
+        let pool = PoolName::parse(&dead.job.pool).map_err(|_| ApiError::internal())?;
+        let again = self
+            .jobs
+            .admit(NewJob {
+                tenant,
+                kind: dead.job.kind.clone(),
+                pool,
+                payload,
+                max_attempts: u32::try_from(dead.job.max_attempts).unwrap_or(1),
+            })
+            .await?;
+        self.store
+            .insert_replay(tenant, &dead, topic, &again)
+            .await?;
+        self.jobs.wake();
+        Ok(Created {
+            id: again.id.to_string(),
+        })
+    }
+
+    /// Deletes the messages past their topic's retention (call periodically).
+    pub async fn expire_messages(&self) {
+        match self.store.expire_messages(now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "expired topic messages deleted"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired topic messages failed"),
         }
     }
 
@@ -538,31 +639,31 @@ impl RouteOps {
         let mut unserved = Vec::new();
         for route in &manifest.routes {
             match &route.handler {
-                Handler::Script { source } => scripts.push((Kind::Route, route.name(), source.clone())),
+                Handler::Script { source } => {
+                    scripts.push((Kind::Route, route.name(), source.clone()))
+                }
                 Handler::Pipeline { pipeline_id } => {
                     pipelines.push((Kind::Route, route.name(), pipeline_id.clone()));
                     unserved.push(Problem::new(Kind::Route, &route.name(), Some("handler.kind"),
-                        "pipeline handlers cannot be deployed yet: the gateway serves static and script handlers"));
+                        "pipeline handlers cannot be deployed yet: the gateway serves static, script and publish handlers"));
                 }
-                Handler::Publish { .. } => unserved.push(Problem::new(Kind::Route, &route.name(), Some("handler.kind"),
-                    "publish handlers cannot be deployed yet: the gateway serves static and script handlers")),
-                Handler::Static { .. } => {}
+                Handler::Static { .. } | Handler::Publish { .. } => {}
             }
         }
         for topic in &manifest.topics {
             for s in &topic.subscribers {
                 let name = format!("{}/{}", topic.name, s.name);
-                unserved.push(Problem::new(
-                    Kind::Subscriber,
-                    &name,
-                    None,
-                    "subscribers cannot be deployed yet: topic delivery is not built",
-                ));
                 match &s.handler {
                     SubscriberHandler::Script { source } => {
                         scripts.push((Kind::Subscriber, name, source.clone()))
                     }
                     SubscriberHandler::Pipeline { pipeline_id } => {
+                        unserved.push(Problem::new(
+                            Kind::Subscriber,
+                            &name,
+                            Some("handler.kind"),
+                            "pipeline subscribers cannot be deployed yet: script subscribers can",
+                        ));
                         pipelines.push((Kind::Subscriber, name, pipeline_id.clone()))
                     }
                 }

@@ -2,8 +2,10 @@
 //! is an immutable manifest with its hash and plan summary; the live one is the workspace's
 //! highest version (a rollback is a new deploy of an earlier manifest).
 
+use crate::jobs::store::insert_job_in;
+use crate::jobs::JobRecord;
 use crate::store::{id, unique_to_conflict, Scope, Store, StoreError, StoreResult};
-use shared::ids::{DeployId, RouteId, SubscriberId, TenantId, TopicId, UserId};
+use shared::ids::{DeployId, JobId, MessageId, RouteId, SubscriberId, TenantId, TopicId, UserId};
 use shared::routes::{Route, Subscriber};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -102,6 +104,32 @@ impl DeployRecord {
             created_at: row.try_get("created_at")?,
         })
     }
+}
+
+/// A message published to a topic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRecord {
+    /// Its id.
+    pub id: MessageId,
+    /// The topic.
+    pub topic: String,
+    /// What was published (JSON).
+    pub body: String,
+    /// Unix ms.
+    pub published_at: i64,
+    /// When it is deleted (its topic's retention), Unix ms.
+    pub expires_at: i64,
+}
+
+/// A delivery whose job is dead: a dead letter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeadLetter {
+    /// The dead delivery's job (replaying it makes a new one).
+    pub job: JobRecord,
+    /// The message.
+    pub message_id: MessageId,
+    /// The subscriber.
+    pub subscriber: String,
 }
 
 /// A JSON column as a `T`.
@@ -435,4 +463,140 @@ impl Store {
         tx.commit().await?;
         rows.iter().map(DeployRecord::from_row).collect()
     }
+
+    /// Records a published message with one delivery job per subscriber, in one
+    /// transaction (a message is never stored without its deliveries, nor a delivery
+    /// without its message).
+    pub async fn insert_message(
+        &self,
+        tenant: TenantId,
+        message: &MessageRecord,
+        deliveries: &[(JobRecord, String)],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        sqlx::query(
+            "INSERT INTO topic_messages (id, tenant_id, topic, body, published_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(message.id.to_string())
+        .bind(tenant.to_string())
+        .bind(&message.topic)
+        .bind(&message.body)
+        .bind(message.published_at)
+        .bind(message.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        for (job, subscriber) in deliveries {
+            insert_job_in(&mut tx, job).await?;
+            insert_delivery(
+                &mut tx,
+                tenant,
+                job,
+                message.id,
+                &message.topic,
+                subscriber,
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a new delivery of a dead letter's message (its replay).
+    pub async fn insert_replay(
+        &self,
+        tenant: TenantId,
+        dead: &DeadLetter,
+        topic: &str,
+        job: &JobRecord,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        insert_job_in(&mut tx, job).await?;
+        insert_delivery(
+            &mut tx,
+            tenant,
+            job,
+            dead.message_id,
+            topic,
+            &dead.subscriber,
+            Some(dead.job.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The dead letters of `topic` not replayed yet, newest first (at most `limit`).
+    pub async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<DeadLetter>> {
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(
+            "SELECT d.job_id, d.message_id, d.subscriber FROM topic_deliveries d
+             JOIN jobs j ON j.id = d.job_id
+             WHERE d.tenant_id = $1 AND d.topic = $2 AND j.status = 'dead'
+             AND NOT EXISTS (SELECT 1 FROM topic_deliveries r WHERE r.replay_of = d.job_id)
+             ORDER BY j.finished_at DESC LIMIT $3",
+        )
+        .bind(tenant.to_string())
+        .bind(topic)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let job: JobId = id(row, "job_id")?;
+            let Some(job) = self.job(tenant, job).await? else {
+                continue;
+            };
+            out.push(DeadLetter {
+                job,
+                message_id: id(row, "message_id")?,
+                subscriber: row.try_get("subscriber")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Deletes the messages past their retention (their deliveries go with them); answers
+    /// how many.
+    pub async fn expire_messages(&self, now: i64) -> StoreResult<u64> {
+        let mut tx = self.begin(Scope::System).await?;
+        let done = sqlx::query("DELETE FROM topic_messages WHERE expires_at < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+async fn insert_delivery(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tenant: TenantId,
+    job: &JobRecord,
+    message: MessageId,
+    topic: &str,
+    subscriber: &str,
+    replay_of: Option<JobId>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO topic_deliveries (job_id, tenant_id, message_id, topic, subscriber, replay_of, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(job.id.to_string())
+    .bind(tenant.to_string())
+    .bind(message.to_string())
+    .bind(topic)
+    .bind(subscriber)
+    .bind(replay_of.map(|j| j.to_string()))
+    .bind(job.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -294,6 +294,7 @@ impl TestApp {
         // stays silent about jobs its store does not know (they are another test's).
         config.jobs.shared_bus = true;
         config.jobs.pools.push(pool.to_owned());
+        config.jobs.pools.push(config.gateway.pool.clone());
         config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());
         let control = server::control_plane(store.clone(), config, bus.clone());
         let mut tasks = control

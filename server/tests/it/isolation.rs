@@ -325,6 +325,24 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             needs: Role::Developer,
         },
         Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/topics/orders/messages"),
+            body: Some(json!({"n": 1})),
+            needs: Role::Developer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/topics/orders/dead-letters"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/topics/orders/dead-letters/{job_id}/replay"),
+            body: None,
+            needs: Role::Developer,
+        },
+        Endpoint {
             method: Method::GET,
             path: format!("{ws}/deploys/plan"),
             body: None,
@@ -747,6 +765,11 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             Method::DELETE,
             "/api/v1/workspaces/globex/topics/orders".to_owned(),
             None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/workspaces/globex/topics/orders/messages".to_owned(),
+            Some(json!({"n": 1})),
         ),
         (
             Method::GET,

@@ -635,21 +635,35 @@ async fn unserved_kinds(backend: Backend) {
     assert_eq!(bad_topic.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_topic.body["error"]["field"], "name");
     // Handlers the gateway cannot serve yet are refused with a reason, not deployed.
-    let publish = app
+    let pipeline = app
         .call(
             Method::POST,
             "/api/v1/workspaces/acme/routes",
-            Some(json!({"method": "POST", "path": "/orders", "handler": {"kind": "publish", "topic": "orders.created"}})),
+            Some(json!({"method": "POST", "path": "/run", "handler": {"kind": "pipeline", "pipeline_id": uuid::Uuid::new_v4().to_string()}})),
             &auth,
         )
         .await;
     assert_eq!(
-        publish.status,
+        pipeline.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        publish.body
+        pipeline.body
     );
-    assert_eq!(publish.body["error"]["field"], "handler.kind");
+    assert_eq!(pipeline.body["error"]["field"], "handler.pipeline_id");
+    let subscriber = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics/orders.created/subscribers",
+            Some(json!({"handler": {"kind": "pipeline", "pipeline_id": uuid::Uuid::new_v4().to_string()}})),
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        subscriber.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        subscriber.body
+    );
     let topics = app
         .call(Method::GET, "/api/v1/workspaces/acme/topics", None, &auth)
         .await;
@@ -659,3 +673,175 @@ async fn unserved_kinds(backend: Backend) {
     );
 }
 on_both_backends!(handlers_not_served_yet_are_refused, unserved_kinds);
+
+/// An app whose route pool also runs job workers (topics' deliveries), retrying fast.
+async fn app_with_deliveries(backend: Backend) -> TestApp {
+    let pool = format!("rt{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let bus: Arc<InProcessBus> = Arc::new(InProcessBus::new());
+    let app = TestApp::with_jobs_and_config(backend, bus.clone(), &pool, 2, |c| {
+        c.gateway.pool = pool.clone();
+        c.jobs.retry.base_delay = Duration::from_millis(100);
+        c.jobs.retry.max_delay = Duration::from_millis(200);
+    })
+    .await;
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    std::mem::forget(_stop);
+    tokio::spawn(workers::routes::serve(bus, pool, 2, stopped));
+    app
+}
+
+/// Polls `path` until `done` holds for its body, for up to 30 s.
+async fn eventually(
+    app: &TestApp,
+    auth: &Auth,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..300 {
+        last = app.call(Method::GET, path, None, auth).await.body;
+        if done(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} never got there: {last}");
+}
+
+async fn topic_delivery(backend: Backend) {
+    let app = app_with_deliveries(backend).await;
+    let auth = owner(&app).await;
+    let created = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics",
+            Some(json!({"name": "orders"})),
+            &auth,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    // One subscriber fails its first two attempts, one always fails (after 2 attempts).
+    let flaky = "export default (m, ctx) => { ctx.log('attempt ' + m.attempt); if (m.attempt < 3) throw new Error('not yet'); return {took: m.body.n, id: m.id} }";
+    let broken = "export default (m) => { throw new Error('broken ' + m.body.n) }";
+    for (name, source, attempts) in [("flaky", flaky, 5), ("broken", broken, 2)] {
+        let a = app
+            .call(
+                Method::POST,
+                "/api/v1/workspaces/acme/topics/orders/subscribers",
+                Some(json!({"name": name, "handler": {"kind": "script", "source": source}, "max_attempts": attempts})),
+                &auth,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+    // Publishing needs a deployed topic.
+    let early = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics/orders/messages",
+            Some(json!({"n": 0})),
+            &auth,
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::NOT_FOUND, "{}", early.body);
+    create_route(
+        &app,
+        &auth,
+        json!({"method": "POST", "path": "/orders", "handler": {"kind": "publish", "topic": "orders"}}),
+    )
+    .await;
+    deploy(&app, &auth).await;
+
+    let published = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics/orders/messages",
+            Some(json!({"n": 7})),
+            &auth,
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::ACCEPTED, "{}", published.body);
+    assert_eq!(published.body["deliveries"], 2);
+    let message = published.body["id"].as_str().expect("id").to_owned();
+
+    // The broken subscriber's delivery dies after its two attempts: a dead letter.
+    let dead = eventually(
+        &app,
+        &auth,
+        "/api/v1/workspaces/acme/topics/orders/dead-letters",
+        |d| d.as_array().is_some_and(|l| !l.is_empty()),
+    )
+    .await;
+    assert_eq!(dead.as_array().map(Vec::len), Some(1), "{dead}");
+    assert_eq!(dead[0]["subscriber"], "broken");
+    assert_eq!(dead[0]["message_id"], message.as_str());
+    assert_eq!(dead[0]["attempts"], 2);
+    assert_eq!(dead[0]["body"], json!({"n": 7}));
+    assert!(
+        dead[0]["error"].as_str().unwrap_or("").contains("broken 7"),
+        "{dead}"
+    );
+
+    // The flaky one succeeds on its third attempt, with the same message id.
+    let jobs = eventually(
+        &app,
+        &auth,
+        "/api/v1/workspaces/acme/jobs?status=succeeded",
+        |j| j.as_array().is_some_and(|l| !l.is_empty()),
+    )
+    .await;
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs}");
+    assert_eq!(jobs[0]["kind"], "topic.deliver");
+    assert_eq!(jobs[0]["attempts"], 3, "{jobs}");
+    assert_eq!(jobs[0]["result"], json!({"took": 7, "id": message}));
+
+    // A replay is a new delivery of the same message; it leaves the dead-letter list.
+    let job = dead[0]["job_id"].as_str().expect("job");
+    let replayed = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/topics/orders/dead-letters/{job}/replay"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::CREATED, "{}", replayed.body);
+    let listed = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/topics/orders/dead-letters",
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(listed.body, json!([]));
+    // ... and dies again (the subscriber is still broken): back on the list as the replay.
+    let again = eventually(
+        &app,
+        &auth,
+        "/api/v1/workspaces/acme/topics/orders/dead-letters",
+        |d| d.as_array().is_some_and(|l| !l.is_empty()),
+    )
+    .await;
+    assert_eq!(again[0]["job_id"], replayed.body["id"]);
+    assert_eq!(again[0]["message_id"], message.as_str());
+
+    // The gateway's publish route answers 202 with the message id.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/t/acme/orders")
+        .body(Body::from(r#"{"n": 8}"#))
+        .expect("request");
+    let answer = gateway(&app, request).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    assert!(
+        answer.json["id"].as_str().is_some_and(|id| id.len() == 36),
+        "{}",
+        answer.text
+    );
+    app.finish().await;
+}
+on_both_backends!(
+    topics_deliver_at_least_once_with_dead_letters_and_replay,
+    topic_delivery
+);

@@ -176,3 +176,37 @@ pub struct DeployView {
     /// RFC 3339.
     pub created_at: String,
 }
+
+/// A message published (`POST .../topics/{name}/messages`, 202).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Published {
+    /// The message's id: every delivery (and replay) of it carries it, so consumers can
+    /// stay idempotent.
+    pub id: String,
+    /// How many subscribers it is being delivered to.
+    pub deliveries: usize,
+}
+
+/// A message a subscriber could not take: its delivery's attempts are spent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadLetterView {
+    /// The dead delivery (a job; its log has each attempt's error).
+    pub job_id: String,
+    /// The message.
+    pub message_id: String,
+    /// The subscriber.
+    pub subscriber: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The last attempt's error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it died (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<String>,
+    /// What was published.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub body: serde_json::Value,
+}

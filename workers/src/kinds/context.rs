@@ -20,6 +20,7 @@ pub struct JobContext {
     seq: Arc<AtomicI64>,
     stop: watch::Receiver<bool>,
     run: durable::Run,
+    attempt: i64,
     /// The latest progress not yet shipped.
     pub(crate) progress: Arc<Mutex<Option<JobProgress>>>,
 }
@@ -31,14 +32,21 @@ impl JobContext {
         log_seq: i64,
         stop: watch::Receiver<bool>,
         run: durable::Run,
+        attempt: i64,
     ) -> JobContext {
         JobContext {
             lines: Arc::default(),
             seq: Arc::new(AtomicI64::new(log_seq)),
             stop,
             run,
+            attempt,
             progress: Arc::default(),
         }
+    }
+
+    /// Which attempt this is, from 1.
+    pub fn attempt(&self) -> i64 {
+        self.attempt
     }
 
     /// A context whose log and journal are kept in memory and whose stop signal is `stop`
@@ -57,6 +65,7 @@ impl JobContext {
             seq: Arc::new(AtomicI64::new(0)),
             stop,
             run,
+            attempt: 1,
             progress: Arc::default(),
         }
     }

@@ -1,0 +1,102 @@
+//! Topics at work: a message published to a live topic is stored with one durable delivery
+//! job per subscriber (`topic.deliver` on the route pool), in one transaction. Each
+//! delivery retries with the job service's backoff until its subscriber's attempts are
+//! spent; then it is dead — a dead letter, listed and replayable. Delivery is at least
+//! once and in no promised order; every delivery of a message carries its id.
+
+use super::store::{DeadLetter, MessageRecord};
+use crate::clock::{now_ms, rfc3339_ms};
+use crate::jobs::{Jobs, NewJob};
+use crate::store::Store;
+use serde_json::Value;
+use shared::error::{ApiError, ApiResult};
+use shared::ids::{MessageId, TenantId};
+use shared::routes::views::{DeadLetterView, Published};
+use shared::routes::{Manifest, SubscriberHandler};
+use workers::pools::PoolName;
+use workers::routes::{Delivery, DELIVER_KIND};
+
+/// The largest message, as JSON.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// Publishes `body` to `topic` of the live manifest `live`: the message and its
+/// deliveries are stored together, then the deliveries are dispatched.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn publish(
+    store: &Store,
+    jobs: &Jobs,
+    pool: &str,
+    tenant: TenantId,
+    live: &Manifest,
+    topic: &str,
+    body: Value,
+) -> ApiResult<Published> {
+    let Some(topic) = live.topic(topic) else {
+        return Err(ApiError::not_found("deployed topic"));
+    };
+    let text = serde_json::to_string(&body).map_err(|_| ApiError::internal())?;
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(ApiError::field(
+            "body",
+            format!("a message is at most {} KiB", MAX_MESSAGE_BYTES / 1024),
+        ));
+    }
+    let pool = PoolName::parse(pool).map_err(|_| ApiError::internal())?;
+    let now = now_ms();
+    let message = MessageRecord {
+        id: MessageId::new(),
+        topic: topic.name.clone(),
+        body: text,
+        published_at: now,
+        expires_at: now + i64::from(topic.retention_hours) * 3_600_000,
+    };
+    let mut deliveries = Vec::new();
+    for subscriber in &topic.subscribers {
+        let SubscriberHandler::Script { source } = &subscriber.handler else {
+            // Refused at plan time: a live manifest has none.
+            continue;
+        };
+        let payload = serde_json::to_value(Delivery {
+            topic: topic.name.clone(),
+            subscriber: subscriber.name.clone(),
+            message_id: message.id.to_string(),
+            published_at: now,
+            body: body.clone(),
+            source: source.clone(),
+            timeout_ms: subscriber.timeout_ms,
+        })
+        .map_err(|_| ApiError::internal())?;
+        let job = jobs
+            .admit(NewJob {
+                tenant,
+                kind: DELIVER_KIND.to_owned(),
+                pool: pool.clone(),
+                payload,
+                max_attempts: subscriber.max_attempts,
+            })
+            .await?;
+        deliveries.push((job, subscriber.name.clone()));
+    }
+    store.insert_message(tenant, &message, &deliveries).await?;
+    jobs.wake();
+    Ok(Published {
+        id: message.id.to_string(),
+        deliveries: deliveries.len(),
+    })
+}
+
+/// A dead letter as the API shows it.
+pub(super) fn dead_letter_view(dead: DeadLetter) -> DeadLetterView {
+    let body = serde_json::from_str::<Delivery>(&dead.job.payload)
+        .map(|d| d.body)
+        .unwrap_or(Value::Null);
+    DeadLetterView {
+        job_id: dead.job.id.to_string(),
+        message_id: dead.message_id.to_string(),
+        subscriber: dead.subscriber,
+        attempts: dead.job.attempt,
+        error: dead.job.error,
+        failed_at: dead.job.finished_at.map(rfc3339_ms),
+        body,
+    }
+}
