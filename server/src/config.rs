@@ -153,6 +153,7 @@ impl Config {
                 .filter(|d| !d.is_empty()),
             pool: pool_from_env("ROUTE_POOL", workers::routes::POOL)?,
             trust_forwarded_for,
+            cache_for: Duration::from_secs(parsed("GATEWAY_CACHE_SECS", 30u64)?.max(1)),
         };
         let site_root = PathBuf::from(
             var("SITE_ROOT")

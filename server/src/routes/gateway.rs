@@ -3,7 +3,8 @@
 //! its host `{slug}.{GATEWAY_DOMAIN}` or its path prefix `/t/{slug}/`; the workspace's live
 //! manifest (its latest deploy, compiled into a [`RouteTable`]) is cached per slug, with
 //! absent workspaces cached briefly too, and dropped when a deploy or a deletion is
-//! announced on the bus ([`super::ops::LIVE_CHANGED`]). A request holds the manifest it
+//! announced on the bus ([`super::ops::LIVE_CHANGED`]) — or, should an announcement be
+//! missed, after `GATEWAY_CACHE_SECS`. A request holds the manifest it
 //! started with, so a deploy never changes a request in flight.
 //!
 //! Static handlers are answered here; script handlers run on a worker pool over the bus
@@ -56,6 +57,10 @@ pub struct GatewayConfig {
     pub pool: String,
     /// Whether the client's address is the first of `X-Forwarded-For` (behind a proxy).
     pub trust_forwarded_for: bool,
+    /// The longest a workspace's routes are served from the cache without reading them
+    /// again (`GATEWAY_CACHE_SECS`, default 30): deploys are announced at once, this bounds
+    /// how long a missed announcement matters.
+    pub cache_for: Duration,
 }
 
 /// A workspace's live routes, as one request sees them from start to end.
@@ -90,7 +95,7 @@ impl Live {
 }
 
 enum Cached {
-    Live(Arc<Live>),
+    Live(Arc<Live>, Instant),
     Missing(Instant),
 }
 
@@ -184,7 +189,7 @@ impl Gateway {
             self.forgets
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             cache.retain(|_, cached| match cached {
-                Cached::Live(live) => live.tenant.to_string() != tenant,
+                Cached::Live(live, _) => live.tenant.to_string() != tenant,
                 Cached::Missing(_) => true,
             });
         }
@@ -200,7 +205,11 @@ impl Gateway {
     async fn live(&self, slug: &str) -> Result<Option<Arc<Live>>, crate::store::StoreError> {
         if let Ok(cache) = self.cache.read() {
             match cache.get(slug) {
-                Some(Cached::Live(live)) => return Ok(Some(live.clone())),
+                // Announcements keep entries fresh; the expiry is for one that was missed
+                // (the bus was down), so no manifest stays stale for long.
+                Some(Cached::Live(live, at)) if at.elapsed() < self.config.cache_for => {
+                    return Ok(Some(live.clone()))
+                }
                 Some(Cached::Missing(at)) if at.elapsed() < MISSING_TTL => return Ok(None),
                 _ => {}
             }
@@ -225,7 +234,7 @@ impl Gateway {
             // Under the lock forgets take: no forget can slip in between check and insert.
             if self.forgets.load(std::sync::atomic::Ordering::SeqCst) == before {
                 make_room(&mut cache);
-                cache.insert(slug.to_owned(), Cached::Live(live.clone()));
+                cache.insert(slug.to_owned(), Cached::Live(live.clone(), Instant::now()));
             }
         }
         Ok(Some(live))
@@ -270,7 +279,7 @@ impl Gateway {
 /// only a cache).
 fn make_room(cache: &mut HashMap<String, Cached>) {
     if cache.len() >= MAX_CACHED {
-        cache.retain(|_, c| matches!(c, Cached::Live(_)));
+        cache.retain(|_, c| matches!(c, Cached::Live(..)));
     }
     if cache.len() >= MAX_CACHED {
         cache.clear();

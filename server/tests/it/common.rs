@@ -148,6 +148,7 @@ pub fn test_config(database_url: &str) -> Config {
             domain: Some("gw.test".to_owned()),
             pool: format!("routes{}", &uuid::Uuid::new_v4().simple().to_string()[..8]),
             trust_forwarded_for: true,
+            cache_for: Duration::from_secs(30),
         },
         embedded_route_workers: 0,
         code: test_code_config(),

@@ -845,3 +845,50 @@ on_both_backends!(
     topics_deliver_at_least_once_with_dead_letters_and_replay,
     topic_delivery
 );
+
+async fn missed_announcement(backend: Backend) {
+    let app = TestApp::with_jobs_and_config(
+        backend,
+        Arc::new(InProcessBus::new()),
+        workers::pools::PIPELINES_POOL,
+        0,
+        |c| c.gateway.cache_for = Duration::from_millis(500),
+    )
+    .await;
+    let auth = owner(&app).await;
+    create_route(&app, &auth, static_route("/v", json!("one"))).await;
+    deploy(&app, &auth).await;
+    assert_eq!(get(&app, "/t/acme/v").await.text, "one");
+    // A deploy this gateway is not told about (its announcement lost): the cached routes
+    // are served until they expire, then the new ones.
+    let tenant: shared::ids::TenantId = app
+        .call(Method::GET, "/api/v1/workspaces/acme", None, &auth)
+        .await
+        .body["id"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the workspace's id");
+    let manifest = json!({"routes": [{"method": "GET", "path": "/v", "handler": {"kind": "static", "status": 200, "body": "two"}}], "topics": []});
+    let user = app.store.deploys(tenant, 1).await.expect("deploys")[0].created_by;
+    app.store
+        .insert_deploy(
+            tenant,
+            shared::ids::DeployId::new(),
+            &manifest.to_string(),
+            "unannounced",
+            "{}",
+            None,
+            user,
+            0,
+        )
+        .await
+        .expect("a deploy");
+    assert_eq!(get(&app, "/t/acme/v").await.text, "one");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(get(&app, "/t/acme/v").await.text, "two");
+    app.finish().await;
+}
+on_both_backends!(
+    a_missed_announcement_is_caught_up_by_the_cache_expiry,
+    missed_announcement
+);
