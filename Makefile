@@ -194,4 +194,4 @@ e2e: e2e-deps model
 		AUTH_ATTEMPTS_PER_IP_PER_MINUTE=1000 RUST_LOG=warn $(SERVER_BIN) > target/e2e-server.log 2>&1 & \
 	server=$$!; trap "kill $$server 2>/dev/null || true" EXIT; \
 	for i in $$(seq 1 60); do curl -fsS -o /dev/null http://127.0.0.1:$(E2E_PORT)/health/live && break; sleep 0.5; done; \
-	cd end2end && E2E_REPOS=$(E2E_REPOS) E2E_OUTBOX=$(CURDIR)/target/e2e-data/outbox BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test $(PLAYWRIGHT_ARGS)
+	cd end2end && E2E_GATEWAY_PORT=$(E2E_GATEWAY_PORT) E2E_REPOS=$(E2E_REPOS) E2E_OUTBOX=$(CURDIR)/target/e2e-data/outbox BASE_URL=http://127.0.0.1:$(E2E_PORT) npx playwright test $(PLAYWRIGHT_ARGS)

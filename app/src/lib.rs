@@ -1,7 +1,7 @@
 //! The Switchyard web console: server-rendered and hydrated (Leptos).
 //!
 //! One folder per domain, named as in `server` and `shared`: [`accounts`], [`tenancy`],
-//! [`jobs`], [`code`], [`pipelines`]. Each holds its pages and the server functions they call (`api.rs`),
+//! [`jobs`], [`code`], [`pipelines`], [`routes`]. Each holds its pages and the server functions they call (`api.rs`),
 //! the console's only data boundary; those reach the control plane only through the
 //! per-domain contracts of `shared::contracts`. [`components`] holds what every page repeats
 //! (forms, the states of a loading list, tables, confirmation of destructive buttons), and
@@ -77,6 +77,7 @@ pub mod error;
 pub mod jobs;
 pub mod pipelines;
 pub mod root;
+pub mod routes;
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod server_fns;
@@ -149,6 +150,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("pipelines") view={Lazy::<pipelines::PipelinesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("pipelines/:id") view={Lazy::<pipelines::PipelineRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("pipelines/:id/runs/:run") view={Lazy::<pipelines::RunRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("routes") view={Lazy::<routes::RoutesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("routes/:id") view={Lazy::<routes::RouteRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("topics") view={Lazy::<routes::TopicsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("deploys") view={Lazy::<routes::DeploysRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

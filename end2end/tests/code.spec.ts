@@ -3,17 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { mailedLink } from "./mail";
-
-const password = "correct horse battery";
-
-function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated='true']");
-}
+import { hydrated, signUpWithWorkspace } from "./account";
 
 /** A git repository under the system temp directory (`make e2e` allows server paths there). */
 function makeRepo(): string {
@@ -50,27 +40,7 @@ function makeRepo(): string {
 
 test("add a repository, watch it index, search, open a symbol, follow a caller", async ({ page }) => {
   const repo = makeRepo();
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Name").fill("Cody Coder");
-  const email = `${unique("code")}@example.com`;
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("mail-sent")).toContainText("Check your e-mail");
-  await page.goto(await mailedLink(email, "/verify-email"));
-  await hydrated(page);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Confirm and sign in" }).click();
-  await expect(page).toHaveURL(/\/workspaces$/);
-  // The URL changes as soon as the next page's code is on its way: wait for the page itself.
-  await expect(page.getByText("No workspaces yet")).toBeVisible();
-  const slug = unique("code-");
-  await hydrated(page);
-  await page.getByLabel("Name").fill("Code Lab");
-  await page.getByLabel("Slug").fill(slug);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
+  const slug = await signUpWithWorkspace(page, "Cody Coder", "Code Lab", "code-");
 
   // Add the repository; its run shows as a live progress bar until it is ready.
   await page.getByRole("link", { name: "Repositories", exact: true }).click();

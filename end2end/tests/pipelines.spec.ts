@@ -1,46 +1,12 @@
 import { expect, test, type Locator, type Page } from "@playwright/test";
-import { mailedLink } from "./mail";
-
-const password = "correct horse battery";
+import { hydrated, signUpWithWorkspace } from "./account";
 
 // An editor wants room: a desktop-sized window.
 test.use({ viewport: { width: 1600, height: 1000 } });
 
-function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated='true']");
-}
-
 /** The editor has hydrated (it marks itself; the page-wide mark can come first). */
 async function editorReady(page: Page) {
   await expect(page.getByTestId("editor")).toHaveAttribute("data-ready", "true");
-}
-
-/** A new account (through its mailed link) with a workspace of its own; answers the slug. */
-async function signUpWithWorkspace(page: Page, who: string): Promise<string> {
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Name").fill(who);
-  const email = `${unique("pipes")}@example.com`;
-  await page.getByLabel("E-mail").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("mail-sent")).toContainText("Check your e-mail");
-  await page.goto(await mailedLink(email, "/verify-email"));
-  await hydrated(page);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Confirm and sign in" }).click();
-  await expect(page.getByText("No workspaces yet")).toBeVisible();
-  const slug = unique("flow-");
-  await hydrated(page);
-  await page.getByLabel("Name").fill("Flow Lab");
-  await page.getByLabel("Slug").fill(slug);
-  await page.getByRole("button", { name: "Create workspace" }).click();
-  await expect(page).toHaveURL(new RegExp(`/w/${slug}$`));
-  return slug;
 }
 
 async function centre(locator: Locator): Promise<{ x: number; y: number }> {
@@ -77,7 +43,7 @@ async function connect(page: Page, from: string, to: string) {
 }
 
 test("build manual → merge → script → output by dragging, refuse a cycle, mark a syntax error, save, run and watch it paint", async ({ page }) => {
-  const slug = await signUpWithWorkspace(page, "Pia Pipeline");
+  const slug = await signUpWithWorkspace(page, "Pia Pipeline", "Flow Lab", "flow-");
   await page.getByRole("link", { name: "Pipelines", exact: true }).click();
   await expect(page.getByText("No pipelines yet")).toBeVisible();
   await hydrated(page);
@@ -159,7 +125,7 @@ test("build manual → merge → script → output by dragging, refuse a cycle, 
 });
 
 test("a webhook starts a run that paints live", async ({ page }) => {
-  const slug = await signUpWithWorkspace(page, "Wendy Webhook");
+  const slug = await signUpWithWorkspace(page, "Wendy Webhook", "Flow Lab", "flow-");
   const graph = {
     nodes: [
       { id: "hook", kind: "webhook", config: {}, position: { x: 40, y: 80 } },

@@ -32,6 +32,7 @@ pub fn router(control: Arc<Control>, max_body: usize) -> Router {
         code: control.code.clone(),
         secrets: control.secrets.clone(),
         pipelines: control.pipelines.clone(),
+        routes: control.routes.clone(),
     };
     let routes = generate_route_list(App);
     let context = move || provide_context(console.clone());

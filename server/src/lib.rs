@@ -81,6 +81,7 @@ pub fn control_plane(
     let gateway = routes::Gateway::new(
         store.clone(),
         jobs.clone(),
+        pipelines.clone(),
         accounts.clone(),
         config.gateway.clone(),
     );

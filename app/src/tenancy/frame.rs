@@ -88,6 +88,9 @@ pub fn WorkspaceFrame() -> impl IntoView {
                                             <A href=base.clone() exact=true>"Overview"</A>
                                             <A href=format!("{base}/members")>"Members"</A>
                                             <A href=format!("{base}/pipelines")>"Pipelines"</A>
+                                            <A href=format!("{base}/routes")>"Routes"</A>
+                                            <A href=format!("{base}/topics")>"Topics"</A>
+                                            <A href=format!("{base}/deploys")>"Deploys"</A>
                                             <A href=format!("{base}/jobs")>"Jobs"</A>
                                             <A href=format!("{base}/workers")>"Workers"</A>
                                             <A href=format!("{base}/code") exact=true>"Repositories"</A>

@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{HookId, PipelineId};
-use shared::jobs::JobStatus;
 use shared::pipelines::NodeKind;
 use shared::roles::Permission;
 use std::num::NonZeroU32;
@@ -203,30 +202,11 @@ impl PipelineOps {
         let Some(wait) = wait else {
             return Ok(HookAnswer::Started(run.to_string()));
         };
-        let until = tokio::time::Instant::now() + wait;
-        while tokio::time::Instant::now() < until {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let Some(job) = self.store().job(workspace.id, run).await? else {
-                break;
-            };
-            match job.status {
-                JobStatus::Succeeded => {
-                    let output = job
-                        .result
-                        .as_deref()
-                        .and_then(|r| serde_json::from_str(r).ok())
-                        .unwrap_or(serde_json::Value::Null);
-                    return Ok(HookAnswer::Finished(output));
-                }
-                JobStatus::Failed | JobStatus::Dead | JobStatus::Cancelled => {
-                    return Ok(HookAnswer::Failed(
-                        job.error.unwrap_or_else(|| job.status.to_string()),
-                    ));
-                }
-                JobStatus::Queued | JobStatus::Running => {}
-            }
-        }
-        Ok(HookAnswer::Started(run.to_string()))
+        Ok(match self.wait_for_run(workspace.id, run, wait).await? {
+            super::RunEnd::Finished(output) => HookAnswer::Finished(output),
+            super::RunEnd::Failed(error) => HookAnswer::Failed(error),
+            super::RunEnd::Running => HookAnswer::Started(run.to_string()),
+        })
     }
 }
 

@@ -78,6 +78,10 @@ impl PipelineOps {
         &self.tenancy
     }
 
+    pub(super) fn jobs(&self) -> &Jobs {
+        &self.jobs
+    }
+
     pub(super) fn keyring(&self) -> &Keyring {
         &self.keyring
     }

@@ -131,6 +131,10 @@ pub enum Trigger {
     Schedule,
     /// A re-run from a node of an earlier run.
     Rerun,
+    /// A request to a route with a pipeline handler.
+    Route,
+    /// A message to a topic with a pipeline subscriber.
+    Topic,
 }
 
 impl Trigger {
@@ -141,6 +145,8 @@ impl Trigger {
             Trigger::Webhook => "webhook",
             Trigger::Schedule => "schedule",
             Trigger::Rerun => "rerun",
+            Trigger::Route => "route",
+            Trigger::Topic => "topic",
         }
     }
 
@@ -150,6 +156,8 @@ impl Trigger {
             Trigger::Webhook,
             Trigger::Schedule,
             Trigger::Rerun,
+            Trigger::Route,
+            Trigger::Topic,
         ]
         .into_iter()
         .find(|t| t.as_str() == raw)

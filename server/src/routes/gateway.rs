@@ -117,6 +117,7 @@ pub struct Gateway {
     store: Store,
     bus: Arc<dyn Bus>,
     jobs: Arc<crate::jobs::Jobs>,
+    pipelines: Arc<crate::pipelines::PipelineOps>,
     accounts: Arc<Accounts>,
     config: GatewayConfig,
     cache: RwLock<HashMap<String, Cached>>,
@@ -133,10 +134,12 @@ fn latency_histogram() -> Histogram {
 
 impl Gateway {
     /// A gateway over `store`, asking workers on the bus of `jobs` (and publishing topics'
-    /// deliveries as its jobs), checking API keys with `accounts`.
+    /// deliveries as its jobs), running pipelines with `pipelines`, checking API keys with
+    /// `accounts`.
     pub fn new(
         store: Store,
         jobs: Arc<crate::jobs::Jobs>,
+        pipelines: Arc<crate::pipelines::PipelineOps>,
         accounts: Arc<Accounts>,
         config: GatewayConfig,
     ) -> Arc<Gateway> {
@@ -144,6 +147,7 @@ impl Gateway {
             store,
             bus: jobs.bus(),
             jobs,
+            pipelines,
             accounts,
             config,
             cache: RwLock::new(HashMap::new()),
@@ -151,6 +155,10 @@ impl Gateway {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
         })
+    }
+
+    pub(super) fn pipelines(&self) -> &crate::pipelines::PipelineOps {
+        &self.pipelines
     }
 
     /// Its configuration.
@@ -287,7 +295,12 @@ fn make_room(cache: &mut HashMap<String, Cached>) {
 }
 
 /// The JSON error shape every gateway failure is answered with.
-fn error(status: StatusCode, code: &str, message: impl Into<String>, request_id: &str) -> Response {
+pub(super) fn error(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+    request_id: &str,
+) -> Response {
     let mut response = (
         status,
         axum::Json(
@@ -500,15 +513,17 @@ impl Call<'_> {
                 self.script(source, request).await
             }
             Handler::Publish { topic } => self.publish(topic, &bytes).await,
-            Handler::Pipeline { .. } => error(
-                StatusCode::NOT_IMPLEMENTED,
-                "not_implemented",
-                format!(
-                    "{} handlers are not served by this gateway yet",
-                    self.route.handler.kind()
-                ),
-                self.request_id,
-            ),
+            Handler::Pipeline { pipeline_id } => {
+                let request = handler_request(&parts, path, params, &bytes);
+                let call = super::run_handler::RunCall {
+                    pipelines: &self.gateway.pipelines,
+                    tenant: self.live.tenant,
+                    route: &self.route.name(),
+                    request_id: self.request_id,
+                    timeout: Duration::from_millis(settings.timeout_ms),
+                };
+                call.answer(pipeline_id, request).await
+            }
         }
     }
 
@@ -524,6 +539,7 @@ impl Call<'_> {
         let published = super::topics::publish(
             &self.gateway.store,
             &self.gateway.jobs,
+            &self.gateway.pipelines,
             &self.gateway.config.pool,
             self.live.tenant,
             &self.live.manifest,
@@ -737,7 +753,7 @@ fn handler_request(
 
 /// A handler's answer as a response: a string body is text, `null` nothing, anything else
 /// JSON; headers a route may not set are left out.
-fn respond(status: u16, headers: &BTreeMap<String, String>, body: &Value) -> Response {
+pub(super) fn respond(status: u16, headers: &BTreeMap<String, String>, body: &Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (content_type, bytes) = match body {
         Value::Null => (None, Vec::new()),

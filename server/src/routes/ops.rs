@@ -85,6 +85,14 @@ impl RouteOps {
         }
     }
 
+    pub(super) fn tenancy(&self) -> &Tenancy {
+        &self.tenancy
+    }
+
+    pub(super) fn gateway(&self) -> &Arc<super::Gateway> {
+        &self.gateway
+    }
+
     /// Publishes `body` to the live topic `topic` (developer and up): stored with one
     /// delivery job per subscriber.
     pub async fn publish(
@@ -99,6 +107,7 @@ impl RouteOps {
         super::topics::publish(
             &self.store,
             &self.jobs,
+            self.gateway.pipelines(),
             self.gateway.config().pool.as_str(),
             access.tenant(),
             &live,
@@ -635,8 +644,6 @@ impl RouteOps {
     ) -> ApiResult<Vec<Problem>> {
         let mut scripts = Vec::new();
         let mut pipelines = Vec::new();
-        // Not served yet: said as a problem, so nothing deploys that would not answer.
-        let mut unserved = Vec::new();
         for route in &manifest.routes {
             match &route.handler {
                 Handler::Script { source } => {
@@ -644,8 +651,6 @@ impl RouteOps {
                 }
                 Handler::Pipeline { pipeline_id } => {
                     pipelines.push((Kind::Route, route.name(), pipeline_id.clone()));
-                    unserved.push(Problem::new(Kind::Route, &route.name(), Some("handler.kind"),
-                        "pipeline handlers cannot be deployed yet: the gateway serves static, script and publish handlers"));
                 }
                 Handler::Static { .. } | Handler::Publish { .. } => {}
             }
@@ -658,12 +663,6 @@ impl RouteOps {
                         scripts.push((Kind::Subscriber, name, source.clone()))
                     }
                     SubscriberHandler::Pipeline { pipeline_id } => {
-                        unserved.push(Problem::new(
-                            Kind::Subscriber,
-                            &name,
-                            Some("handler.kind"),
-                            "pipeline subscribers cannot be deployed yet: script subscribers can",
-                        ));
                         pipelines.push((Kind::Subscriber, name, pipeline_id.clone()))
                     }
                 }
@@ -717,7 +716,6 @@ impl RouteOps {
                 }
             }
         }
-        problems.extend(unserved);
         Ok(problems)
     }
 }

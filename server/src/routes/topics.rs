@@ -1,15 +1,19 @@
 //! Topics at work: a message published to a live topic is stored with one durable delivery
-//! job per subscriber (`topic.deliver` on the route pool), in one transaction. Each
+//! job per script subscriber (`topic.deliver` on the route pool), in one transaction. Each
 //! delivery retries with the job service's backoff until its subscriber's attempts are
-//! spent; then it is dead — a dead letter, listed and replayable. Delivery is at least
-//! once and in no promised order; every delivery of a message carries its id.
+//! spent; then it is dead — a dead letter, listed and replayable. A pipeline subscriber's
+//! delivery is a run of the pipeline's live version (trigger `topic`) with the message as
+//! its input, started before the message is stored (a failed run is on the pipeline's runs
+//! page, re-run from there). Delivery is at least once and in no promised order; every
+//! delivery of a message carries its id.
 
 use super::store::{DeadLetter, MessageRecord};
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::jobs::{Jobs, NewJob};
+use crate::pipelines::{PipelineOps, Trigger};
 use crate::store::Store;
-use serde_json::Value;
-use shared::error::{ApiError, ApiResult};
+use serde_json::{json, Value};
+use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{MessageId, TenantId};
 use shared::routes::views::{DeadLetterView, Published};
 use shared::routes::{Manifest, SubscriberHandler};
@@ -25,6 +29,7 @@ pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 pub(super) async fn publish(
     store: &Store,
     jobs: &Jobs,
+    pipelines: &PipelineOps,
     pool: &str,
     tenant: TenantId,
     live: &Manifest,
@@ -50,10 +55,31 @@ pub(super) async fn publish(
         published_at: now,
         expires_at: now + i64::from(topic.retention_hours) * 3_600_000,
     };
+    // Pipeline subscribers first: a run each (trigger `topic`), so a pipeline that cannot
+    // start (deleted since the deploy) refuses the publish before anything is stored.
+    let mut runs = 0;
+    for subscriber in &topic.subscribers {
+        if let SubscriberHandler::Pipeline { pipeline_id } = &subscriber.handler {
+            let input = json!({"id": message.id.to_string(), "topic": topic.name,
+                "subscriber": subscriber.name, "body": body, "published_at": now, "attempt": 1});
+            pipelines
+                .start_for(tenant, pipeline_id, input, Trigger::Topic)
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Unavailable,
+                        format!(
+                            "the subscriber {} did not start: {}",
+                            subscriber.name, e.message
+                        ),
+                    )
+                })?;
+            runs += 1;
+        }
+    }
     let mut deliveries = Vec::new();
     for subscriber in &topic.subscribers {
         let SubscriberHandler::Script { source } = &subscriber.handler else {
-            // Refused at plan time: a live manifest has none.
             continue;
         };
         let payload = serde_json::to_value(Delivery {
@@ -81,7 +107,7 @@ pub(super) async fn publish(
     jobs.wake();
     Ok(Published {
         id: message.id.to_string(),
-        deliveries: deliveries.len(),
+        deliveries: deliveries.len() + runs,
     })
 }
 

@@ -634,7 +634,8 @@ async fn unserved_kinds(backend: Backend) {
         .await;
     assert_eq!(bad_topic.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_topic.body["error"]["field"], "name");
-    // Handlers the gateway cannot serve yet are refused with a reason, not deployed.
+    // A pipeline the workspace does not have is refused, as a handler and as a subscriber:
+    // nothing is saved that would not answer.
     let pipeline = app
         .call(
             Method::POST,
@@ -672,7 +673,7 @@ async fn unserved_kinds(backend: Backend) {
         json!([{"name": "orders.created", "retention_hours": 72, "subscribers": []}])
     );
 }
-on_both_backends!(handlers_not_served_yet_are_refused, unserved_kinds);
+on_both_backends!(pipelines_the_workspace_lacks_are_refused, unserved_kinds);
 
 /// An app whose route pool also runs job workers (topics' deliveries), retrying fast.
 async fn app_with_deliveries(backend: Backend) -> TestApp {
@@ -892,3 +893,192 @@ on_both_backends!(
     a_missed_announcement_is_caught_up_by_the_cache_expiry,
     missed_announcement
 );
+
+/// Creates pipeline `name` (manual → script `source` → output) and answers its id.
+async fn script_pipeline(app: &TestApp, auth: &Auth, name: &str, source: &str) -> String {
+    let graph = json!({
+        "nodes": [
+            {"id": "start", "kind": "manual", "config": {}},
+            {"id": "work", "kind": "script", "config": {"source": source}},
+            {"id": "result", "kind": "output", "config": {}}
+        ],
+        "edges": [
+            {"from": {"node": "start", "port": "out"}, "to": {"node": "work", "port": "in"}},
+            {"from": {"node": "work", "port": "out"}, "to": {"node": "result", "port": "in"}}
+        ]
+    });
+    let a = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/pipelines",
+            Some(json!({"name": name, "graph": graph})),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    a.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn pipeline_routes(backend: Backend) {
+    let bus: Arc<InProcessBus> = Arc::new(InProcessBus::new());
+    let app =
+        TestApp::with_jobs_and_config(backend, bus, workers::pools::PIPELINES_POOL, 2, |_| {})
+            .await;
+    let auth = owner(&app).await;
+    let echo = script_pipeline(
+        &app,
+        &auth,
+        "Echo",
+        "export default (req) => ({ status: 201, headers: {'x-order': req.params.id}, body: { id: req.params.id, got: req.body, q: req.query.q } })",
+    )
+    .await;
+    let plain = script_pipeline(
+        &app,
+        &auth,
+        "Plain",
+        "export default (req) => ({ total: 3, method: req.method })",
+    )
+    .await;
+    let broken = script_pipeline(
+        &app,
+        &auth,
+        "Broken",
+        "export default () => { throw new Error('no stock') }",
+    )
+    .await;
+    let slow = script_pipeline(&app, &auth, "Slow", "export default () => { const end = Date.now() + 1500; while (Date.now() < end) {} return 1 }").await;
+    for (path, pipeline, timeout) in [
+        ("/orders/{id}", &echo, 10_000),
+        ("/plain", &plain, 10_000),
+        ("/broken", &broken, 10_000),
+        ("/slow", &slow, 300),
+    ] {
+        create_route(
+            &app,
+            &auth,
+            json!({"method": "POST", "path": path,
+            "handler": {"kind": "pipeline", "pipeline_id": pipeline},
+            "settings": {"timeout_ms": timeout}}),
+        )
+        .await;
+    }
+    let p = plan(&app, &auth).await;
+    assert_eq!(p["problems"], json!([]), "{p}");
+    deploy(&app, &auth).await;
+    let post = |path: &str, body: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/t/acme{path}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()))
+            .expect("request")
+    };
+
+    // The output, shaped like an answer, sets the status, headers and body.
+    let r = gateway(&app, post("/orders/o-7?q=fast", r#"{"qty": 2}"#)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.headers["x-order"], "o-7");
+    assert_eq!(r.json, json!({"id": "o-7", "got": {"qty": 2}, "q": "fast"}));
+    // Any other output is a 200 with it as JSON.
+    let r = gateway(&app, post("/plain", "")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json, json!({"total": 3, "method": "POST"}));
+    // A failed run is a 500 naming the run and the request, never the handler's error.
+    let r = gateway(&app, post("/broken", "")).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], "handler_failed");
+    assert!(r.json["error"]["request_id"].is_string(), "{}", r.text);
+    assert!(!r.text.contains("no stock"), "{}", r.text);
+    // Past the route's timeout: 504 at once, and the run goes on to succeed.
+    let started = std::time::Instant::now();
+    let r = gateway(&app, post("/slow", "")).await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.text);
+    assert!(
+        started.elapsed() < Duration::from_millis(1_400),
+        "{:?}",
+        started.elapsed()
+    );
+    let message = r.json["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let run = message
+        .split_whitespace()
+        .nth(3)
+        .expect("the run's id in the message")
+        .to_owned();
+    let done = eventually(
+        &app,
+        &auth,
+        &format!("/api/v1/workspaces/acme/runs/{run}"),
+        |b| b["status"] == "succeeded",
+    )
+    .await;
+    assert_eq!(done["trigger"], "route", "{done}");
+    // Every request was a run of the pipeline's live version, started by the route.
+    let runs = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/pipelines/{echo}/runs"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(runs.body.as_array().map(Vec::len), Some(1), "{}", runs.body);
+    assert_eq!(runs.body[0]["trigger"], "route");
+
+    // A topic's pipeline subscriber: each message is a run (trigger `topic`) whose input
+    // is the message, id included.
+    let topic = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics",
+            Some(json!({"name": "orders"})),
+            &auth,
+        )
+        .await;
+    assert_eq!(topic.status, StatusCode::CREATED, "{}", topic.body);
+    let sub = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics/orders/subscribers",
+            Some(json!({"name": "plain", "handler": {"kind": "pipeline", "pipeline_id": plain}})),
+            &auth,
+        )
+        .await;
+    assert_eq!(sub.status, StatusCode::CREATED, "{}", sub.body);
+    deploy(&app, &auth).await;
+    let published = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/acme/topics/orders/messages",
+            Some(json!({"n": 1})),
+            &auth,
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::ACCEPTED, "{}", published.body);
+    assert_eq!(published.body["deliveries"], 1);
+    let runs_of_plain = format!("/api/v1/workspaces/acme/pipelines/{plain}/runs");
+    let runs = eventually(&app, &auth, &runs_of_plain, |b| {
+        b.as_array()
+            .is_some_and(|runs| runs.iter().any(|r| r["trigger"] == "topic"))
+    })
+    .await;
+    let run = runs
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["trigger"] == "topic"))
+        .and_then(|r| r["id"].as_str())
+        .expect("the topic's run")
+        .to_owned();
+    let view = eventually(
+        &app,
+        &auth,
+        &format!("/api/v1/workspaces/acme/runs/{run}"),
+        |b| b["status"] == "succeeded",
+    )
+    .await;
+    assert_eq!(view["input"]["id"], published.body["id"], "{view}");
+    assert_eq!(view["input"]["body"], json!({"n": 1}), "{view}");
+    assert_eq!(view["input"]["topic"], "orders", "{view}");
+}
+on_both_backends!(pipeline_routes_answer_with_the_runs_output, pipeline_routes);

@@ -9,6 +9,7 @@ mod accounts;
 mod code;
 mod jobs;
 mod pipelines;
+mod routes;
 mod secrets;
 mod tenancy;
 
@@ -16,6 +17,7 @@ pub use accounts::AccountsConsole;
 pub use code::CodeConsole;
 pub use jobs::JobsConsole;
 pub use pipelines::PipelinesConsole;
+pub use routes::RoutesConsole;
 pub use secrets::SecretsConsole;
 pub use tenancy::TenancyConsole;
 
@@ -63,4 +65,6 @@ pub struct Console {
     pub secrets: Arc<dyn SecretsConsole>,
     /// Pipelines, versions and runs.
     pub pipelines: Arc<dyn PipelinesConsole>,
+    /// Routes, topics and deploys.
+    pub routes: Arc<dyn RoutesConsole>,
 }

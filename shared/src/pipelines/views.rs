@@ -223,7 +223,7 @@ pub struct RunSummary {
     pub pipeline_id: String,
     /// The version it pinned.
     pub version: i64,
-    /// `manual`, `webhook`, `schedule` or `rerun`.
+    /// `manual`, `webhook`, `schedule`, `rerun`, `route` or `topic`.
     pub trigger: String,
     /// Where it is.
     pub status: RunStatus,

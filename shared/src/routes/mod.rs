@@ -7,6 +7,7 @@
 //! between the live manifest and the drafts. The same code runs in the console (inline
 //! checks) and on the server (a deploy is refused with the problems).
 
+pub mod form;
 pub mod pattern;
 pub mod plan;
 pub mod table;

@@ -210,3 +210,86 @@ pub struct DeadLetterView {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub body: serde_json::Value,
 }
+
+/// A request the console sends to the live deploy through the gateway ("send a request"):
+/// it is served exactly as a caller's would be (auth, limits, CORS, the handler).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TryRequest {
+    /// The method.
+    pub method: String,
+    /// The path below the workspace, with its query (`/users/7?full=1`).
+    pub path: String,
+    /// Headers, one `Name: value` per line.
+    #[serde(default)]
+    pub headers: String,
+    /// The body (empty for none).
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The gateway's answer to a [`TryRequest`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TryResponse {
+    /// Its status.
+    pub status: u16,
+    /// Its headers, in the order sent.
+    pub headers: Vec<(String, String)>,
+    /// Its body as text (cut at [`TRY_BODY_SHOWN`] bytes).
+    pub body: String,
+    /// Whether the body was cut.
+    pub truncated: bool,
+    /// How long the gateway took, in ms.
+    pub millis: f64,
+}
+
+/// How much of a tried request's answer the console shows.
+pub const TRY_BODY_SHOWN: usize = 64 * 1024;
+
+/// Parses the console's header lines (`Name: value` per line; blank lines ignored) into
+/// pairs, or the first line that is not a header.
+pub fn parse_header_lines(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("line {} is not `Name: value`", i + 1));
+        };
+        let name = name.trim();
+        let valid = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid {
+            return Err(format!("line {}: `{name}` is not a header name", i + 1));
+        }
+        headers.push((name.to_owned(), value.trim().to_owned()));
+    }
+    Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_lines_parse_into_pairs_and_name_the_bad_line() {
+        assert_eq!(
+            parse_header_lines("Authorization: Bearer x\n\n  accept : text/plain  \n"),
+            Ok(vec![
+                ("Authorization".to_owned(), "Bearer x".to_owned()),
+                ("accept".to_owned(), "text/plain".to_owned())
+            ])
+        );
+        assert_eq!(
+            parse_header_lines("a: b\nno colon"),
+            Err("line 2 is not `Name: value`".to_owned())
+        );
+        assert_eq!(
+            parse_header_lines("bad name: x"),
+            Err("line 1: `bad name` is not a header name".to_owned())
+        );
+    }
+}
