@@ -13,6 +13,12 @@ export async function hydrated(page: Page) {
   await page.waitForSelector("body[data-hydrated='true']");
 }
 
+/** The page under its heading has hydrated too (a lazy page can come after the body's mark). */
+export async function pageReady(page: Page) {
+  await hydrated(page);
+  await page.waitForSelector(".page-head[data-ready='true']");
+}
+
 /**
  * A new account named `who` (signed up and confirmed through its mailed link) with a
  * workspace of its own named `workspace`, whose slug starts with `slugPrefix`; answers the

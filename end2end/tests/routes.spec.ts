@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signUpWithWorkspace } from "./account";
+import { pageReady, signUpWithWorkspace } from "./account";
 
 const gateway = `http://127.0.0.1:${process.env.E2E_GATEWAY_PORT ?? "3180"}`;
 
@@ -12,7 +12,7 @@ async function send(page: Page, path: string) {
 
 async function deploy(page: Page, slug: string, version: number) {
   await page.goto(`/w/${slug}/deploys`);
-  await hydrated(page);
+  await pageReady(page);
   await page.getByTestId("deploy").click();
   await expect(page.getByTestId("deployed")).toHaveText(`Version ${version} is live.`);
 }
@@ -22,7 +22,7 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   await page.getByRole("link", { name: "Routes", exact: true }).click();
   await expect(page.getByText("No routes yet")).toBeVisible();
   await expect(page.getByTestId("pending")).toHaveText("Nothing is deployed yet.");
-  await hydrated(page);
+  await pageReady(page);
 
   // A bad pattern is refused with a message on the path field; nothing is saved.
   await page.locator("#field-path").fill("hello");
@@ -45,17 +45,18 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   // The plan names the route; deploying makes version 1 live.
   await page.getByRole("link", { name: "Review the plan and deploy" }).click();
   await expect(page.getByTestId("plan-changes")).toContainText("+ add route GET /hello/{name}");
-  await hydrated(page);
+  await pageReady(page);
   await page.getByTestId("deploy").click();
   await expect(page.getByTestId("deployed")).toHaveText("Version 1 is live.");
   await expect(page.getByTestId("deploys")).toContainText("v1");
+  await expect(page.getByTestId("deploys")).toContainText("Gus Gateway");
   await expect(page.getByTestId("plan-empty")).toBeVisible();
 
   // Live: from the console's form, and from outside through the gateway's own listener.
   await page.getByRole("link", { name: "Routes", exact: true }).click();
   await expect(page.getByTestId("pending")).toHaveText("Everything is deployed: version 1 is live.");
   await expect(routes).toContainText("live");
-  await hydrated(page);
+  await pageReady(page);
   answer = await send(page, "/hello/ada");
   await expect(answer.getByTestId("answer-status")).toHaveText("200");
   await expect(answer.getByTestId("answer-body")).toHaveText('{"hello":"ada"}');
@@ -66,7 +67,7 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   // Change it: the draft differs until version 2 is deployed, field by field in the plan.
   await routes.getByRole("link", { name: "/hello/{name}" }).click();
   await expect(page.getByTestId("route-state")).toHaveText("Live as shown.");
-  await hydrated(page);
+  await pageReady(page);
   await page.locator("#field-source").fill("export default (req) => ({ status: 200, body: { hola: req.params.name } })");
   await page.getByRole("button", { name: "Save draft" }).click();
   await expect(page.getByTestId("route-state")).toContainText("Draft");
@@ -86,13 +87,13 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
 
   // A topic is a draft change too; once live, a message is published and its id shown.
   await page.getByRole("link", { name: "Topics", exact: true }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel("Name").fill("orders");
   await page.getByRole("button", { name: "Add topic" }).click();
   await expect(page.getByTestId("topic-orders")).toBeVisible();
   await deploy(page, slug, 4);
   await page.getByRole("link", { name: "Topics", exact: true }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByTestId("topic-orders").getByText("Publish a message").click();
   await page.getByTestId("topic-orders").getByLabel("Message (JSON)").fill('{"n": 1}');
   await page.getByRole("button", { name: "Publish" }).click();

@@ -14,9 +14,13 @@ pub fn PageHead(
     #[prop(optional)]
     children: Option<Children>,
 ) -> impl IntoView {
+    // Set once this page has hydrated (an effect runs only then, in the browser); the
+    // page-wide mark on the body can come before a lazy page's own hydration.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
         <Title text=title/>
-        <div class="page-head">
+        <div class="page-head" data-ready=move || ready.get().to_string()>
             <h1>{title}</h1>
             {children.map(|about| view! { <p class="muted">{about()}</p> })}
         </div>

@@ -490,6 +490,13 @@ impl RouteOps {
             .await?;
         let records = self.store.deploys(access.tenant(), HISTORY).await?;
         let live = records.first().map(|d| d.id);
+        let mut names = std::collections::BTreeMap::new();
+        for d in &records {
+            if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(d.created_by) {
+                let name = self.store.user(d.created_by).await?.map(|u| u.name);
+                slot.insert(name.unwrap_or_else(|| "a deleted account".to_owned()));
+            }
+        }
         Ok(records
             .into_iter()
             .map(|d| {
@@ -501,7 +508,7 @@ impl RouteOps {
                     hash: d.hash,
                     summary: summary.counts,
                     rollback_to: summary.rollback_to,
-                    created_by: d.created_by.to_string(),
+                    created_by: names.get(&d.created_by).cloned().unwrap_or_default(),
                     created_at: rfc3339_ms(d.created_at),
                 }
             })
