@@ -8,12 +8,19 @@ export function unique(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-/** The page's WASM has taken over (the browser tests wait for this before typing). */
+/**
+ * The page's WASM has taken over, so clicks run client-side code: the body's mark, and the
+ * page heading's own when the page has one (a lazy page hydrates after the body's mark).
+ */
 export async function hydrated(page: Page) {
   await page.waitForSelector("body[data-hydrated='true']");
+  await page.waitForFunction(() => {
+    const head = document.querySelector(".page-head[data-ready]");
+    return head === null || head.getAttribute("data-ready") === "true";
+  });
 }
 
-/** The page under its heading has hydrated too (a lazy page can come after the body's mark). */
+/** A page with a heading has hydrated (its heading's mark). */
 export async function pageReady(page: Page) {
   await hydrated(page);
   await page.waitForSelector(".page-head[data-ready='true']");

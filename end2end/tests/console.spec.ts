@@ -1,16 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
+import { hydrated, password, unique } from "./account";
 import { mailedLink } from "./mail";
-
-const password = "correct horse battery";
-
-function unique(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
-/** Waits until the WASM bundle has hydrated the page, so clicks run client-side code. */
-async function hydrated(page: Page) {
-  await page.waitForSelector("body[data-hydrated='true']");
-}
 
 /** Signs up through the form, then follows the verification link mailed to `email`. */
 async function signUp(page: Page, name: string, email: string, next?: string) {
