@@ -1,10 +1,12 @@
 //! `make bench`: the per-step overhead of pipeline runs, on the embedded default (SQLite +
 //! in-process bus + in-process workers) and distributed (PostgreSQL + NATS + one
-//! `switchyard worker` process). Three workloads: (a) 40 chained no-op script nodes, (b) 10
-//! chained script nodes each computing a recursive Fibonacci, (c) 100 runs of a 3-node
-//! pipeline started at once. Each beside the same scripts run back to back in this process
-//! through the same sandbox (measured in the same run): overhead per step = (total − that)
-//! / steps. Not a test: it asserts nothing and prints a table.
+//! `switchyard worker` process). Workloads: (a) 40 chained no-op script nodes (also 200,
+//! whose difference from 40 is a step's cost without a run's fixed cost, and 1, which is
+//! mostly that fixed cost: submit, claim, complete), (b) 10 chained script nodes each
+//! computing a recursive Fibonacci, (c) 100 runs of a 3-node pipeline started at once. Each
+//! beside the same scripts run back to back in this process through the same sandbox
+//! (measured in the same run): overhead per step = (total − that) / steps. Not a test: it
+//! asserts nothing and prints a table.
 
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -71,6 +73,22 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 1,
             steps_per_run: 40,
             scripts: vec![NOOP; 40],
+        },
+        Workload {
+            label: "(a2) 200 chained no-op scripts",
+            graph: chain(200, NOOP, false),
+            input: json!({"n": 1}),
+            runs: 1,
+            steps_per_run: 200,
+            scripts: vec![NOOP; 200],
+        },
+        Workload {
+            label: "(a3) 1 no-op script (a run's fixed cost)",
+            graph: chain(1, NOOP, false),
+            input: json!({"n": 1}),
+            runs: 1,
+            steps_per_run: 1,
+            scripts: vec![NOOP; 1],
         },
         Workload {
             label: "(b) 10 chained Fibonacci scripts",
