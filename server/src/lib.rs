@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod code;
 pub mod config;

@@ -4,7 +4,9 @@
 //!   route handlers) that talks to the control plane over NATS only (`NATS_URL`), and
 //!   drains on SIGTERM;
 //! - `switchyard openapi` prints the REST API's OpenAPI document (for client generators and
-//!   the validator `make test` runs).
+//!   the validator `make test` runs);
+//! - `switchyard plan|deploy|publish` deploy a directory's routes and topics through the
+//!   REST API (`server::cli`).
 //!
 //! Configuration comes from the environment (see README.md).
 
@@ -15,6 +17,13 @@ const USAGE: &str = "usage:
   switchyard [serve]                                   control plane and console
   switchyard worker [--pool NAME] [--concurrency N]    a worker pool (needs NATS_URL)
   switchyard openapi                                   print the REST API's OpenAPI document
+  switchyard plan [DIR]                                what deploying DIR would change (nothing is saved)
+  switchyard deploy [DIR] [--yes]                      save DIR as the drafts, show the plan, deploy
+  switchyard publish TOPIC [JSON]                      publish a message (JSON, or stdin)
+
+DIR (default .) holds switchyard.toml (or switchyard.json, a downloaded manifest); the CLI
+calls SWITCHYARD_URL with SWITCHYARD_API_KEY, in SWITCHYARD_WORKSPACE (or workspace = in
+switchyard.toml).
 
 Configuration is read from the environment; see README.md.";
 
@@ -35,6 +44,10 @@ fn main() -> anyhow::Result<()> {
             let (pool, concurrency) = worker_args(&args[1..])?;
             init_logging();
             runtime()?.block_on(worker(pool, concurrency))
+        }
+        Some(command @ ("plan" | "deploy" | "publish")) => {
+            let command = command.to_owned();
+            runtime()?.block_on(cli(&command, &args[1..]))
         }
         Some("openapi") => {
             println!("{}", server::http::api::openapi().to_pretty_json()?);
@@ -125,4 +138,51 @@ fn init_logging() {
     } else {
         builder.init();
     }
+}
+
+async fn cli(command: &str, args: &[String]) -> anyhow::Result<()> {
+    use server::cli;
+    let client = cli::Client::from_env()?;
+    let yes = args.iter().any(|a| a == "--yes" || a == "-y");
+    let rest: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let dir = |i: usize| std::path::PathBuf::from(rest.get(i).map_or(".", |s| s.as_str()));
+    match command {
+        "plan" => {
+            let plan = cli::plan(&client, &dir(0)).await?;
+            print!("{}", cli::render_plan(&plan));
+            if !plan.problems.is_empty() {
+                anyhow::bail!("the plan has {} problem(s)", plan.problems.len());
+            }
+        }
+        "deploy" => {
+            let confirm = || {
+                if yes {
+                    return true;
+                }
+                eprint!("Deploy these changes? [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer).is_ok()
+                    && matches!(answer.trim(), "y" | "Y" | "yes")
+            };
+            match cli::deploy(&client, &dir(0), |text| print!("{text}"), confirm).await? {
+                cli::Deployed::Unchanged => {
+                    println!("nothing to deploy: the directory is what is live")
+                }
+                cli::Deployed::NotConfirmed => println!("not deployed (the drafts are saved)"),
+                cli::Deployed::Version(v) => println!("deployed: version {v} is live"),
+            }
+        }
+        _ => {
+            let topic = rest.first().ok_or_else(|| {
+                anyhow::anyhow!("name the topic: switchyard publish TOPIC [JSON]\n\n{USAGE}")
+            })?;
+            let message = match rest.get(1) {
+                Some(text) => (*text).clone(),
+                None => std::io::read_to_string(std::io::stdin())?,
+            };
+            let id = cli::publish(&client, std::path::Path::new("."), topic, &message).await?;
+            println!("published {id}");
+        }
+    }
+    Ok(())
 }

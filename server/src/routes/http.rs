@@ -30,7 +30,8 @@ pub fn router() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(publish))
         .routes(routes!(dead_letters))
         .routes(routes!(replay))
-        .routes(routes!(get_plan))
+        .routes(routes!(get_plan, plan_manifest))
+        .routes(routes!(get_drafts, replace_drafts))
         .routes(routes!(list_deploys, deploy))
         .routes(routes!(get_manifest))
         .routes(routes!(rollback))
@@ -290,29 +291,77 @@ pub async fn deploy(
 ) -> ApiResult<Response> {
     Ok(match control.routes.deploy(&p, &slug).await? {
         DeployOutcome::Applied(deployed) => (StatusCode::CREATED, Json(deployed)).into_response(),
-        DeployOutcome::Refused(problems) => {
-            let message = match problems.as_slice() {
-                [one] => format!(
-                    "not deployed: {} {}: {}",
-                    kind_name(one),
-                    one.name,
-                    one.message
-                ),
-                many => format!("not deployed: the plan has {} problems", many.len()),
-            };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Json(DeployRefused {
-                    error: RefusedError {
-                        code: "validation".into(),
-                        message,
-                        problems,
-                    },
-                }),
-            )
-                .into_response()
-        }
+        DeployOutcome::Refused(problems) => refused("not deployed", problems),
     })
+}
+
+/// The 422 answer with every problem.
+fn refused(what: &str, problems: Vec<Problem>) -> Response {
+    let message = match problems.as_slice() {
+        [one] => format!("{what}: {} {}: {}", kind_name(one), one.name, one.message),
+        many => format!("{what}: there are {} problems", many.len()),
+    };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(DeployRefused {
+            error: RefusedError {
+                code: "validation".into(),
+                message,
+                problems,
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// What deploying a manifest would change now, and every problem that would refuse it;
+/// nothing is saved (`switchyard plan`).
+#[utoipa::path(post, path = "/workspaces/{slug}/deploys/plan", tag = "routes", params(("slug" = String, Path)),
+    request_body = Manifest,
+    responses((status = 200, body = PlanView), (status = 404, body = ErrorBody)))]
+pub async fn plan_manifest(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+    ApiJson(manifest): ApiJson<Manifest>,
+) -> ApiResult<Json<PlanView>> {
+    Ok(Json(
+        control.routes.plan_manifest(&p, &slug, manifest).await?,
+    ))
+}
+
+/// Every draft route, topic and subscriber as one manifest (the shape deploys' manifests
+/// have).
+#[utoipa::path(get, path = "/workspaces/{slug}/drafts", tag = "routes", params(("slug" = String, Path)),
+    responses((status = 200, body = Manifest), (status = 404, body = ErrorBody)))]
+pub async fn get_drafts(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Manifest>> {
+    Ok(Json(control.routes.drafts(&p, &slug).await?))
+}
+
+/// Replace every draft with a manifest's definitions (developer and up; a change to a
+/// route's auth needs an admin), in one step, and answer the plan against what is live.
+/// 422 with every problem, and nothing replaced, when the manifest has any. What
+/// `switchyard plan` and `switchyard deploy` send.
+#[utoipa::path(put, path = "/workspaces/{slug}/drafts", tag = "routes", params(("slug" = String, Path)),
+    request_body = Manifest,
+    responses((status = 200, body = PlanView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = DeployRefused)))]
+pub async fn replace_drafts(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+    ApiJson(manifest): ApiJson<Manifest>,
+) -> ApiResult<Response> {
+    Ok(
+        match control.routes.replace_drafts(&p, &slug, manifest).await? {
+            Ok(plan) => Json(plan).into_response(),
+            Err(problems) => refused("not saved", problems),
+        },
+    )
 }
 
 fn kind_name(problem: &Problem) -> &'static str {

@@ -11,6 +11,7 @@
 //! requests in flight finish on the version they started with.
 
 mod console;
+mod drafts;
 pub mod gateway;
 pub mod http;
 mod ops;

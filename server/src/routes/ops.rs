@@ -89,6 +89,10 @@ impl RouteOps {
         &self.tenancy
     }
 
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub(super) fn gateway(&self) -> &Arc<super::Gateway> {
         &self.gateway
     }
@@ -428,15 +432,20 @@ impl RouteOps {
             .await?;
         let tenant = access.tenant();
         let draft = self.draft_manifest(tenant).await?;
+        self.plan_of(tenant, &draft).await
+    }
+
+    /// What deploying `draft` would change now, and what would refuse it.
+    pub(super) async fn plan_of(&self, tenant: TenantId, draft: &Manifest) -> ApiResult<PlanView> {
         let live = self.store.live_deploy(tenant).await?;
         let live_manifest = manifest_of(live.as_ref())?;
-        let mut problems = validate(&draft);
-        problems.extend(self.server_problems(tenant, &draft).await?);
+        let mut problems = validate(draft);
+        problems.extend(self.server_problems(tenant, draft).await?);
         Ok(PlanView {
-            changes: plan(&live_manifest, &draft),
+            changes: plan(&live_manifest, draft),
             problems,
             live_version: live.map(|d| d.version),
-            hash: hash_of(&canonical_json(&draft)?),
+            hash: hash_of(&canonical_json(draft)?),
         })
     }
 
@@ -576,7 +585,7 @@ impl RouteOps {
         }
     }
 
-    fn may_set_auth(&self, access: &Access) -> ApiResult<()> {
+    pub(super) fn may_set_auth(&self, access: &Access) -> ApiResult<()> {
         if access.role.allows(Permission::ManageRouteAuth) {
             Ok(())
         } else {
@@ -607,7 +616,7 @@ impl RouteOps {
     }
 
     /// The drafts as one canonical manifest.
-    async fn draft_manifest(&self, tenant: TenantId) -> ApiResult<Manifest> {
+    pub(super) async fn draft_manifest(&self, tenant: TenantId) -> ApiResult<Manifest> {
         let routes = self.store.routes(tenant).await?;
         let topics = self.store.topics(tenant).await?;
         Ok(Manifest {
@@ -644,7 +653,7 @@ impl RouteOps {
 
     /// What only the server can check: scripts' syntax (in the sandbox, with lines) and that
     /// the pipelines named exist in the workspace.
-    async fn server_problems(
+    pub(super) async fn server_problems(
         &self,
         tenant: TenantId,
         manifest: &Manifest,

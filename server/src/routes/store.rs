@@ -6,9 +6,9 @@ use crate::jobs::store::insert_job_in;
 use crate::jobs::JobRecord;
 use crate::store::{id, unique_to_conflict, Scope, Store, StoreError, StoreResult};
 use shared::ids::{DeployId, JobId, MessageId, RouteId, SubscriberId, TenantId, TopicId, UserId};
-use shared::routes::{Route, Subscriber};
+use shared::routes::{Manifest, Route, Subscriber};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 /// A draft route.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,21 +146,7 @@ impl Store {
     /// Adds a draft route; a route with the same method and path is a conflict on `path`.
     pub async fn insert_route(&self, tenant: TenantId, record: &RouteRecord) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        sqlx::query(
-            "INSERT INTO routes (id, tenant_id, method, path, definition, created_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(record.id.to_string())
-        .bind(tenant.to_string())
-        .bind(record.route.method.as_str())
-        .bind(&record.route.path)
-        .bind(to_json(&record.route)?)
-        .bind(record.created_by.to_string())
-        .bind(record.created_at)
-        .bind(record.updated_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_to_conflict(e, "path"))?;
+        insert_route_in(&mut tx, tenant, record).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -240,18 +226,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        sqlx::query(
-            "INSERT INTO topics (id, tenant_id, name, retention_hours, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .bind(name)
-        .bind(i64::from(retention_hours))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_to_conflict(e, "name"))?;
+        insert_topic_in(&mut tx, tenant, id, name, retention_hours, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -341,21 +316,61 @@ impl Store {
         now: i64,
     ) -> StoreResult<bool> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
-        let done = sqlx::query(
-            "INSERT INTO topic_subscribers (id, tenant_id, topic_id, name, definition, created_at, updated_at)
-             SELECT $1, $2, t.id, $3, $4, $5, $5 FROM topics t WHERE t.tenant_id = $2 AND t.name = $6",
-        )
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .bind(&subscriber.name)
-        .bind(to_json(subscriber)?)
-        .bind(now)
-        .bind(topic)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_to_conflict(e, "name"))?;
+        let added = insert_subscriber_in(&mut tx, tenant, topic, id, subscriber, now).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(added)
+    }
+
+    /// Replaces every draft route, topic and subscriber of the workspace with `manifest`'s,
+    /// in one transaction (the CLI's `switchyard plan` and `deploy` send a whole directory).
+    pub async fn replace_drafts(
+        &self,
+        tenant: TenantId,
+        manifest: &Manifest,
+        by: UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(Scope::Tenant(tenant)).await?;
+        for table in ["topic_subscribers", "topics", "routes"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(tenant.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for route in &manifest.routes {
+            let record = RouteRecord {
+                id: RouteId::new(),
+                route: route.clone(),
+                created_by: by,
+                created_at: now,
+                updated_at: now,
+            };
+            insert_route_in(&mut tx, tenant, &record).await?;
+        }
+        for topic in &manifest.topics {
+            insert_topic_in(
+                &mut tx,
+                tenant,
+                TopicId::new(),
+                &topic.name,
+                topic.retention_hours,
+                now,
+            )
+            .await?;
+            for subscriber in &topic.subscribers {
+                insert_subscriber_in(
+                    &mut tx,
+                    tenant,
+                    &topic.name,
+                    SubscriberId::new(),
+                    subscriber,
+                    now,
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes a draft subscriber of `topic`; `false` when there was none.
@@ -599,4 +614,74 @@ async fn insert_delivery(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+async fn insert_route_in(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    record: &RouteRecord,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO routes (id, tenant_id, method, path, definition, created_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(record.id.to_string())
+    .bind(tenant.to_string())
+    .bind(record.route.method.as_str())
+    .bind(&record.route.path)
+    .bind(to_json(&record.route)?)
+    .bind(record.created_by.to_string())
+    .bind(record.created_at)
+    .bind(record.updated_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_to_conflict(e, "path"))?;
+    Ok(())
+}
+
+async fn insert_topic_in(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    id: TopicId,
+    name: &str,
+    retention_hours: u32,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO topics (id, tenant_id, name, retention_hours, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $5)",
+    )
+    .bind(id.to_string())
+    .bind(tenant.to_string())
+    .bind(name)
+    .bind(i64::from(retention_hours))
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_to_conflict(e, "name"))?;
+    Ok(())
+}
+
+async fn insert_subscriber_in(
+    tx: &mut Transaction<'static, Any>,
+    tenant: TenantId,
+    topic: &str,
+    id: SubscriberId,
+    subscriber: &Subscriber,
+    now: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO topic_subscribers (id, tenant_id, topic_id, name, definition, created_at, updated_at)
+         SELECT $1, $2, t.id, $3, $4, $5, $5 FROM topics t WHERE t.tenant_id = $2 AND t.name = $6",
+    )
+    .bind(id.to_string())
+    .bind(tenant.to_string())
+    .bind(&subscriber.name)
+    .bind(to_json(subscriber)?)
+    .bind(now)
+    .bind(topic)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_to_conflict(e, "name"))?;
+    Ok(done.rows_affected() == 1)
 }

@@ -349,6 +349,24 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             needs: Role::Viewer,
         },
         Endpoint {
+            method: Method::POST,
+            path: format!("{ws}/deploys/plan"),
+            body: Some(json!({"routes": []})),
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/drafts"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::PUT,
+            path: format!("{ws}/drafts"),
+            body: Some(json!({"routes": [], "topics": [{"name": "planted"}]})),
+            needs: Role::Developer,
+        },
+        Endpoint {
             method: Method::GET,
             path: format!("{ws}/deploys"),
             body: None,

@@ -1082,3 +1082,213 @@ async fn pipeline_routes(backend: Backend) {
     assert_eq!(view["input"]["topic"], "orders", "{view}");
 }
 on_both_backends!(pipeline_routes_answer_with_the_runs_output, pipeline_routes);
+
+async fn drafts_at_once(backend: Backend) {
+    let (app, _stop) = app(backend, 0).await;
+    let auth = owner(&app).await;
+    create_route(&app, &auth, static_route("/old", json!("old"))).await;
+    let drafts = "/api/v1/workspaces/acme/drafts";
+    let a = app.call(Method::GET, drafts, None, &auth).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["routes"][0]["path"], "/old", "{}", a.body);
+
+    // The whole set is replaced: the old route goes, the new definitions come, the plan
+    // against what is live (nothing yet) is the answer.
+    let manifest = json!({
+        "routes": [
+            static_route("/b", json!({"b": 1})),
+            {"method": "POST", "path": "/orders", "handler": {"kind": "publish", "topic": "orders"}},
+        ],
+        "topics": [{"name": "orders", "subscribers": [
+            {"name": "audit", "handler": {"kind": "script", "source": "export default () => {}"}}
+        ]}]
+    });
+    let a = app
+        .call(Method::PUT, drafts, Some(manifest.clone()), &auth)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let changes: Vec<String> = a.body["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["change"].as_str().unwrap_or(""),
+                c["kind"].as_str().unwrap_or(""),
+                c["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "add route GET /b",
+            "add route POST /orders",
+            "add topic orders",
+            "add subscriber orders/audit"
+        ],
+        "{}",
+        a.body
+    );
+    let a = app.call(Method::GET, drafts, None, &auth).await;
+    let paths: Vec<&str> = a.body["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .filter_map(|r| r["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["/b", "/orders"]);
+
+    // A manifest with problems replaces nothing and names every problem.
+    let bad = json!({"routes": [
+        static_route("/users/{id}", json!(1)),
+        static_route("/users/{name}", json!(2)),
+        {"method": "GET", "path": "nope", "handler": {"kind": "static", "status": 200}},
+    ]});
+    let a = app.call(Method::PUT, drafts, Some(bad), &auth).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert_eq!(
+        a.body["error"]["problems"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        a.body
+    );
+    let after = app.call(Method::GET, drafts, None, &auth).await;
+    assert_eq!(after.body["routes"].as_array().map(Vec::len), Some(2));
+
+    // A developer may replace drafts but not decide who may call a route.
+    let (dev, _) = app.sign_up("dev@example.com").await;
+    app.add_member(&auth, "acme", &dev, "dev@example.com", "developer")
+        .await;
+    let guarded = json!({"routes": [{"method": "GET", "path": "/private",
+        "handler": {"kind": "static", "status": 200}, "settings": {"auth": {"kind": "api_key", "min_role": "viewer"}}}]});
+    let a = app
+        .call(Method::PUT, drafts, Some(guarded.clone()), &dev)
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let a = app.call(Method::PUT, drafts, Some(manifest), &dev).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+
+    // A deploy's manifest, sent back unchanged, is exactly what is live: no changes.
+    let deployed = deploy(&app, &auth).await;
+    let id = deployed["id"].as_str().expect("id");
+    let live = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/deploys/{id}/manifest"),
+            None,
+            &auth,
+        )
+        .await;
+    let a = app
+        .call(Method::PUT, drafts, Some(live.body.clone()), &auth)
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.body["changes"], json!([]), "{}", a.body);
+    assert_eq!(
+        app.call(Method::GET, drafts, None, &auth).await.body,
+        live.body
+    );
+}
+on_both_backends!(drafts_are_read_and_replaced_all_at_once, drafts_at_once);
+
+async fn cli_deploys(backend: Backend) {
+    let (app, _stop) = app(backend, 1).await;
+    let auth = owner(&app).await;
+    let (key, _) = app.api_key(&auth, "acme", "developer").await;
+    // The control plane on a real socket: the CLI is an HTTP client of it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let addr = listener.local_addr().expect("address");
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await;
+    });
+    let dir = std::env::temp_dir().join(format!("sy-cli-it-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("switchyard.toml"),
+        "workspace = \"acme\"\n\n[[routes]]\nmethod = \"GET\"\npath = \"/hello/{name}\"\nhandler = { kind = \"script\", file = \"hello.js\" }\n\n[[topics]]\nname = \"orders\"\n",
+    )
+    .expect("toml");
+    std::fs::write(
+        dir.join("hello.js"),
+        "export default (req) => ({ status: 200, body: { hello: req.params.name } })",
+    )
+    .expect("script");
+    let client = server::cli::Client {
+        url: format!("http://{addr}"),
+        key,
+        workspace: None,
+    };
+
+    // plan: what would change, nothing saved.
+    let plan = server::cli::plan(&client, &dir).await.expect("a plan");
+    assert_eq!(
+        server::cli::render_plan(&plan),
+        "nothing is live yet\n+ route GET /hello/{name}\n+ topic orders\n"
+    );
+    let drafts = app
+        .call(Method::GET, "/api/v1/workspaces/acme/drafts", None, &auth)
+        .await;
+    assert_eq!(drafts.body["routes"], json!([]), "plan saved nothing");
+
+    // deploy: not confirmed saves the drafts only; confirmed deploys them.
+    let shown = std::sync::Mutex::new(String::new());
+    let show = |t: &str| shown.lock().expect("lock").push_str(t);
+    let done = server::cli::deploy(&client, &dir, show, || false)
+        .await
+        .expect("saved");
+    assert_eq!(done, server::cli::Deployed::NotConfirmed);
+    assert!(shown
+        .lock()
+        .expect("lock")
+        .contains("+ route GET /hello/{name}"));
+    assert_eq!(
+        get(&app, "/t/acme/hello/ada").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let done = server::cli::deploy(&client, &dir, |_| {}, || true)
+        .await
+        .expect("deployed");
+    assert_eq!(done, server::cli::Deployed::Version(1));
+    let r = get(&app, "/t/acme/hello/ada").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json, json!({"hello": "ada"}));
+    let again = server::cli::deploy(&client, &dir, |_| {}, || panic!("nothing to confirm"))
+        .await
+        .expect("unchanged");
+    assert_eq!(again, server::cli::Deployed::Unchanged);
+
+    // publish: to the deployed topic; a message that is not JSON is refused before sending.
+    let id = server::cli::publish(
+        &server::cli::Client {
+            workspace: Some("acme".into()),
+            ..client.clone()
+        },
+        &dir,
+        "orders",
+        r#"{"n": 1}"#,
+    )
+    .await
+    .expect("published");
+    assert_eq!(id.len(), 36, "{id}");
+    let bad = server::cli::publish(&client, &dir, "orders", "{n: 1").await;
+    assert!(bad.expect_err("refused").to_string().contains("not JSON"));
+
+    // A problem in the directory is refused with the problem named, and nothing replaced.
+    std::fs::write(dir.join("hello.js"), "export default (req) => {").expect("script");
+    let e = server::cli::deploy(&client, &dir, |_| {}, || true)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(e.contains("422") && e.contains("handler.source"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+on_both_backends!(the_cli_plans_deploys_and_publishes_a_directory, cli_deploys);

@@ -1,0 +1,394 @@
+//! The `switchyard` CLI's deploy commands: a directory with a `switchyard.toml` (routes,
+//! topics and subscribers, with handler code in files beside it) or a `switchyard.json` (a
+//! manifest, as the console downloads it) is the workspace's definition, sent to the REST
+//! API with an API key.
+//!
+//! - `plan [DIR]` shows what deploying DIR would change (nothing is saved);
+//! - `deploy [DIR] [--yes]` saves DIR as the drafts, shows the plan and, once confirmed,
+//!   deploys it;
+//! - `publish TOPIC [JSON]` publishes a message (the argument, or stdin).
+//!
+//! In `switchyard.toml`, a handler's `file = "hello.js"` stands for `source =` that file's
+//! text; files are read only from inside DIR.
+
+use serde_json::{json, Value};
+use shared::routes::views::PlanView;
+use shared::routes::{ChangeKind, Kind, Manifest};
+use std::path::{Component, Path, PathBuf};
+
+/// Where the API is and who calls it: `SWITCHYARD_URL`, `SWITCHYARD_API_KEY` and the
+/// workspace (`SWITCHYARD_WORKSPACE`, or `workspace =` in `switchyard.toml`).
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// The console's address (`http://127.0.0.1:3000`).
+    pub url: String,
+    /// A workspace API key.
+    pub key: String,
+    /// The workspace's slug, when the environment names it.
+    pub workspace: Option<String>,
+}
+
+impl Client {
+    /// The client the environment describes.
+    pub fn from_env() -> anyhow::Result<Client> {
+        let url = std::env::var("SWITCHYARD_URL").map_err(|_| {
+            anyhow::anyhow!(
+                "SWITCHYARD_URL must name the Switchyard server (http://127.0.0.1:3000)"
+            )
+        })?;
+        let key = std::env::var("SWITCHYARD_API_KEY").map_err(|_| {
+            anyhow::anyhow!("SWITCHYARD_API_KEY must hold one of the workspace's API keys")
+        })?;
+        Ok(Client {
+            url: url.trim_end_matches('/').to_owned(),
+            key,
+            workspace: std::env::var("SWITCHYARD_WORKSPACE").ok(),
+        })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}/api/v1{path}", self.url))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{} did not answer: {e}", self.url))?;
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((status, body))
+    }
+}
+
+/// A directory's definition: the manifest and the workspace it names, if any.
+#[derive(Debug, PartialEq)]
+pub struct Project {
+    /// The routes, topics and subscribers.
+    pub manifest: Manifest,
+    /// `workspace =` of `switchyard.toml`.
+    pub workspace: Option<String>,
+}
+
+/// Reads `dir`'s `switchyard.toml` (or else `switchyard.json`).
+pub fn read_project(dir: &Path) -> anyhow::Result<Project> {
+    let toml_path = dir.join("switchyard.toml");
+    if toml_path.is_file() {
+        let text = std::fs::read_to_string(&toml_path)?;
+        let mut doc: Value =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
+        let workspace = doc
+            .as_object_mut()
+            .and_then(|o| o.remove("workspace"))
+            .and_then(|w| w.as_str().map(str::to_owned));
+        if let Some(routes) = doc.get_mut("routes").and_then(Value::as_array_mut) {
+            for (i, route) in routes.iter_mut().enumerate() {
+                inline_file(dir, route, &format!("routes[{i}].handler"))?;
+            }
+        }
+        if let Some(topics) = doc.get_mut("topics").and_then(Value::as_array_mut) {
+            for (i, topic) in topics.iter_mut().enumerate() {
+                if let Some(subs) = topic.get_mut("subscribers").and_then(Value::as_array_mut) {
+                    for (j, sub) in subs.iter_mut().enumerate() {
+                        inline_file(dir, sub, &format!("topics[{i}].subscribers[{j}].handler"))?;
+                    }
+                }
+            }
+        }
+        let manifest = serde_json::from_value(doc)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
+        return Ok(Project {
+            manifest,
+            workspace,
+        });
+    }
+    let json_path = dir.join("switchyard.json");
+    let text = std::fs::read_to_string(&json_path).map_err(|_| {
+        anyhow::anyhow!(
+            "{} has no switchyard.toml or switchyard.json",
+            dir.display()
+        )
+    })?;
+    let manifest =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", json_path.display()))?;
+    Ok(Project {
+        manifest,
+        workspace: None,
+    })
+}
+
+/// Replaces a handler's `file = "x.js"` (in `definition.handler`) with `source =` its text.
+fn inline_file(dir: &Path, definition: &mut Value, at: &str) -> anyhow::Result<()> {
+    let Some(handler) = definition.get_mut("handler").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let Some(file) = handler.remove("file") else {
+        return Ok(());
+    };
+    let file = file
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{at}.file must be a file name"))?;
+    let path = inside(dir, file).ok_or_else(|| {
+        anyhow::anyhow!("{at}.file {file:?} must be a relative path inside the project")
+    })?;
+    let source = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("{at}.file {}: {e}", path.display()))?;
+    handler.insert("source".into(), Value::String(source));
+    Ok(())
+}
+
+/// `file` under `dir`, when it is a plain relative path that stays there.
+fn inside(dir: &Path, file: &str) -> Option<PathBuf> {
+    let relative = Path::new(file);
+    let plain = relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !plain || file.is_empty() {
+        return None;
+    }
+    let path = dir.join(relative);
+    let real = path.canonicalize().ok()?;
+    let root = dir.canonicalize().ok()?;
+    real.starts_with(&root).then_some(real)
+}
+
+fn workspace(client: &Client, project: &Project) -> anyhow::Result<String> {
+    client
+        .workspace
+        .clone()
+        .or_else(|| project.workspace.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "name the workspace: SWITCHYARD_WORKSPACE, or workspace = \"…\" in switchyard.toml"
+            )
+        })
+}
+
+/// The plan as the terminal shows it.
+pub fn render_plan(plan: &PlanView) -> String {
+    let mut out = String::new();
+    match plan.live_version {
+        Some(v) => out.push_str(&format!("against version {v}, live now\n")),
+        None => out.push_str("nothing is live yet\n"),
+    }
+    if plan.changes.is_empty() {
+        out.push_str("no changes\n");
+    }
+    for change in &plan.changes {
+        let sign = match change.change {
+            ChangeKind::Add => "+",
+            ChangeKind::Change => "~",
+            ChangeKind::Remove => "-",
+        };
+        let kind = match change.kind {
+            Kind::Route => "route",
+            Kind::Topic => "topic",
+            Kind::Subscriber => "subscriber",
+        };
+        out.push_str(&format!("{sign} {kind} {}\n", change.name));
+        for field in &change.diff {
+            let show = |v: &Option<Value>| v.as_ref().map_or("-".to_owned(), Value::to_string);
+            out.push_str(&format!(
+                "    {}: {} -> {}\n",
+                field.field,
+                show(&field.before),
+                show(&field.after)
+            ));
+        }
+    }
+    for problem in &plan.problems {
+        let field = problem
+            .field
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "problem: {}{field}: {}\n",
+            problem.name, problem.message
+        ));
+    }
+    out
+}
+
+fn api_error(status: u16, body: &Value) -> anyhow::Error {
+    let message = body["error"]["message"].as_str().unwrap_or("no message");
+    let mut text = format!("the server answered {status}: {message}");
+    if let Some(problems) = body["error"]["problems"].as_array() {
+        for p in problems {
+            text.push_str(&format!(
+                "\nproblem: {}{}: {}",
+                p["name"].as_str().unwrap_or(""),
+                p["field"]
+                    .as_str()
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default(),
+                p["message"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    anyhow::anyhow!(text)
+}
+
+/// `switchyard plan DIR`: the plan of DIR against what is live; nothing is saved.
+pub async fn plan(client: &Client, dir: &Path) -> anyhow::Result<PlanView> {
+    let project = read_project(dir)?;
+    let slug = workspace(client, &project)?;
+    let body = serde_json::to_value(&project.manifest)?;
+    let (status, answer) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/workspaces/{slug}/deploys/plan"),
+            Some(&body),
+        )
+        .await?;
+    if status != 200 {
+        return Err(api_error(status, &answer));
+    }
+    Ok(serde_json::from_value(answer)?)
+}
+
+/// What `deploy` did.
+#[derive(Debug, PartialEq)]
+pub enum Deployed {
+    /// The drafts are what is live already.
+    Unchanged,
+    /// Not confirmed: the drafts are saved, nothing is deployed.
+    NotConfirmed,
+    /// Deployed as this version.
+    Version(i64),
+}
+
+/// `switchyard deploy DIR`: saves DIR as the drafts, shows the plan through `show` and,
+/// when there is something to deploy and `confirm` says yes, deploys it.
+pub async fn deploy(
+    client: &Client,
+    dir: &Path,
+    show: impl Fn(&str),
+    confirm: impl FnOnce() -> bool,
+) -> anyhow::Result<Deployed> {
+    let project = read_project(dir)?;
+    let slug = workspace(client, &project)?;
+    let body = serde_json::to_value(&project.manifest)?;
+    let (status, answer) = client
+        .call(
+            reqwest::Method::PUT,
+            &format!("/workspaces/{slug}/drafts"),
+            Some(&body),
+        )
+        .await?;
+    if status != 200 {
+        return Err(api_error(status, &answer));
+    }
+    let plan: PlanView = serde_json::from_value(answer)?;
+    show(&render_plan(&plan));
+    if plan.changes.is_empty() && plan.live_version.is_some() {
+        return Ok(Deployed::Unchanged);
+    }
+    if !confirm() {
+        return Ok(Deployed::NotConfirmed);
+    }
+    let (status, answer) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/workspaces/{slug}/deploys"),
+            None,
+        )
+        .await?;
+    if status != 201 {
+        return Err(api_error(status, &answer));
+    }
+    Ok(Deployed::Version(
+        answer["version"].as_i64().unwrap_or_default(),
+    ))
+}
+
+/// `switchyard publish TOPIC JSON`: the message's id.
+pub async fn publish(
+    client: &Client,
+    dir: &Path,
+    topic: &str,
+    message: &str,
+) -> anyhow::Result<String> {
+    let slug = match &client.workspace {
+        Some(w) => w.clone(),
+        None => workspace(client, &read_project(dir)?)?,
+    };
+    let body: Value = serde_json::from_str(message)
+        .map_err(|e| anyhow::anyhow!("the message is not JSON: {e}"))?;
+    let (status, answer) = client
+        .call(
+            reqwest::Method::POST,
+            &format!("/workspaces/{slug}/topics/{topic}/messages"),
+            Some(&json!(body)),
+        )
+        .await?;
+    if status != 202 {
+        return Err(api_error(status, &answer));
+    }
+    Ok(answer["id"].as_str().unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sy-cli-{}", uuid::Uuid::new_v4().simple()));
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("dir");
+            std::fs::write(path, text).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_toml_project_reads_handler_files_from_inside_it_only() {
+        let dir = project(&[
+            ("switchyard.toml", "workspace = \"acme\"\n[[routes]]\nmethod = \"GET\"\npath = \"/hi\"\nhandler = { kind = \"script\", file = \"src/hi.js\" }\n[[topics]]\nname = \"orders\"\n[[topics.subscribers]]\nname = \"audit\"\nhandler = { kind = \"script\", file = \"audit.js\" }\n"),
+            ("src/hi.js", "export default () => ({ status: 200 })"),
+            ("audit.js", "export default () => {}"),
+        ]);
+        let p = read_project(&dir).expect("a project");
+        assert_eq!(p.workspace.as_deref(), Some("acme"));
+        assert_eq!(
+            serde_json::to_value(&p.manifest.routes[0].handler).expect("json"),
+            json!({"kind": "script", "source": "export default () => ({ status: 200 })"})
+        );
+        assert_eq!(p.manifest.topics[0].subscribers[0].name, "audit");
+        for bad in ["../secret.js", "/etc/passwd", "src/../../x.js"] {
+            let dir = project(&[(
+                "switchyard.toml",
+                &format!("[[routes]]\nmethod = \"GET\"\npath = \"/x\"\nhandler = {{ kind = \"script\", file = \"{bad}\" }}\n"),
+            )]);
+            let e = read_project(&dir).expect_err("refused").to_string();
+            assert!(e.contains("inside the project"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_json_manifest_is_read_as_it_is_and_bad_files_are_named() {
+        let manifest = json!({"routes": [{"method": "GET", "path": "/a", "handler": {"kind": "static", "status": 204}}], "topics": []});
+        let dir = project(&[("switchyard.json", &manifest.to_string())]);
+        let p = read_project(&dir).expect("a project");
+        assert_eq!(
+            serde_json::to_value(&p.manifest).expect("json")["routes"][0]["path"],
+            "/a"
+        );
+        let dir = project(&[("switchyard.toml", "[[routes]]\nmethod = \"FETCH\"\n")]);
+        let e = read_project(&dir).expect_err("refused").to_string();
+        assert!(e.contains("switchyard.toml"), "{e}");
+        let empty = project(&[("README", "")]);
+        assert!(read_project(&empty)
+            .expect_err("refused")
+            .to_string()
+            .contains("no switchyard.toml"));
+    }
+}
