@@ -258,9 +258,16 @@ impl Gateway {
             return (!slug.is_empty()).then(|| (slug.to_owned(), below));
         }
         let domain = self.config.domain.as_deref()?;
-        let host = headers.get(header::HOST)?.to_str().ok()?;
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        let slug = host.strip_suffix(domain)?.strip_suffix('.')?;
+        // Host names are case-insensitive: compared in lowercase, as slugs are.
+        let host = headers
+            .get(header::HOST)?
+            .to_str()
+            .ok()?
+            .to_ascii_lowercase();
+        let host = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+        let slug = host
+            .strip_suffix(domain.to_ascii_lowercase().as_str())?
+            .strip_suffix('.')?;
         (!slug.is_empty() && !slug.contains('.')).then(|| (slug.to_owned(), path))
     }
 

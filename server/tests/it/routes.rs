@@ -371,6 +371,16 @@ async fn script_routes(backend: Backend) {
     let answer = gateway(&app, by_host).await;
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
     assert_eq!(answer.json["id"], "7");
+    // Host names are case-insensitive (a browser may send them as typed).
+    let shouted = Request::builder()
+        .method(Method::POST)
+        .uri("/users/8")
+        .header(header::HOST, "ACME.GW.Test")
+        .body(Body::empty())
+        .expect("request");
+    let answer = gateway(&app, shouted).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    assert_eq!(answer.json["id"], "8");
 
     // A handler's error reaches its log, never the caller: 500 with a request id.
     let failing = Request::builder()
