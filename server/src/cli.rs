@@ -13,7 +13,7 @@
 
 use serde_json::{json, Value};
 use shared::routes::views::PlanView;
-use shared::routes::{ChangeKind, Kind, Manifest};
+use shared::routes::{ChangeKind, Manifest};
 use std::path::{Component, Path, PathBuf};
 
 /// Where the API is and who calls it: `SWITCHYARD_URL`, `SWITCHYARD_API_KEY` and the
@@ -187,12 +187,11 @@ pub fn render_plan(plan: &PlanView) -> String {
             ChangeKind::Change => "~",
             ChangeKind::Remove => "-",
         };
-        let kind = match change.kind {
-            Kind::Route => "route",
-            Kind::Topic => "topic",
-            Kind::Subscriber => "subscriber",
-        };
-        out.push_str(&format!("{sign} {kind} {}\n", change.name));
+        out.push_str(&format!(
+            "{sign} {} {}\n",
+            change.kind.as_str(),
+            change.name
+        ));
         for field in &change.diff {
             let show = |v: &Option<Value>| v.as_ref().map_or("-".to_owned(), Value::to_string);
             out.push_str(&format!(

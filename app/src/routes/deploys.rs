@@ -11,7 +11,7 @@ use crate::tenancy::use_slug;
 use leptos::prelude::*;
 use shared::roles::Permission;
 use shared::routes::views::{DeployView, PlanView};
-use shared::routes::{Change, ChangeKind, Kind};
+use shared::routes::{Change, ChangeKind};
 
 /// Plan, deploy, history.
 #[component]
@@ -103,11 +103,7 @@ fn ChangeItem(change: Change) -> impl IntoView {
         ChangeKind::Change => ("~ change", "change-change"),
         ChangeKind::Remove => ("− remove", "change-remove"),
     };
-    let kind = match change.kind {
-        Kind::Route => "route",
-        Kind::Topic => "topic",
-        Kind::Subscriber => "subscriber",
-    };
+    let kind = change.kind.as_str();
     let text =
         |v: Option<serde_json::Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "—".to_owned());
     view! {

@@ -101,6 +101,11 @@ pub fn RouteFields(
             view! { <option value=id selected=selected>{name}</option> }
         })
         .collect_view();
+    let (auth_error, role_error) = (
+        field_error(value, "settings.auth"),
+        field_error(value, "settings.auth.min_role"),
+    );
+    let pipeline_error = field_error(value, "handler.pipeline_id");
     let auth_choice = if admin {
         let options = [
             ("public", "Anyone"),
@@ -116,7 +121,7 @@ pub fn RouteFields(
             <div class="field">
                 <label for="field-auth">"Who may call it"</label>
                 <select id="field-auth" name="auth">{options}</select>
-                <p class="field-message error">{move || field_error(value, "settings.auth").get().or_else(|| field_error(value, "settings.auth.min_role").get())}</p>
+                <p class="field-message error">{move || auth_error.get().or_else(|| role_error.get())}</p>
             </div>
         }
         .into_any()
@@ -138,7 +143,7 @@ pub fn RouteFields(
             <div class="field">
                 <label for="field-kind">"Handler"</label>
                 <select id="field-kind" name="kind" on:change=move |e| kind.set(event_target_value(&e))>{kinds}</select>
-                <p class="field-message error">{move || field_error(value, "handler.kind").get()}</p>
+                <p class="field-message error">{field_error(value, "handler.kind")}</p>
             </div>
         </div>
         <div hidden=shows("static") data-testid="static-fields">
@@ -162,7 +167,7 @@ pub fn RouteFields(
                     <option value="">"Choose a pipeline"</option>
                     {pipeline_options}
                 </select>
-                <p class="field-message">{move || field_error(value, "handler.pipeline_id").get().unwrap_or_else(||
+                <p class="field-message">{move || pipeline_error.get().unwrap_or_else(||
                     "Its live version runs with the request as input; the answer is its output (an output {status, headers, body} sets them). Past the timeout: 504, and the run goes on.".to_owned())}</p>
             </div>
         </div>

@@ -34,7 +34,7 @@ pub fn SendRequest(
                     <div class="field wide">
                         <label for="try-path">"Request path"</label>
                         <input id="try-path" name="path" value=path placeholder="/hello/world?x=1"/>
-                        <p class="field-message error">{move || field_error(value, "path").get()}</p>
+                        <p class="field-message error">{field_error(value, "path")}</p>
                     </div>
                     <button type="submit" class="button primary" data-testid="send">"Send"</button>
                 </div>
@@ -43,7 +43,7 @@ pub fn SendRequest(
                         <label for="try-headers">"Request headers"</label>
                         <textarea id="try-headers" name="headers" class="input code" rows="3" spellcheck="false"
                             placeholder="Authorization: Bearer sy_…"></textarea>
-                        <p class="field-message error">{move || field_error(value, "headers").get()}</p>
+                        <p class="field-message error">{field_error(value, "headers")}</p>
                     </div>
                     <div class="field">
                         <label for="try-body">"Request body"</label>

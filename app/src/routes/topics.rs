@@ -229,7 +229,7 @@ fn AddSubscriberForm(
                     <div class="field">
                         <label for=format!("sub-name-{topic}")>"Subscriber name"</label>
                         <input id=format!("sub-name-{topic}") name="name" placeholder="made from the kind when empty"/>
-                        <p class="field-message error">{move || field_error(value, "name").get()}</p>
+                        <p class="field-message error">{field_error(value, "name")}</p>
                     </div>
                     <div class="field">
                         <label for=format!("sub-handler-{topic}")>"Receives messages"</label>
@@ -237,12 +237,12 @@ fn AddSubscriberForm(
                             <option value="">"The script below"</option>
                             {options}
                         </select>
-                        <p class="field-message error">{move || field_error(value, "handler.pipeline_id").get()}</p>
+                        <p class="field-message error">{field_error(value, "handler.pipeline_id")}</p>
                     </div>
                     <div class="field narrow">
                         <label for=format!("sub-attempts-{topic}")>"Attempts"</label>
                         <input id=format!("sub-attempts-{topic}") name="max_attempts" type="number" min="1" max="20" placeholder="5"/>
-                        <p class="field-message error">{move || field_error(value, "max_attempts").get()}</p>
+                        <p class="field-message error">{field_error(value, "max_attempts")}</p>
                     </div>
                 </div>
                 <TextArea label="Script" name="source" id=format!("sub-source-{topic}") value="export default (message, ctx) => {\n  ctx.log(`got ${message.id}`)\n}" rows=6

@@ -130,10 +130,7 @@ impl RoutesConsole for RouteOps {
             DeployOutcome::Applied(deployed) => Ok(deployed),
             DeployOutcome::Refused(problems) => Err(ApiError::new(
                 shared::error::ErrorCode::Validation,
-                match problems.as_slice() {
-                    [one] => format!("the plan has a problem: {}: {}", one.name, one.message),
-                    many => format!("the plan has {} problems; fix them first", many.len()),
-                },
+                shared::routes::validate::refusal("not deployed", &problems),
             )),
         }
     }

@@ -297,16 +297,12 @@ pub async fn deploy(
 
 /// The 422 answer with every problem.
 fn refused(what: &str, problems: Vec<Problem>) -> Response {
-    let message = match problems.as_slice() {
-        [one] => format!("{what}: {} {}: {}", kind_name(one), one.name, one.message),
-        many => format!("{what}: there are {} problems", many.len()),
-    };
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(DeployRefused {
             error: RefusedError {
                 code: "validation".into(),
-                message,
+                message: shared::routes::validate::refusal(what, &problems),
                 problems,
             },
         }),
@@ -362,14 +358,6 @@ pub async fn replace_drafts(
             Err(problems) => refused("not saved", problems),
         },
     )
-}
-
-fn kind_name(problem: &Problem) -> &'static str {
-    match problem.kind {
-        shared::routes::Kind::Route => "route",
-        shared::routes::Kind::Topic => "topic",
-        shared::routes::Kind::Subscriber => "subscriber",
-    }
 }
 
 /// A deploy's manifest, as applied (canonical JSON; `switchyard deploy` takes it back

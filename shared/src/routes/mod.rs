@@ -38,6 +38,17 @@ pub enum Kind {
     Subscriber,
 }
 
+impl Kind {
+    /// Its name as plans and messages say it (`route`, `topic`, `subscriber`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Route => "route",
+            Kind::Topic => "topic",
+            Kind::Subscriber => "subscriber",
+        }
+    }
+}
+
 /// An HTTP method a route answers; `ANY` answers every method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

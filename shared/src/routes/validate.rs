@@ -38,6 +38,20 @@ impl Problem {
     }
 }
 
+/// One line saying why `what` did not happen (`not deployed`): the problem itself when there
+/// is one, else how many.
+pub fn refusal(what: &str, problems: &[Problem]) -> String {
+    match problems {
+        [one] => format!(
+            "{what}: {} {}: {}",
+            one.kind.as_str(),
+            one.name,
+            one.message
+        ),
+        many => format!("{what}: there are {} problems", many.len()),
+    }
+}
+
 /// Every problem of `manifest`, routes first, in its order.
 pub fn validate(manifest: &Manifest) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -411,6 +425,24 @@ fn is_origin(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_names_its_one_problem_or_counts_them() {
+        let one = Problem::new(
+            Kind::Route,
+            "GET /a",
+            Some("path"),
+            "path must start with `/`",
+        );
+        assert_eq!(
+            refusal("not deployed", std::slice::from_ref(&one)),
+            "not deployed: route GET /a: path must start with `/`"
+        );
+        assert_eq!(
+            refusal("not saved", &[one.clone(), one]),
+            "not saved: there are 2 problems"
+        );
+    }
     use serde_json::json;
 
     fn manifest(value: serde_json::Value) -> Manifest {
