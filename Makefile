@@ -135,6 +135,9 @@ release: tools
 bench: postgres nats model console
 	cargo bench -p server --bench jobs
 	cargo bench -p server --bench pipelines
+	# The gateway under wrk (Debian's): bare axum, static, script and pipeline routes.
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	cargo bench -p server --bench routes
 	# The pipeline editor in Chromium: a 200-node graph's render time and drag frame times.
 	$(MAKE) --no-print-directory e2e PLAYWRIGHT_ARGS="-c bench.config.ts"
 	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,

@@ -132,11 +132,11 @@ pub fn check(source: &str) -> Result<(), ScriptError> {
 
 /// Runs a script: its default export (or `main`) is called with `(input, ctx)`, where `ctx`
 /// is `{input: run_input, nodes, log}`.
-pub fn run(
+pub fn run<N: serde::Serialize + ?Sized>(
     source: &str,
     input: &serde_json::Value,
     run_input: &serde_json::Value,
-    nodes: &serde_json::Value,
+    nodes: &N,
     limits: Limits,
     stop: &StopSwitch,
 ) -> Result<Finished, ScriptError> {
@@ -318,8 +318,13 @@ fn is_stack_overflow(message: &str) -> bool {
     message.contains("stack overflow") || message.contains("Maximum call stack size exceeded")
 }
 
-fn to_js<'js>(ctx: &Ctx<'js>, value: &serde_json::Value) -> Result<Value<'js>, ScriptError> {
-    ctx.json_parse(value.to_string()).catch(ctx).map_err(thrown)
+fn to_js<'js, T: serde::Serialize + ?Sized>(
+    ctx: &Ctx<'js>,
+    value: &T,
+) -> Result<Value<'js>, ScriptError> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| ScriptError::Result(format!("a value cannot be given to the script: {e}")))?;
+    ctx.json_parse(text).catch(ctx).map_err(thrown)
 }
 
 fn from_js<'js>(

@@ -107,6 +107,21 @@ pub fn job_kinds(engine: Arc<code::CodeEngine>) -> workers::kinds::Kinds {
         .with(workers::routes::DeliverKind)
 }
 
+/// A worker of `pool` with `slots` inside the control plane's process: this process's job
+/// kinds, its steps journalled straight to the store (no bus round trip per step).
+pub fn embedded_worker(
+    control: &control::Control,
+    pool: &str,
+    slots: u32,
+) -> workers::runtime::WorkerConfig {
+    let mut worker = workers::runtime::WorkerConfig::new(pool, slots);
+    worker.kinds = job_kinds(control.code.engine().clone());
+    worker.journals = Some(Arc::new(jobs::StoreJournals::new(
+        control.jobs.engine().clone(),
+    )));
+    worker
+}
+
 /// Connects the store, builds the router and serves until Ctrl-C or SIGTERM.
 pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let store = store::Store::connect(
@@ -140,7 +155,8 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
     let mut embedded = Vec::new();
     if embedded_workers > 0 {
-        let worker = workers::runtime::WorkerConfig::new("default", embedded_workers);
+        let mut worker = embedded_worker(&control, "default", embedded_workers);
+        worker.kinds = workers::kinds::Kinds::builtin();
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
@@ -148,9 +164,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         )));
     }
     if embedded_indexers > 0 {
-        let mut worker =
-            workers::runtime::WorkerConfig::new(workers::pools::INDEXER_POOL, embedded_indexers);
-        worker.kinds = job_kinds(control.code.engine().clone());
+        let worker = embedded_worker(&control, workers::pools::INDEXER_POOL, embedded_indexers);
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
@@ -158,9 +172,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
         )));
     }
     if embedded_pipeline_workers > 0 {
-        let mut worker =
-            workers::runtime::WorkerConfig::new(&pipeline_pool, embedded_pipeline_workers);
-        worker.kinds = job_kinds(control.code.engine().clone());
+        let worker = embedded_worker(&control, &pipeline_pool, embedded_pipeline_workers);
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,
@@ -177,8 +189,7 @@ pub async fn serve(config: config::Config) -> anyhow::Result<()> {
             embedded_route_workers as usize,
             workers_stop.clone(),
         )));
-        let mut worker = workers::runtime::WorkerConfig::new(&pool, embedded_route_workers);
-        worker.kinds = job_kinds(control.code.engine().clone());
+        let worker = embedded_worker(&control, &pool, embedded_route_workers);
         embedded.push(tokio::spawn(workers::runtime::run_pool(
             bus.clone(),
             worker,

@@ -2,7 +2,8 @@
 //! job [`protocol`] on it, the worker [`runtime`], the job [`kinds`] it runs (the diagnostic
 //! job among them), the [`pipelines`] engine that runs a pipeline's nodes as journalled
 //! steps, the [`routes`] handlers the gateway asks for over the bus, the naming rules of
-//! worker [`pools`], and the guards of outbound calls:
+//! worker [`pools`], how async code calls the sandbox ([`scripts`]), and the guards of
+//! outbound calls:
 //! the [`egress`] rule (which addresses may be reached at all) and the [`breaker`] (when a
 //! failing host is left alone). Workers reach the control plane only through the bus.
 
@@ -16,4 +17,5 @@ pub mod pools;
 pub mod protocol;
 pub mod routes;
 pub mod runtime;
+pub mod scripts;
 pub mod subjects;

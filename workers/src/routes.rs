@@ -5,6 +5,12 @@
 //! logs. The gateway never sees a worker; in the embedded default the same code serves the
 //! pool in-process.
 //!
+//! A handler that does not finish within the inline budget ([`crate::scripts`]) moves to a
+//! blocking thread, and its worker says so at once and every [`WORKING_EVERY`] until it
+//! answers ([`Answer::Working`]), so a gateway that hears nothing for [`SILENCE`] after that
+//! knows the worker died mid-request and answers 502 at once instead of waiting for the
+//! route's timeout (a handler answered within the budget needs no note).
+//!
 //! A topic's message reaches each subscriber as a durable job ([`DeliverKind`]): retried
 //! with backoff until its subscriber's attempts are spent, then dead (the dead letter).
 
@@ -62,10 +68,20 @@ pub struct Invocation {
     pub memory_mb: u32,
 }
 
-/// A worker's answer.
+/// How often a worker running a handler tells the gateway it is still at it.
+pub const WORKING_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a gateway that heard a worker take a request waits for its next word before
+/// taking the worker for dead (four missed notes).
+pub const SILENCE: Duration = Duration::from_millis(1_000);
+
+/// A worker's replies to an invocation: [`Answer::Working`] notes, then one answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Answer {
+    /// The worker has the request and is running its handler (not an answer: sent when
+    /// it starts and every [`WORKING_EVERY`] until it answers).
+    Working,
     /// The handler answered.
     Response {
         /// The status (200 when the script gave none).
@@ -86,36 +102,48 @@ pub enum Answer {
     },
 }
 
-/// Runs `invocation` in the sandbox (blocking: call it on a blocking thread).
-pub fn run(invocation: &Invocation) -> Answer {
-    let limits = sandbox::Limits {
+/// The sandbox's limits for `invocation`.
+fn limits_of(invocation: &Invocation) -> sandbox::Limits {
+    sandbox::Limits {
         memory_bytes: (invocation.memory_mb as usize) << 20,
         time: Duration::from_millis(invocation.timeout_ms),
         ..sandbox::Limits::default()
-    };
+    }
+}
+
+/// Runs `invocation` in the sandbox with `limits` (blocking: see [`crate::scripts`]).
+fn call(invocation: &Invocation, limits: sandbox::Limits) -> Result<Answer, sandbox::ScriptError> {
     let request = match serde_json::to_value(&invocation.request) {
         Ok(v) => v,
         Err(e) => {
-            return Answer::Failed {
+            return Ok(Answer::Failed {
                 error: format!("the request cannot be given to the script: {e}"),
                 logs: vec![],
-            }
+            })
         }
     };
-    match sandbox::run(
+    sandbox::run(
         &invocation.source,
         &request,
         &request,
         &Value::Object(Default::default()),
         limits,
         &sandbox::StopSwitch::default(),
-    ) {
-        Ok(finished) => response_of(finished.value, finished.logs),
-        Err(e) => Answer::Failed {
-            error: e.to_string(),
-            logs: vec![],
-        },
-    }
+    )
+    .map(|finished| response_of(finished.value, finished.logs))
+}
+
+/// A sandbox error as the handler's failure.
+fn failed(result: Result<Answer, sandbox::ScriptError>) -> Answer {
+    result.unwrap_or_else(|e| Answer::Failed {
+        error: e.to_string(),
+        logs: vec![],
+    })
+}
+
+/// Runs `invocation` in the sandbox (blocking: call it on a blocking thread).
+pub fn run(invocation: &Invocation) -> Answer {
+    failed(call(invocation, limits_of(invocation)))
 }
 
 /// A script's return value as a response: `{status?, headers?, body?}`; anything else is
@@ -206,12 +234,15 @@ pub async fn serve(
 async fn answer(bus: &dyn Bus, message: BusMessage) {
     let Some(reply) = message.reply else { return };
     let answer = match serde_json::from_slice::<Invocation>(&message.payload) {
-        Ok(invocation) => tokio::task::spawn_blocking(move || run(&invocation))
-            .await
-            .unwrap_or_else(|e| Answer::Failed {
-                error: format!("the handler's thread failed: {e}"),
-                logs: vec![],
-            }),
+        Ok(invocation) => {
+            let invocation = Arc::new(invocation);
+            let limits = limits_of(&invocation);
+            let here = |limits| call(&invocation, limits);
+            match crate::scripts::try_inline(limits, &here) {
+                Some(done) => failed(done),
+                None => working(bus, &reply, invocation, limits).await,
+            }
+        }
         Err(e) => Answer::Failed {
             error: format!("an invocation this worker cannot read: {e}"),
             logs: vec![],
@@ -220,6 +251,33 @@ async fn answer(bus: &dyn Bus, message: BusMessage) {
     let body = serde_json::to_vec(&answer).unwrap_or_default();
     if let Err(e) = bus.respond(&reply, Bytes::from(body)).await {
         tracing::debug!(error = %e, "answering an invocation failed");
+    }
+}
+
+/// Runs a handler that needs longer than the inline budget on a blocking thread, telling
+/// the gateway at once and every [`WORKING_EVERY`] that it is still at work.
+async fn working(
+    bus: &dyn Bus,
+    reply: &str,
+    invocation: Arc<Invocation>,
+    limits: sandbox::Limits,
+) -> Answer {
+    let note = Bytes::from(serde_json::to_vec(&Answer::Working).unwrap_or_default());
+    let running =
+        crate::scripts::on_blocking_thread(limits, move |limits| call(&invocation, limits));
+    tokio::pin!(running);
+    // The first tick is at once: the gateway hears that a worker took the request.
+    let mut notes = tokio::time::interval(WORKING_EVERY);
+    loop {
+        tokio::select! {
+            biased;
+            done = &mut running => return failed(done),
+            _ = notes.tick() => {
+                if let Err(e) = bus.respond(reply, note.clone()).await {
+                    tracing::debug!(error = %e, "telling the gateway a handler runs failed");
+                }
+            }
+        }
     }
 }
 

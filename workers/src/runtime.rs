@@ -7,8 +7,8 @@ use crate::bus::{Bus, BusError, Delivery, QueueConfig};
 use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
 use crate::protocol::{
-    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Presence, Recorded, Release,
-    StepReport, Ticket,
+    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence, Recorded,
+    Release, StepReport, Ticket,
 };
 use crate::subjects;
 use bytes::Bytes;
@@ -57,6 +57,10 @@ pub struct WorkerConfig {
     pub drain_timeout: Duration,
     /// The job kinds this worker runs.
     pub kinds: Kinds,
+    /// Where its attempts record their steps: `None` over the bus to the control plane
+    /// (the only choice for a worker process); a worker embedded in the control plane's
+    /// process may write straight to its store.
+    pub journals: Option<Arc<dyn Journals>>,
 }
 
 impl WorkerConfig {
@@ -80,7 +84,63 @@ impl WorkerConfig {
             presence_every: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),
             kinds: Kinds::builtin(),
+            journals: None,
         }
+    }
+}
+
+/// The attempt a journal records for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRef {
+    /// The job's workspace.
+    pub tenant: String,
+    /// The job.
+    pub job: String,
+    /// The worker holding it.
+    pub worker_id: String,
+    /// Which attempt it holds.
+    pub attempt: i64,
+}
+
+/// Opens the journal of a claimed attempt. Every implementation records through the same
+/// fenced write in the store (only the lease holder's attempt may write), so they differ
+/// only in the way there: [`BusJournals`] over the bus, the server's store journals
+/// directly. One conformance suite runs against both (`server/tests/it/jobs.rs`).
+pub trait Journals: Send + Sync + std::fmt::Debug {
+    /// The journal `attempt` records its steps in.
+    fn open(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal>;
+}
+
+/// Journals whose steps go to the control plane in one request each on the job's `step`
+/// subject (what a worker process uses).
+#[derive(Clone)]
+pub struct BusJournals {
+    bus: Arc<dyn Bus>,
+    timeout: Duration,
+}
+
+impl BusJournals {
+    /// Journals over `bus`, waiting up to `timeout` for each answer.
+    pub fn new(bus: Arc<dyn Bus>, timeout: Duration) -> BusJournals {
+        BusJournals { bus, timeout }
+    }
+}
+
+impl std::fmt::Debug for BusJournals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusJournals")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journals for BusJournals {
+    fn open(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal> {
+        Arc::new(BusJournal {
+            bus: self.bus.clone(),
+            attempt,
+            timeout: self.timeout,
+        })
     }
 }
 
@@ -263,17 +323,17 @@ async fn handle_ticket(
             log_seq,
             journal,
         } => {
-            let run = durable::Run::resume(
-                Arc::new(BusJournal {
-                    bus: shared_bus.clone(),
-                    tenant: ticket.tenant_id.clone(),
-                    job: ticket.job_id.clone(),
-                    worker_id: config.worker_id.clone(),
-                    attempt,
-                    timeout: config.request_timeout,
-                }),
-                journal,
-            );
+            let holder = AttemptRef {
+                tenant: ticket.tenant_id.clone(),
+                job: ticket.job_id.clone(),
+                worker_id: config.worker_id.clone(),
+                attempt,
+            };
+            let journal_of_attempt = match &config.journals {
+                Some(journals) => journals.open(holder),
+                None => BusJournals::new(shared_bus.clone(), config.request_timeout).open(holder),
+            };
+            let run = durable::Run::resume(journal_of_attempt, journal);
             let attempt = Attempt {
                 bus,
                 config,
@@ -303,6 +363,15 @@ struct Attempt<'a> {
     job: &'a str,
     attempt: i64,
     cancel_seen: std::sync::atomic::AtomicBool,
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -337,14 +406,30 @@ impl Attempt<'_> {
                 None
             }
         };
-        let work = self.config.kinds.run(kind, payload, ctx.clone());
+        // The work runs as a task of its own, so it goes on while this loop waits for the
+        // control plane's answers (a heartbeat may take seconds when the control plane is
+        // busy) — and a step the work is writing holds nothing this loop needs. Ending
+        // early (a lost lease, a release) aborts it.
+        let work = {
+            let (kinds, kind, payload, ctx) = (
+                self.config.kinds.clone(),
+                kind.to_owned(),
+                payload.to_owned(),
+                ctx.clone(),
+            );
+            tokio::spawn(async move { kinds.run(&kind, &payload, ctx).await })
+        };
+        let _abort_on_early_end = AbortOnDrop(work.abort_handle());
         tokio::pin!(work);
         let beat_every = (lease / 3).max(Duration::from_millis(200));
         let mut beat = tokio::time::interval(beat_every);
         let mut ship = tokio::time::interval(Duration::from_millis(250));
         let outcome = loop {
             tokio::select! {
-                outcome = &mut work => break outcome,
+                outcome = &mut work => break outcome.unwrap_or_else(|e| Outcome::Failed {
+                    error: format!("the job's task failed: {e}"),
+                    retryable: true,
+                }),
                 Ok(()) = release.changed() => {
                     if *release.borrow() {
                         let _ = stop_tx.send(true);
@@ -497,10 +582,7 @@ impl Attempt<'_> {
 /// job's `step` subject, and the store takes it only from this attempt's lease holder.
 struct BusJournal {
     bus: Arc<dyn Bus>,
-    tenant: String,
-    job: String,
-    worker_id: String,
-    attempt: i64,
+    attempt: AttemptRef,
     timeout: Duration,
 }
 
@@ -508,13 +590,13 @@ struct BusJournal {
 impl durable::Journal for BusJournal {
     async fn record(&self, entry: &durable::Entry) -> Result<(), durable::JournalError> {
         let report = StepReport {
-            worker_id: self.worker_id.clone(),
-            attempt: self.attempt,
+            worker_id: self.attempt.worker_id.clone(),
+            attempt: self.attempt.attempt,
             entry: entry.clone(),
         };
         match ask::<_, Recorded>(
             self.bus.as_ref(),
-            &subjects::step(&self.tenant, &self.job),
+            &subjects::step(&self.attempt.tenant, &self.attempt.job),
             &report,
             self.timeout,
         )
@@ -527,13 +609,13 @@ impl durable::Journal for BusJournal {
     }
 
     async fn started(&self, key: &str) {
-        let subject = subjects::step_started(&self.tenant, &self.job);
+        let subject = subjects::step_started(&self.attempt.tenant, &self.attempt.job);
         if let Err(e) = self
             .bus
             .publish(&subject, Bytes::from(key.to_owned()))
             .await
         {
-            tracing::debug!(job = %self.job, error = %e, "announcing a step failed");
+            tracing::debug!(job = %self.attempt.job, error = %e, "announcing a step failed");
         }
     }
 }

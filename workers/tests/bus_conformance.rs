@@ -125,6 +125,55 @@ async fn request_reply_answers_times_out_and_fails_fast(bus: &dyn Bus, id: &str)
 }
 conformance!(request_reply_answers_times_out_and_fails_fast);
 
+async fn a_request_hears_every_reply_until_it_stops_listening(bus: &dyn Bus, id: &str) {
+    let work = format!("sy.test.{id}.work");
+    let mut requests = bus.subscribe(&work).await.unwrap();
+    let mut replies = bus
+        .request_replies(&work, Bytes::from("job"))
+        .await
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(3), requests.next())
+        .await
+        .expect("the request arrives")
+        .expect("a request");
+    assert_eq!(m.payload, Bytes::from("job"));
+    let reply = m.reply.expect("requests carry a reply subject");
+    for note in ["working", "working", "done"] {
+        bus.respond(&reply, Bytes::from(note)).await.unwrap();
+    }
+    let mut heard = Vec::new();
+    for _ in 0..3 {
+        let got = tokio::time::timeout(Duration::from_secs(3), replies.next())
+            .await
+            .expect("a reply arrives")
+            .expect("the replies go on")
+            .expect("a reply, not an error");
+        heard.push(String::from_utf8_lossy(&got).into_owned());
+    }
+    assert_eq!(heard, ["working", "working", "done"], "in the order sent");
+
+    let nobody = async {
+        match bus
+            .request_replies(&format!("sy.test.{id}.nobody"), Bytes::from("x"))
+            .await
+        {
+            Err(e) => Err(e),
+            Ok(mut replies) => {
+                match tokio::time::timeout(Duration::from_secs(3), replies.next()).await {
+                    Ok(Some(Err(e))) => Err(e),
+                    other => Ok(format!("{other:?}")),
+                }
+            }
+        }
+    }
+    .await;
+    assert!(
+        matches!(nobody, Err(BusError::NoResponders(_))),
+        "{nobody:?}"
+    );
+}
+conformance!(a_request_hears_every_reply_until_it_stops_listening);
+
 async fn queue_delivers_each_message_once_until_acked(bus: &dyn Bus, q: &str) {
     bus.declare_queue(q, leases(30_000, 5)).await.unwrap();
     bus.enqueue(q, Bytes::from("a")).await.unwrap();

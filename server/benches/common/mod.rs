@@ -19,6 +19,11 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// A workspace (and its owner) to run jobs in.
 pub async fn workspace(store: &Store) -> TenantId {
+    workspace_and_owner(store).await.1.id
+}
+
+/// A workspace and its owner.
+pub async fn workspace_and_owner(store: &Store) -> (UserRecord, WorkspaceRecord) {
     let owner = UserRecord {
         id: UserId::new(),
         email: format!("bench-{}@example.com", uuid::Uuid::new_v4().simple()),
@@ -38,7 +43,7 @@ pub async fn workspace(store: &Store) -> TenantId {
         .create_workspace(&ws, owner.id)
         .await
         .expect("workspace");
-    ws.id
+    (owner, ws)
 }
 
 /// A store on a new PostgreSQL database (`TEST_DATABASE_URL`'s server), and its name.

@@ -17,6 +17,7 @@ pub(crate) use ops::job_view;
 pub use ops::JobOps;
 pub use service::{JobObserver, Jobs, NewJob};
 pub use store::{JobFilter, JobLogLine, JobRecord, WorkerRecord};
+pub use worker_requests::StoreJournals;
 
 use crate::store::StoreError;
 use shared::error::{ApiError, ErrorCode, FieldError};

@@ -390,3 +390,74 @@ impl Jobs {
         }
     }
 }
+
+/// The journals of workers running inside this process (the embedded default): a step goes
+/// straight to the store, through the same fenced write and the same announcement as a
+/// worker's `step` request on the bus ([`Jobs::on_step`]), without the bus round trip and
+/// its request handler in between.
+#[derive(Clone)]
+pub struct StoreJournals(std::sync::Arc<Jobs>);
+
+impl StoreJournals {
+    /// The journals of `jobs`' store.
+    pub fn new(jobs: std::sync::Arc<Jobs>) -> StoreJournals {
+        StoreJournals(jobs)
+    }
+}
+
+impl std::fmt::Debug for StoreJournals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreJournals")
+    }
+}
+
+impl workers::runtime::Journals for StoreJournals {
+    fn open(&self, attempt: workers::runtime::AttemptRef) -> std::sync::Arc<dyn durable::Journal> {
+        let ids = attempt.tenant.parse().ok().zip(attempt.job.parse().ok());
+        std::sync::Arc::new(StoreJournal {
+            jobs: self.0.clone(),
+            ids,
+            attempt,
+        })
+    }
+}
+
+/// One attempt's journal in the store.
+struct StoreJournal {
+    jobs: std::sync::Arc<Jobs>,
+    /// `None` when the attempt names no job id this store could hold: every record is
+    /// refused.
+    ids: Option<(TenantId, JobId)>,
+    attempt: workers::runtime::AttemptRef,
+}
+
+#[async_trait::async_trait]
+impl durable::Journal for StoreJournal {
+    async fn record(&self, entry: &durable::Entry) -> Result<(), durable::JournalError> {
+        let Some(ids) = self.ids else {
+            return Err(durable::JournalError::Lost);
+        };
+        let report = StepReport {
+            worker_id: self.attempt.worker_id.clone(),
+            attempt: self.attempt.attempt,
+            entry: entry.clone(),
+        };
+        match self.jobs.on_step(ids, report).await {
+            Ok(Some(Recorded { recorded: true })) => Ok(()),
+            Ok(_) => Err(durable::JournalError::Lost),
+            Err(e) => Err(durable::JournalError::Unavailable(e.to_string())),
+        }
+    }
+
+    async fn started(&self, key: &str) {
+        let subject = subjects::step_started(&self.attempt.tenant, &self.attempt.job);
+        if let Err(e) = self
+            .jobs
+            .bus
+            .publish(&subject, Bytes::from(key.to_owned()))
+            .await
+        {
+            tracing::debug!(job = %self.attempt.job, error = %e, "announcing a step failed");
+        }
+    }
+}

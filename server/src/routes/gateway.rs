@@ -628,26 +628,29 @@ impl Call<'_> {
         };
         // A little beyond the script's own limit, so its own timeout is the one that speaks.
         let wait = Duration::from_millis(settings.timeout_ms) + Duration::from_millis(500);
-        let answer = self
+        let heard = match self
             .gateway
             .bus
-            .request(
+            .request_replies(
                 &invoke_subject(&self.gateway.config.pool),
                 Bytes::from(payload),
-                wait,
             )
-            .await;
-        match answer.map(|raw| serde_json::from_slice::<Answer>(&raw)) {
-            Ok(Ok(Answer::Response {
+            .await
+        {
+            Ok(replies) => hear_answer(replies, wait).await,
+            Err(e) => Heard::Bus(e),
+        };
+        match heard {
+            Heard::Response {
                 status,
                 headers,
                 body,
                 logs,
-            })) => {
+            } => {
                 self.log_lines(&logs);
                 respond(status, &headers, &body)
             }
-            Ok(Ok(Answer::Failed { error: why, logs })) => {
+            Heard::Failed { error: why, logs } => {
                 self.log_lines(&logs);
                 tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
                     request_id = %self.request_id, error = %why, "handler failed");
@@ -658,7 +661,7 @@ impl Call<'_> {
                     self.request_id,
                 )
             }
-            Ok(Err(e)) => {
+            Heard::Unreadable(e) => {
                 tracing::error!(error = %e, "a worker's answer does not parse");
                 error(
                     StatusCode::BAD_GATEWAY,
@@ -667,7 +670,17 @@ impl Call<'_> {
                     self.request_id,
                 )
             }
-            Err(BusError::Timeout(_)) => error(
+            Heard::WorkerGone => {
+                tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
+                    request_id = %self.request_id, "the worker running the handler went silent");
+                error(
+                    StatusCode::BAD_GATEWAY,
+                    "bad_gateway",
+                    "the worker running the handler stopped (it went silent mid-request)",
+                    self.request_id,
+                )
+            }
+            Heard::Nothing => error(
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",
                 format!(
@@ -676,13 +689,13 @@ impl Call<'_> {
                 ),
                 self.request_id,
             ),
-            Err(BusError::NoResponders(_)) => error(
+            Heard::Bus(BusError::NoResponders(_)) => error(
                 StatusCode::BAD_GATEWAY,
                 "bad_gateway",
                 "no worker serves this route's pool right now",
                 self.request_id,
             ),
-            Err(e) => {
+            Heard::Bus(e) => {
                 tracing::error!(error = %e, "asking a worker failed");
                 error(
                     StatusCode::BAD_GATEWAY,
@@ -698,6 +711,66 @@ impl Call<'_> {
         for line in lines {
             tracing::info!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
                 request_id = %self.request_id, "{line}");
+        }
+    }
+}
+
+/// What the gateway heard from the worker pool about one invocation.
+enum Heard {
+    /// The handler's response.
+    Response {
+        status: u16,
+        headers: BTreeMap<String, String>,
+        body: Value,
+        logs: Vec<String>,
+    },
+    /// The handler failed (why, for the route's log).
+    Failed { error: String, logs: Vec<String> },
+    /// A worker took the request, then fell silent for [`workers::routes::SILENCE`]: it died.
+    WorkerGone,
+    /// Nothing in time (no worker took it, or it did not finish).
+    Nothing,
+    /// A reply that does not parse.
+    Unreadable(String),
+    /// The bus refused the request.
+    Bus(BusError),
+}
+
+/// Waits up to `wait` for the answer among a worker's replies. Its notes that it is still
+/// working keep the wait going; silence for [`workers::routes::SILENCE`] after one of them
+/// means the worker is gone, long before `wait` is over.
+async fn hear_answer(mut replies: workers::bus::Replies, wait: Duration) -> Heard {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut taken = false;
+    loop {
+        let until = if taken {
+            (tokio::time::Instant::now() + workers::routes::SILENCE).min(deadline)
+        } else {
+            deadline
+        };
+        match tokio::time::timeout_at(until, replies.next()).await {
+            Ok(Some(Ok(raw))) => match serde_json::from_slice::<Answer>(&raw) {
+                Ok(Answer::Working) => taken = true,
+                Ok(Answer::Response {
+                    status,
+                    headers,
+                    body,
+                    logs,
+                }) => {
+                    return Heard::Response {
+                        status,
+                        headers,
+                        body,
+                        logs,
+                    }
+                }
+                Ok(Answer::Failed { error, logs }) => return Heard::Failed { error, logs },
+                Err(e) => return Heard::Unreadable(e.to_string()),
+            },
+            Ok(Some(Err(e))) => return Heard::Bus(e),
+            Ok(None) => return Heard::Bus(BusError::Transport("the replies ended".into())),
+            Err(_) if taken && tokio::time::Instant::now() < deadline => return Heard::WorkerGone,
+            Err(_) => return Heard::Nothing,
         }
     }
 }

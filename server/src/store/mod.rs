@@ -172,6 +172,7 @@ impl Store {
             Backend::Sqlite => Some(
                 AnyPoolOptions::new()
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
                     .max_connections(SQLITE_READERS)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
@@ -187,8 +188,13 @@ impl Store {
             ),
             Backend::Postgres => None,
         };
+        // No ping before each use (sqlx's default): it is a round trip per statement — to
+        // PostgreSQL, or to SQLite's connection thread — on every request and pipeline step.
+        // A connection that broke meanwhile fails its statement instead, which callers
+        // already handle (an error answer, or a retried journal entry), and is replaced.
         let pool_options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 let app_role = app_role.clone();
                 Box::pin(async move {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 use workers::bus::memory::InProcessBus;
 use workers::bus::Bus;
-use workers::runtime::{run_pool, WorkerConfig};
+use workers::runtime::run_pool;
 
 /// The PostgreSQL server tests use.
 pub fn admin_url() -> String {
@@ -287,6 +287,10 @@ impl TestApp {
         slots: u32,
         adjust: impl FnOnce(&mut Config),
     ) -> TestApp {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let db = TestDb::new(backend).await;
         let store = db.store().await;
         let mut config = test_config(&db.url);
@@ -306,9 +310,8 @@ impl TestApp {
             .expect("job service starts");
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if slots > 0 {
-            let mut worker = WorkerConfig::new(pool, slots);
+            let mut worker = server::embedded_worker(&control, pool, slots);
             worker.presence_every = Duration::from_millis(200);
-            worker.kinds = server::job_kinds(control.code.engine().clone());
             tasks.push(tokio::spawn(async move {
                 let _ = run_pool(bus, worker, stopped).await;
             }));

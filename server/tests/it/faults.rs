@@ -1,7 +1,7 @@
 //! Fault tests of the data plane, on PostgreSQL and NATS with real processes: a worker
 //! killed with SIGKILL in the middle of a job, a job accepted but never dispatched before
-//! the control plane died, a NATS restart while jobs wait in the queue, and two control
-//! planes firing the same schedule ticks.
+//! the control plane died, a NATS restart while jobs wait in the queue, two control planes
+//! firing the same schedule ticks, and a route's worker killed in the middle of a request.
 
 use crate::common::{Auth, TestApp};
 use axum::http::{Method, StatusCode};
@@ -693,5 +693,122 @@ async fn two_control_plane_processes_make_one_run_per_schedule_tick() {
     }
     drop(servers);
     admin.close().await;
+    app.finish().await;
+}
+
+/// The gateway of a control plane on PostgreSQL and NATS whose route handlers run only on a
+/// `switchyard worker` process: killed in the middle of a request, the caller gets a 502 as
+/// soon as the worker's silence shows, not the 504 of the route's 20 s timeout.
+#[tokio::test]
+async fn a_route_worker_killed_mid_request_answers_502_before_the_timeout() {
+    use axum::body::Body;
+    use axum::extract::connect_info::MockConnectInfo;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let pool = pool();
+    let bus = Arc::new(NatsBus::connect(&nats_url()).await.expect("NATS"));
+    let app = TestApp::with_jobs_and_config(Backend::Postgres, bus, &pool, 0, |c| {
+        c.gateway.pool = pool.clone();
+    })
+    .await;
+    app.control
+        .gateway
+        .clone()
+        .watch()
+        .await
+        .expect("the gateway watches deploys");
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    for (path, source) in [
+        ("/ping", "export default () => 'pong'"),
+        ("/spin", "export default () => { while (true) {} }"),
+    ] {
+        let created = app
+            .call(
+                Method::POST,
+                "/api/v1/workspaces/acme/routes",
+                Some(json!({"method": "GET", "path": path,
+                            "handler": {"kind": "script", "source": source},
+                            "settings": {"timeout_ms": 20_000}})),
+                &ada,
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    }
+    let deployed = app
+        .call(Method::POST, "/api/v1/workspaces/acme/deploys", None, &ada)
+        .await;
+    assert_eq!(deployed.status, StatusCode::CREATED, "{}", deployed.body);
+    let gateway =
+        app.control
+            .gateway
+            .clone()
+            .router()
+            .layer(MockConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                40_000,
+            ))));
+    let call = |path: &str| {
+        let request = Request::builder()
+            .uri(format!("/t/acme{path}"))
+            .body(Body::empty())
+            .expect("request");
+        let gateway = gateway.clone();
+        async move {
+            let response = gateway.oneshot(request).await.expect("the gateway answers");
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null),
+            )
+        }
+    };
+
+    let mut worker = WorkerProcess::start(&nats_url(), &pool);
+    // The worker is up once it answers.
+    let mut up = false;
+    for _ in 0..100 {
+        if call("/ping").await.0 == StatusCode::OK {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(up, "the worker process serves the route pool");
+
+    let spinning = tokio::spawn(call("/spin"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        !spinning.is_finished(),
+        "the handler spins until it is stopped"
+    );
+    let killed = std::time::Instant::now();
+    worker.kill9();
+    let (status, body) = tokio::time::timeout(Duration::from_secs(30), spinning)
+        .await
+        .expect("the caller is answered")
+        .expect("the request task");
+    let waited = killed.elapsed();
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"]["code"], "bad_gateway", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stopped"),
+        "{body}"
+    );
+    assert!(
+        waited < Duration::from_secs(10),
+        "answered {waited:?} after the kill, well within the route's 20 s timeout"
+    );
     app.finish().await;
 }

@@ -863,3 +863,179 @@ async fn queued_jobs_are_sent_again_after_an_embedded_restart() {
     }
     app.finish().await;
 }
+
+/// The `Journals` conformance suite, against both implementations on both backends: over
+/// the bus (what worker processes use) and straight to the store (workers embedded in the
+/// control plane). A claimed attempt's steps are recorded and announced; the same key again
+/// keeps the later entry; an attempt that lost the job is refused as lost and changes
+/// nothing; a journal naming another workspace reaches nothing.
+async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, direct: bool) {
+    use durable::{Entry, JournalError, StepStatus};
+    use futures::StreamExt;
+    use server::jobs::store::{AttemptEnd, JobRecord};
+    use workers::runtime::{AttemptRef, BusJournals, Journals};
+
+    let pool = pool();
+    let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+    let app = TestApp::with_jobs(backend, bus.clone(), &pool, 0).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let acme = app.create_workspace(&ada, "acme").await;
+    let globex = app.create_workspace(&ada, "globex").await;
+    let tenant_of = |ws: &Value| -> shared::ids::TenantId {
+        ws["id"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .expect("a workspace id")
+    };
+    let (acme, globex) = (tenant_of(&acme), tenant_of(&globex));
+    let journals: Arc<dyn Journals> = if direct {
+        Arc::new(server::jobs::StoreJournals::new(
+            app.control.jobs.engine().clone(),
+        ))
+    } else {
+        Arc::new(BusJournals::new(bus.clone(), Duration::from_secs(1)))
+    };
+    let now = durable::now_ms();
+    let job = JobRecord::queued(acme, &pool, "diagnostic".into(), "{}".into(), 3, now);
+    app.store.insert_job(&job).await.expect("a job");
+    app.store
+        .claim_job(job.id, "w1", now, now + 60_000)
+        .await
+        .expect("the store")
+        .expect("claimed by w1");
+    let holder = |tenant: shared::ids::TenantId, worker: &str, attempt: i64| AttemptRef {
+        tenant: tenant.to_string(),
+        job: job.id.to_string(),
+        worker_id: worker.to_owned(),
+        attempt,
+    };
+    let entry = |key: &str, output: Value| Entry {
+        key: key.to_owned(),
+        status: StepStatus::Succeeded,
+        output,
+        error: None,
+        choice: None,
+        attempts: 1,
+        started_at: now,
+        finished_at: now,
+        logs: vec![],
+    };
+    let recorded = || async {
+        let mut steps: Vec<(String, Value)> = app
+            .store
+            .job_steps(acme, job.id)
+            .await
+            .expect("the journal")
+            .iter()
+            .map(|raw| {
+                let e: Entry = serde_json::from_str(raw).expect("an entry");
+                (e.key, e.output)
+            })
+            .collect();
+        steps.sort_by(|a, b| a.0.cmp(&b.0));
+        steps
+    };
+
+    let mut started = bus
+        .subscribe(&workers::subjects::step_started(
+            &acme.to_string(),
+            &job.id.to_string(),
+        ))
+        .await
+        .expect("a subscription");
+    let first = journals.open(holder(acme, "w1", 1));
+    first.started("a").await;
+    let announced = tokio::time::timeout(Duration::from_secs(3), started.next())
+        .await
+        .expect("the start is announced")
+        .expect("a message");
+    assert_eq!(announced.payload, bytes::Bytes::from("a"));
+    first.record(&entry("a", json!(1))).await.expect("recorded");
+    first.record(&entry("b", json!(2))).await.expect("recorded");
+    first
+        .record(&entry("a", json!(3)))
+        .await
+        .expect("recorded again");
+    assert_eq!(
+        recorded().await,
+        vec![("a".to_owned(), json!(3)), ("b".to_owned(), json!(2))],
+        "the same key keeps the later entry"
+    );
+
+    for (who, stranger) in [
+        ("another worker", holder(acme, "w2", 1)),
+        ("another attempt", holder(acme, "w1", 2)),
+    ] {
+        assert_eq!(
+            journals.open(stranger).record(&entry("c", json!(0))).await,
+            Err(JournalError::Lost),
+            "{who}"
+        );
+    }
+    assert!(
+        journals
+            .open(holder(globex, "w1", 1))
+            .record(&entry("c", json!(0)))
+            .await
+            .is_err(),
+        "another workspace's journal reaches nothing"
+    );
+
+    // The lease expires and w2 takes the job: w1's attempt can write nothing more.
+    let lost = AttemptEnd::Retry {
+        error: "lease expired".into(),
+        retry_at: now,
+    };
+    app.store
+        .end_expired_attempt(job.id, 1, &lost, now + 120_000)
+        .await
+        .expect("the store")
+        .expect("requeued");
+    app.store
+        .claim_job(job.id, "w2", now + 120_001, now + 180_000)
+        .await
+        .expect("the store")
+        .expect("claimed by w2");
+    assert_eq!(
+        first.record(&entry("c", json!(4))).await,
+        Err(JournalError::Lost)
+    );
+    journals
+        .open(holder(acme, "w2", 2))
+        .record(&entry("c", json!(5)))
+        .await
+        .expect("the new holder records");
+    assert_eq!(
+        recorded().await,
+        vec![
+            ("a".to_owned(), json!(3)),
+            ("b".to_owned(), json!(2)),
+            ("c".to_owned(), json!(5))
+        ]
+    );
+    app.finish().await;
+}
+
+mod journals {
+    use super::*;
+
+    #[tokio::test]
+    async fn over_the_bus_on_sqlite() {
+        journals_record_only_for_the_attempt_holding_the_job(Backend::Sqlite, false).await;
+    }
+
+    #[tokio::test]
+    async fn over_the_bus_on_postgres() {
+        journals_record_only_for_the_attempt_holding_the_job(Backend::Postgres, false).await;
+    }
+
+    #[tokio::test]
+    async fn to_the_store_on_sqlite() {
+        journals_record_only_for_the_attempt_holding_the_job(Backend::Sqlite, true).await;
+    }
+
+    #[tokio::test]
+    async fn to_the_store_on_postgres() {
+        journals_record_only_for_the_attempt_holding_the_job(Backend::Postgres, true).await;
+    }
+}

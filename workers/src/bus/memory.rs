@@ -3,7 +3,9 @@
 //! control plane's store holds what must survive a restart).
 
 use super::names::{check_pattern, check_queue, check_subject, matches};
-use super::{lease_for, Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription};
+use super::{
+    lease_for, Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Replies, Subscription,
+};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -203,6 +205,21 @@ impl Bus for InProcessBus {
             Ok(Some(answer)) => Ok(answer.payload),
             Ok(None) | Err(_) => Err(BusError::Timeout(subject.to_owned())),
         }
+    }
+
+    async fn request_replies(&self, subject: &str, payload: Bytes) -> BusResult<Replies> {
+        check_subject(subject)?;
+        if !self.has_listener(subject) {
+            return Err(BusError::NoResponders(subject.to_owned()));
+        }
+        let inbox = format!("_INBOX.{}", self.next_id());
+        let replies = self.listen(&inbox, None);
+        self.deliver(BusMessage {
+            subject: subject.to_owned(),
+            payload,
+            reply: Some(inbox),
+        });
+        Ok(receiver_stream(replies).map(|m| Ok(m.payload)).boxed())
     }
 
     async fn respond(&self, reply: &str, payload: Bytes) -> BusResult<()> {

@@ -8,7 +8,8 @@
 //! The bus offers three things:
 //! 1. publish/subscribe on subjects (ephemeral: a message nobody listens to is gone; NATS
 //!    wildcards `*` for one token and `>` for the rest);
-//! 2. request/reply with a timeout (fails fast when nobody listens);
+//! 2. request/reply with a timeout (fails fast when nobody listens), and requests whose
+//!    answerer replies more than once (notes that it is still at work, then its answer);
 //! 3. durable work queues: enqueue; pull under a lease; ack, nack with a delay, extend the
 //!    lease (in progress), or terminate. A delivery not acked before its lease ends is
 //!    delivered again (after the queue's backoff), at most `max_deliver` times.
@@ -61,6 +62,9 @@ pub struct BusMessage {
 
 /// A live subscription: messages as they arrive. Dropping it unsubscribes.
 pub type Subscription = BoxStream<'static, BusMessage>;
+
+/// The replies to one request, as they arrive. Dropping it stops listening.
+pub type Replies = BoxStream<'static, BusResult<Bytes>>;
 
 /// How a work queue treats unacknowledged work.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,7 +120,13 @@ pub trait Bus: Send + Sync + 'static {
     fn is_durable(&self) -> bool;
     /// Sends a request and waits up to `timeout` for the first answer.
     async fn request(&self, subject: &str, payload: Bytes, timeout: Duration) -> BusResult<Bytes>;
-    /// Answers a request (publishes on its reply subject).
+    /// Sends a request whose answerer may reply more than once (notes that it is still at
+    /// work, then its answer): its replies as they come, until the caller drops them. A
+    /// request nobody listens for fails with [`BusError::NoResponders`], at once or as the
+    /// first reply. The caller decides how long to wait.
+    async fn request_replies(&self, subject: &str, payload: Bytes) -> BusResult<Replies>;
+    /// Answers a request (publishes on its reply subject); may be called more than once
+    /// for [`Bus::request_replies`].
     async fn respond(&self, reply: &str, payload: Bytes) -> BusResult<()>;
     /// Creates the work queue `queue` if missing, or updates its settings.
     async fn declare_queue(&self, queue: &str, config: QueueConfig) -> BusResult<()>;

@@ -4,7 +4,7 @@
 //! `max_deliver` and the redelivery backoff set from [`QueueConfig`].
 
 use super::names::{check_pattern, check_queue, check_subject};
-use super::{Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Subscription};
+use super::{Bus, BusError, BusMessage, BusResult, Delivery, QueueConfig, Replies, Subscription};
 use crate::subjects::work_queue;
 use async_nats::jetstream::{self, consumer, stream, AckKind};
 use async_trait::async_trait;
@@ -138,6 +138,30 @@ impl Bus for NatsBus {
                 _ => transport(e),
             }),
         }
+    }
+
+    async fn request_replies(&self, subject: &str, payload: Bytes) -> BusResult<Replies> {
+        check_subject(subject)?;
+        let inbox = self.client.new_inbox();
+        let replies = self
+            .client
+            .subscribe(inbox.clone())
+            .await
+            .map_err(transport)?;
+        self.client
+            .publish_with_reply(subject.to_owned(), inbox, payload)
+            .await
+            .map_err(transport)?;
+        // With nobody listening, the server answers once with a "no responders" status.
+        let subject = subject.to_owned();
+        Ok(replies
+            .map(move |m| match m.status {
+                Some(async_nats::StatusCode::NO_RESPONDERS) => {
+                    Err(BusError::NoResponders(subject.clone()))
+                }
+                _ => Ok(m.payload),
+            })
+            .boxed())
     }
 
     async fn respond(&self, reply: &str, payload: Bytes) -> BusResult<()> {

@@ -76,14 +76,21 @@ pub struct Env {
 pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> Outcome {
     let run = ctx.run().clone();
     let mut finished: BTreeMap<String, Finished> = BTreeMap::new();
-    let mut outputs: BTreeMap<String, Value> = BTreeMap::new();
-    outputs.insert(plan.trigger.clone(), input.clone());
+    // Shared with the running nodes as a snapshot; written only between their starts, so
+    // in a chain nobody else holds it then and it is never copied.
+    let mut outputs: Arc<BTreeMap<String, Value>> = Arc::new(BTreeMap::new());
+    Arc::make_mut(&mut outputs).insert(plan.trigger.clone(), input.clone());
     let mut failure: Option<String> = None;
     for (key, entry) in run.entries() {
         if plan.step(&key).is_none() {
             continue;
         }
-        note(&mut finished, &mut outputs, &mut failure, &entry);
+        note(
+            &mut finished,
+            Arc::make_mut(&mut outputs),
+            &mut failure,
+            &entry,
+        );
     }
     if !finished.is_empty() {
         ctx.log(format!(
@@ -155,7 +162,7 @@ pub async fn execute(plan: &Plan, input: Value, env: &Env, ctx: &JobContext) -> 
                     if entry.status == StepStatus::Failed {
                         ctx.log(format!("node {id} failed: {}", entry.error.as_deref().unwrap_or("")));
                     }
-                    note(&mut finished, &mut outputs, &mut failure, &entry);
+                    note(&mut finished, Arc::make_mut(&mut outputs), &mut failure, &entry);
                 }
                 Err(JournalError::Lost) => {
                     // Another attempt owns the run now: record nothing more.

@@ -108,7 +108,7 @@ pub(super) async fn execute_node(
     step: &Step,
     input: Value,
     run_input: &Value,
-    outputs: &BTreeMap<String, Value>,
+    outputs: &Arc<BTreeMap<String, Value>>,
     env: &Env,
     stop: &sandbox::StopSwitch,
 ) -> Entry {
@@ -210,14 +210,14 @@ async fn attempt(
     step: &Step,
     input: &Value,
     run_input: &Value,
-    outputs: &BTreeMap<String, Value>,
+    outputs: &Arc<BTreeMap<String, Value>>,
     env: &Env,
     stop: &sandbox::StopSwitch,
     timeout: Duration,
 ) -> Result<Attempt, AttemptError> {
     let scope = Scope {
         input: run_input,
-        nodes: outputs,
+        nodes: outputs.as_ref(),
         secrets: &env.secrets,
     };
     let plain = |output| Attempt {
@@ -268,13 +268,11 @@ async fn attempt(
                 ..env.limits
             };
             let stop = stop.clone();
-            let value =
-                tokio::task::spawn_blocking(move || sandbox::evaluate(&expression, limits, &stop))
-                    .await
-                    .map_err(|e| {
-                        AttemptError::fatal(format!("the condition's evaluation failed: {e}"))
-                    })?
-                    .map_err(|e| AttemptError::fatal(format!("the condition: {e}")))?;
+            let value = crate::scripts::run(limits, move |limits| {
+                sandbox::evaluate(&expression, limits, &stop)
+            })
+            .await
+            .map_err(|e| AttemptError::fatal(format!("the condition: {e}")))?;
             let port = if sandbox::truthy(&value) {
                 "true"
             } else {
@@ -298,18 +296,11 @@ async fn attempt(
                 ..env.limits
             };
             let (input, run_input) = (input.clone(), run_input.clone());
-            let nodes = Value::Object(
-                outputs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            );
-            let stop = stop.clone();
-            let done = tokio::task::spawn_blocking(move || {
-                sandbox::run(&source, &input, &run_input, &nodes, limits, &stop)
+            let (nodes, stop) = (outputs.clone(), stop.clone());
+            let done = crate::scripts::run(limits, move |limits| {
+                sandbox::run(&source, &input, &run_input, nodes.as_ref(), limits, &stop)
             })
-            .await
-            .map_err(|e| AttemptError::fatal(format!("the script's thread failed: {e}")))?;
+            .await;
             match done {
                 Ok(done) => Ok(Attempt {
                     output: done.value,
