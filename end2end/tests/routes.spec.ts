@@ -68,6 +68,15 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   await routes.getByRole("link", { name: "/hello/{name}" }).click();
   await expect(page.getByTestId("route-state")).toHaveText("Live as shown.");
   await pageReady(page);
+  // Its last hour: both requests to it (from the console and from outside), each with an
+  // access line in its log.
+  await expect(async () => {
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect(page.getByTestId("route-log")).toContainText("GET /hello/grace → 200 in", { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("route-log")).toContainText("GET /hello/ada → 200 in");
+  await expect(page.getByTestId("route-activity-summary")).toContainText("2 request(s) in the last hour");
+  await expect(page.getByTestId("route-activity-chart").locator("rect")).not.toHaveCount(0);
   await page.locator("#field-source").fill("export default (req) => ({ status: 200, body: { hola: req.params.name } })");
   await page.getByRole("button", { name: "Save draft" }).click();
   await expect(page.getByTestId("route-state")).toContainText("Draft");

@@ -6,13 +6,15 @@
 //! - `plan [DIR]` shows what deploying DIR would change (nothing is saved);
 //! - `deploy [DIR] [--yes]` saves DIR as the drafts, shows the plan and, once confirmed,
 //!   deploys it;
-//! - `publish TOPIC [JSON]` publishes a message (the argument, or stdin).
+//! - `publish TOPIC [JSON]` publishes a message (the argument, or stdin);
+//! - `logs [ROUTE] [--follow]` prints the route log (every route's, or one's), and with
+//!   `--follow` every new line as it is written.
 //!
 //! In `switchyard.toml`, a handler's `file = "hello.js"` stands for `source =` that file's
 //! text; files are read only from inside DIR.
 
 use serde_json::{json, Value};
-use shared::routes::views::PlanView;
+use shared::routes::views::{PlanView, RouteLogLine, RouteLogs};
 use shared::routes::{ChangeKind, Manifest};
 use std::path::{Component, Path, PathBuf};
 
@@ -332,6 +334,85 @@ pub async fn publish(
         return Err(api_error(status, &answer));
     }
     Ok(answer["id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// How often `logs --follow` asks for new lines.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(1_000);
+
+/// How far back before the newest line seen `logs --follow` asks again, so lines written a
+/// moment late (a batch still on its way to the store) are not missed; ids already shown
+/// are skipped.
+const FOLLOW_OVERLAP_MS: i64 = 5_000;
+
+/// A route log line as the terminal shows it.
+pub fn render_log_line(line: &RouteLogLine) -> String {
+    let short_id: String = line.request_id.chars().take(8).collect();
+    format!(
+        "{}  {}  {short_id}  {}",
+        crate::clock::rfc3339_ms(line.at),
+        line.route,
+        line.line
+    )
+}
+
+/// `switchyard logs [ROUTE] [--follow]`: the workspace's route log (of `route` only, when
+/// given), oldest first, each line through `out`; with `follow`, then every new line as it
+/// is written, until `out` answers false.
+pub async fn logs(
+    client: &Client,
+    dir: &Path,
+    route: Option<&str>,
+    follow: bool,
+    mut out: impl FnMut(&str) -> bool,
+) -> anyhow::Result<()> {
+    let slug = match &client.workspace {
+        Some(w) => w.clone(),
+        None => workspace(client, &read_project(dir)?)?,
+    };
+    let mut seen: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    let mut since: Option<i64> = None;
+    loop {
+        let query = {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("limit", "1000");
+            if let Some(route) = route {
+                query.append_pair("route", route);
+            }
+            if let Some(since) = since {
+                query.append_pair("since", &since.to_string());
+            }
+            query.finish()
+        };
+        let (status, answer) = client
+            .call(
+                reqwest::Method::GET,
+                &format!("/workspaces/{slug}/logs?{query}"),
+                None,
+            )
+            .await?;
+        if status != 200 {
+            return Err(api_error(status, &answer));
+        }
+        let page: RouteLogs = serde_json::from_value(answer)?;
+        for line in &page.lines {
+            if seen.insert(line.id.clone(), line.at).is_some() {
+                continue;
+            }
+            if !out(&render_log_line(line)) {
+                return Ok(());
+            }
+        }
+        if !follow {
+            return Ok(());
+        }
+        // From a little before the newest line (with none yet, from the start: there was
+        // nothing before).
+        let newest = page.lines.last().map(|l| l.at).or(since).unwrap_or(0);
+        let from = (newest - FOLLOW_OVERLAP_MS).max(0);
+        seen.retain(|_, at| *at >= from);
+        since = Some(from);
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //!   drains on SIGTERM;
 //! - `switchyard openapi` prints the REST API's OpenAPI document (for client generators and
 //!   the validator `make test` runs);
-//! - `switchyard plan|deploy|publish` deploy a directory's routes and topics through the
-//!   REST API (`server::cli`).
+//! - `switchyard plan|deploy|publish|logs` deploy a directory's routes and topics through
+//!   the REST API and read their log (`server::cli`).
 //!
 //! Configuration comes from the environment (see README.md).
 
@@ -20,6 +20,7 @@ const USAGE: &str = "usage:
   switchyard plan [DIR]                                what deploying DIR would change (nothing is saved)
   switchyard deploy [DIR] [--yes]                      save DIR as the drafts, show the plan, deploy
   switchyard publish TOPIC [JSON]                      publish a message (JSON, or stdin)
+  switchyard logs [ROUTE] [--follow]                   the route log (one route's: 'GET /users/{id}')
 
 DIR (default .) holds switchyard.toml (or switchyard.json, a downloaded manifest); the CLI
 calls SWITCHYARD_URL with SWITCHYARD_API_KEY, in SWITCHYARD_WORKSPACE (or workspace = in
@@ -45,7 +46,7 @@ fn main() -> anyhow::Result<()> {
             init_logging();
             runtime()?.block_on(worker(pool, concurrency))
         }
-        Some(command @ ("plan" | "deploy" | "publish")) => {
+        Some(command @ ("plan" | "deploy" | "publish" | "logs")) => {
             let command = command.to_owned();
             runtime()?.block_on(cli(&command, &args[1..]))
         }
@@ -171,6 +172,15 @@ async fn cli(command: &str, args: &[String]) -> anyhow::Result<()> {
                 cli::Deployed::NotConfirmed => println!("not deployed (the drafts are saved)"),
                 cli::Deployed::Version(v) => println!("deployed: version {v} is live"),
             }
+        }
+        "logs" => {
+            let follow = args.iter().any(|a| a == "--follow" || a == "-f");
+            let route = rest.first().map(|r| r.as_str());
+            cli::logs(&client, std::path::Path::new("."), route, follow, |line| {
+                println!("{line}");
+                true
+            })
+            .await?;
         }
         _ => {
             let topic = rest.first().ok_or_else(|| {

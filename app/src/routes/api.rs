@@ -7,8 +7,8 @@ use crate::error::AppError;
 use crate::server_fns::{console, session};
 use leptos::prelude::*;
 use shared::routes::views::{
-    Created, DeadLetterView, DeployView, Deployed, PlanView, Published, RouteView, TopicView,
-    TryResponse,
+    Created, DeadLetterView, DeployView, Deployed, PlanView, Published, RouteActivity, RouteView,
+    TopicView, TryResponse,
 };
 
 #[cfg(feature = "ssr")]
@@ -254,5 +254,14 @@ pub async fn try_request(
     Ok(console()?
         .routes
         .try_request(&session(), &slug, req)
+        .await?)
+}
+
+/// A route's last hour: requests per minute, latency, its latest log lines.
+#[server]
+pub async fn get_route_activity(slug: String, route: String) -> Result<RouteActivity, AppError> {
+    Ok(console()?
+        .routes
+        .route_activity(&session(), &slug, &route)
         .await?)
 }

@@ -1,7 +1,8 @@
 //! Routes, topics and deploys: the workspace's draft routes (with "send a request" to the
-//! live deploy), its topics with their subscribers, messages and dead letters, and the plan,
+//! live deploy, and each route's last hour from its log), its topics with their subscribers, messages and dead letters, and the plan,
 //! deploy and history with rollback.
 
+mod activity;
 pub mod api;
 mod deploys;
 mod fields;

@@ -1,6 +1,7 @@
-//! `/w/:slug/routes/:id`: one draft route — edit it (a developer), and send a request to
-//! what is live at its path.
+//! `/w/:slug/routes/:id`: one draft route — edit it (a developer), send a request to what
+//! is live at its path, and see its last hour (requests, latency, log lines).
 
+use super::activity::Activity;
 use super::api::{get_route, SaveRoute};
 use super::fields::RouteFields;
 use super::send::SendRequest;
@@ -45,6 +46,7 @@ pub fn RoutePage() -> impl IntoView {
                             view! {
                                 <h2 class="job-head"><code>{format!("{} {}", route.method, route.path)}</code></h2>
                                 <p class="muted small" data-testid="route-state">{state}</p>
+                                <Activity route=format!("{} {}", route.method, route.path)/>
                                 <Show when=move || developer>
                                     {
                                         let (id, form, method, path) = (route.id.clone(), form.clone(), method.clone(), route.path.clone());

@@ -13,8 +13,8 @@ use shared::error::ApiError;
 use shared::roles::Permission;
 use shared::routes::views::{
     parse_header_lines, CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView,
-    Deployed, PlanView, Published, RouteBody, RouteView, TopicView, TryRequest, TryResponse,
-    TRY_BODY_SHOWN,
+    Deployed, PlanView, Published, RouteActivity, RouteBody, RouteView, TopicView, TryRequest,
+    TryResponse, TRY_BODY_SHOWN,
 };
 use shared::routes::Manifest;
 use std::net::SocketAddr;
@@ -190,6 +190,16 @@ impl RoutesConsole for RouteOps {
     ) -> ConsoleResult<Created> {
         let p = self.tenancy().console_caller(session).await?;
         RouteOps::replay(self, &p, slug, topic, job).await
+    }
+
+    async fn route_activity(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        route: &str,
+    ) -> ConsoleResult<RouteActivity> {
+        let p = self.tenancy().console_caller(session).await?;
+        RouteOps::activity(self, &p, slug, route).await
     }
 
     async fn try_request(

@@ -126,6 +126,8 @@ pub struct Gateway {
     forgets: std::sync::atomic::AtomicU64,
     requests: Family<RouteLabels, Counter>,
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
+    /// Each route's log (access lines, handler lines and failures), written in batches.
+    logs: super::logs::RouteLog,
 }
 
 fn latency_histogram() -> Histogram {
@@ -154,6 +156,7 @@ impl Gateway {
             forgets: std::sync::atomic::AtomicU64::new(0),
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
+            logs: super::logs::RouteLog::default(),
         })
     }
 
@@ -178,10 +181,17 @@ impl Gateway {
             "Time to answer gateway requests, by workspace and route",
             self.latency.clone(),
         );
+        registry.register(
+            "gateway_log_lines_dropped",
+            "Route log lines dropped because the store fell behind",
+            self.logs.dropped(),
+        );
     }
 
-    /// Listens for deploys and deletions on the bus and drops what they make stale.
+    /// Listens for deploys and deletions on the bus and drops what they make stale; starts
+    /// writing the routes' logs.
     pub async fn watch(self: Arc<Gateway>) -> Result<tokio::task::JoinHandle<()>, BusError> {
+        self.logs.start_writing(self.store.clone());
         let mut changes = self.bus.subscribe(LIVE_CHANGED).await?;
         Ok(tokio::spawn(async move {
             while let Some(message) = changes.next().await {
@@ -271,6 +281,39 @@ impl Gateway {
         (!slug.is_empty() && !slug.contains('.')).then(|| (slug.to_owned(), path))
     }
 
+    /// A request answered: its line in the server's log, its access line in its route's
+    /// log, and its metrics.
+    fn finished(
+        &self,
+        live: &Live,
+        route: &str,
+        request_id: &str,
+        request: &str,
+        response: &Response,
+        started: Instant,
+    ) {
+        let status = response.status();
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(
+            target: "switchyard::gateway",
+            workspace = %live.tenant,
+            version = live.version,
+            route = %route,
+            status = status.as_u16(),
+            ms,
+            request_id = %request_id,
+            "request"
+        );
+        self.logs.push(
+            live.tenant,
+            route,
+            request_id,
+            Some((status.as_u16(), ms)),
+            &format!("{request} → {} in {ms:.1} ms", status.as_u16()),
+        );
+        self.observe(live, route, status, started);
+    }
+
     fn observe(&self, live: &Live, route: &str, status: StatusCode, started: Instant) {
         let workspace = live.tenant.to_string();
         let class = format!("{}xx", status.as_u16() / 100);
@@ -338,6 +381,7 @@ async fn handle(
         );
     };
     let path = path.to_owned();
+    let parts_line = format!("{} {path}", parts.method);
     let live = match gateway.live(&slug).await {
         Ok(Some(live)) => live,
         Ok(None) => {
@@ -387,7 +431,14 @@ async fn handle(
             if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
                 response.headers_mut().insert(header::ALLOW, v);
             }
-            gateway.observe(&live, "unmatched", response.status(), started);
+            gateway.finished(
+                &live,
+                "unmatched",
+                &request_id,
+                &parts_line,
+                &response,
+                started,
+            );
             return response;
         }
         Lookup::NotFound => {
@@ -397,7 +448,14 @@ async fn handle(
                 format!("no route matches {asked} {path}"),
                 &request_id,
             );
-            gateway.observe(&live, "unmatched", response.status(), started);
+            gateway.finished(
+                &live,
+                "unmatched",
+                &request_id,
+                &parts_line,
+                &response,
+                started,
+            );
             return response;
         }
     };
@@ -430,17 +488,7 @@ async fn handle(
         add_cors(&mut response, route, origin.as_deref());
         response
     };
-    tracing::info!(
-        target: "switchyard::gateway",
-        workspace = %live.tenant,
-        version = live.version,
-        route = %name,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        request_id = %request_id,
-        "request"
-    );
-    gateway.observe(&live, &name, response.status(), started);
+    gateway.finished(&live, &name, &request_id, &parts_line, &response, started);
     response
 }
 
@@ -652,6 +700,7 @@ impl Call<'_> {
             }
             Heard::Failed { error: why, logs } => {
                 self.log_lines(&logs);
+                self.log_failure(&why);
                 tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
                     request_id = %self.request_id, error = %why, "handler failed");
                 error(
@@ -707,11 +756,27 @@ impl Call<'_> {
         }
     }
 
+    /// A handler's own lines, in its route's log (and the server's).
     fn log_lines(&self, lines: &[String]) {
+        let route = self.route.name();
         for line in lines {
-            tracing::info!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
+            tracing::info!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %route,
                 request_id = %self.request_id, "{line}");
+            self.gateway
+                .logs
+                .push(self.live.tenant, &route, self.request_id, None, line);
         }
+    }
+
+    /// Why a handler failed, in its route's log (never in the caller's answer).
+    fn log_failure(&self, why: &str) {
+        self.gateway.logs.push(
+            self.live.tenant,
+            &self.route.name(),
+            self.request_id,
+            None,
+            &format!("handler failed: {why}"),
+        );
     }
 }
 

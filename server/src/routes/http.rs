@@ -10,7 +10,7 @@ use axum::Json;
 use shared::error::{ApiResult, ErrorBody};
 use shared::routes::views::{
     CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, PlanView,
-    Published, RouteBody, RouteView, TopicView,
+    Published, RouteBody, RouteLogs, RouteView, TopicView,
 };
 use shared::routes::{Manifest, Problem};
 use std::sync::Arc;
@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(list_deploys, deploy))
         .routes(routes!(get_manifest))
         .routes(routes!(rollback))
+        .routes(routes!(route_logs))
 }
 
 /// The workspace's draft routes (each says whether the live deploy serves it as it is).
@@ -388,4 +389,36 @@ pub async fn rollback(
         StatusCode::CREATED,
         Json(control.routes.rollback(&p, &slug, &id).await?),
     ))
+}
+
+/// Which route log lines to read.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RouteLogQuery {
+    /// Only this route's lines (`GET /users/{id}`; `unmatched` for requests no route
+    /// matched).
+    route: Option<String>,
+    /// Lines at or after this time (Unix ms), oldest first; without it, the latest lines.
+    since: Option<i64>,
+    /// At most this many (1-1000, default 200).
+    limit: Option<usize>,
+}
+
+/// The workspace's route logs: per request an access line (with its status and duration),
+/// and the lines its handler logged or why it failed. Kept for 7 days. To follow them, ask
+/// again with `since` a little before the last line's `at` and skip the ids already seen.
+#[utoipa::path(get, path = "/workspaces/{slug}/logs", tag = "routes", params(("slug" = String, Path), RouteLogQuery),
+    responses((status = 200, body = RouteLogs), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn route_logs(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path(slug): Path<String>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<RouteLogQuery>,
+) -> ApiResult<Json<RouteLogs>> {
+    let query = super::logs::LogQuery {
+        route: q.route.filter(|r| !r.is_empty()),
+        since: q.since,
+        limit: q.limit.unwrap_or(200),
+    };
+    Ok(Json(control.routes.logs(&p, &slug, query).await?))
 }

@@ -14,6 +14,7 @@ mod console;
 mod drafts;
 pub mod gateway;
 pub mod http;
+pub mod logs;
 mod ops;
 mod run_handler;
 pub mod store;

@@ -185,13 +185,85 @@ impl RouteOps {
         })
     }
 
-    /// Deletes the messages past their topic's retention (call periodically).
+    /// Deletes the messages past their topic's retention and the route log lines past
+    /// theirs (call periodically).
     pub async fn expire_messages(&self) {
         match self.store.expire_messages(now_ms()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(messages = n, "expired topic messages deleted"),
             Err(e) => tracing::warn!(error = %e, "deleting expired topic messages failed"),
         }
+        match self
+            .store
+            .expire_route_logs(now_ms() - super::logs::RETENTION_MS)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(lines = n, "expired route log lines deleted"),
+            Err(e) => tracing::warn!(error = %e, "deleting expired route log lines failed"),
+        }
+    }
+
+    /// A route's last hour (by its name, `GET /users/{id}`): requests per minute by status
+    /// class, latency percentiles, and its latest log lines.
+    pub async fn activity(
+        &self,
+        p: &Principal,
+        slug: &str,
+        route: &str,
+    ) -> ApiResult<shared::routes::views::RouteActivity> {
+        let access = self
+            .tenancy
+            .authorize(p, slug, Permission::ReadWorkspace)
+            .await?;
+        let since = now_ms() - 3_600_000;
+        let (minutes, mut durations) = self
+            .store
+            .route_activity(access.tenant(), route, since)
+            .await?;
+        durations.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: f64| {
+            (!durations.is_empty())
+                .then(|| durations[((durations.len() - 1) as f64 * q).round() as usize])
+        };
+        let recent = self
+            .store
+            .route_logs(
+                access.tenant(),
+                &super::logs::LogQuery {
+                    route: Some(route.to_owned()),
+                    since: None,
+                    limit: 30,
+                },
+            )
+            .await?;
+        Ok(shared::routes::views::RouteActivity {
+            route: route.to_owned(),
+            requests: minutes
+                .iter()
+                .map(|m| m.ok + m.client_errors + m.server_errors)
+                .sum(),
+            minutes,
+            p50_ms: at(0.5),
+            p95_ms: at(0.95),
+            recent,
+        })
+    }
+
+    /// The workspace's route log lines, oldest first: from `query.since` on, else the latest.
+    pub async fn logs(
+        &self,
+        p: &Principal,
+        slug: &str,
+        query: super::logs::LogQuery,
+    ) -> ApiResult<shared::routes::views::RouteLogs> {
+        let access = self
+            .tenancy
+            .authorize(p, slug, Permission::ReadWorkspace)
+            .await?;
+        Ok(shared::routes::views::RouteLogs {
+            lines: self.store.route_logs(access.tenant(), &query).await?,
+        })
     }
 
     /// The workspace's draft routes.

@@ -1151,6 +1151,7 @@ fn every_api_operation() -> Vec<String> {
             "POST /deploys",
             "GET /deploys/{id}/manifest",
             "POST /deploys/{id}/rollback",
+            "GET /logs",
         ]
         .into_iter()
         .map(|op| {

@@ -361,6 +361,12 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             needs: Role::Viewer,
         },
         Endpoint {
+            method: Method::GET,
+            path: format!("{ws}/logs"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
             method: Method::PUT,
             path: format!("{ws}/drafts"),
             body: Some(json!({"routes": [], "topics": [{"name": "planted"}]})),

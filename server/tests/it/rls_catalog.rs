@@ -47,6 +47,7 @@ async fn every_tenant_table_has_forced_row_level_security_and_a_policy() {
         "jobs",
         "job_logs",
         "code_repositories",
+        "route_logs",
     ] {
         assert!(names.contains(&known), "{known} not found among {names:?}");
     }

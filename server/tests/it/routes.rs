@@ -1229,7 +1229,7 @@ async fn cli_deploys(backend: Backend) {
     .expect("toml");
     std::fs::write(
         dir.join("hello.js"),
-        "export default (req) => ({ status: 200, body: { hello: req.params.name } })",
+        "export default (req, ctx) => { ctx.log('hello ' + req.params.name); return { status: 200, body: { hello: req.params.name } } }",
     )
     .expect("script");
     let client = server::cli::Client {
@@ -1271,6 +1271,45 @@ async fn cli_deploys(backend: Backend) {
     let r = get(&app, "/t/acme/hello/ada").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.json, json!({"hello": "ada"}));
+    // logs --follow: a request's handler line and access line, as they are written.
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let following = {
+        let (client, dir) = (client.clone(), dir.clone());
+        tokio::spawn(async move {
+            server::cli::logs(&client, &dir, Some("GET /hello/{name}"), true, |line| {
+                lines_tx.send(line.to_owned()).is_ok()
+            })
+            .await
+        })
+    };
+    let r = get(&app, "/t/acme/hello/grace").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut printed: Vec<String> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let wanted = |printed: &[String]| {
+        printed.iter().any(|l| l.ends_with("hello grace"))
+            && printed
+                .iter()
+                .any(|l| l.contains("GET /hello/{name}") && l.contains("GET /hello/grace → 200 in"))
+    };
+    while !wanted(&printed) {
+        match tokio::time::timeout_at(deadline, lines_rx.recv()).await {
+            Ok(Some(line)) => printed.push(line),
+            _ => panic!("logs --follow did not print the request's lines: {printed:?}"),
+        }
+    }
+    drop(lines_rx);
+    following.abort();
+    // Without --follow: the lines so far, the first request's among them.
+    let mut all = Vec::new();
+    server::cli::logs(&client, &dir, None, false, |line| {
+        all.push(line.to_owned());
+        true
+    })
+    .await
+    .expect("the log");
+    assert!(all.iter().any(|l| l.ends_with("hello ada")), "{all:?}");
+
     let again = server::cli::deploy(&client, &dir, |_| {}, || panic!("nothing to confirm"))
         .await
         .expect("unchanged");

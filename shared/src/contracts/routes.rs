@@ -3,7 +3,7 @@
 use super::{ConsoleResult, SessionToken};
 use crate::routes::views::{
     CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, PlanView,
-    Published, RouteBody, RouteView, TopicView, TryRequest, TryResponse,
+    Published, RouteActivity, RouteBody, RouteView, TopicView, TryRequest, TryResponse,
 };
 use crate::routes::Manifest;
 use async_trait::async_trait;
@@ -126,6 +126,15 @@ pub trait RoutesConsole: Send + Sync + 'static {
         topic: &str,
         job: &str,
     ) -> ConsoleResult<Created>;
+
+    /// A route's last hour (by its name, `GET /users/{id}`): requests per minute by status
+    /// class, latency percentiles, and its latest log lines.
+    async fn route_activity(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        route: &str,
+    ) -> ConsoleResult<RouteActivity>;
 
     /// Sends a request to the live deploy through the gateway (developer and up).
     async fn try_request(

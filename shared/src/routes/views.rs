@@ -19,6 +19,68 @@ pub struct RouteBody {
     pub settings: RouteSettings,
 }
 
+/// One line of a route's log: the access line of a request (with its status and
+/// duration), or a line its handler logged, or why it failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteLogLine {
+    /// Unique; with `at`, the order of lines.
+    pub id: String,
+    /// When, Unix ms.
+    pub at: i64,
+    /// The route (`GET /users/{id}`), or `unmatched` for a request no route matched.
+    pub route: String,
+    /// The gateway's request id (the `x-request-id` header of the answer).
+    pub request_id: String,
+    /// The answer's status, on access lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// How long the answer took, on access lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// The line.
+    pub line: String,
+}
+
+/// `GET /api/v1/workspaces/{slug}/logs`: route log lines, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RouteLogs {
+    /// The lines.
+    pub lines: Vec<RouteLogLine>,
+}
+
+/// Requests of one minute, by how they ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinuteCounts {
+    /// The minute's start, Unix ms.
+    pub at: i64,
+    /// Answered 1xx to 3xx.
+    pub ok: u32,
+    /// Answered 4xx.
+    pub client_errors: u32,
+    /// Answered 5xx.
+    pub server_errors: u32,
+}
+
+/// A route's last hour, for the console: requests per minute by status class, latency
+/// percentiles, and its latest log lines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteActivity {
+    /// The route (`GET /users/{id}`).
+    pub route: String,
+    /// Each minute of the hour that had requests, oldest first.
+    pub minutes: Vec<MinuteCounts>,
+    /// Requests in the hour.
+    pub requests: u32,
+    /// Median time to answer, over the hour's latest (up to 5,000) requests.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile of the same.
+    pub p95_ms: Option<f64>,
+    /// The route's latest log lines, oldest first.
+    pub recent: Vec<RouteLogLine>,
+}
+
 /// A draft route.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
