@@ -25,7 +25,7 @@ pub fn Activity(route: String) -> impl IntoView {
             <p><button type="button" class="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button></p>
             <Loaded resource=activity let:a>
                 {summary(&a)}
-                {chart(&a.minutes)}
+                {chart(a.until, &a.minutes)}
                 {lines(&a)}
             </Loaded>
         </Card>
@@ -47,10 +47,10 @@ fn summary(a: &RouteActivity) -> impl IntoView {
     view! { <p class="muted small" data-testid="route-activity-summary">{text}</p> }
 }
 
-/// One bar per minute of the hour ending with the newest minute, stacked ok / 4xx / 5xx.
-fn chart(minutes: &[MinuteCounts]) -> impl IntoView {
-    let last = minutes.last().map_or(0, |m| m.at);
-    let first = last - (MINUTES - 1) * 60_000;
+/// One bar per minute of the hour ending with the minute `until` (now, on the server),
+/// stacked ok / 4xx / 5xx.
+fn chart(until: i64, minutes: &[MinuteCounts]) -> impl IntoView {
+    let first = until - (MINUTES - 1) * 60_000;
     let peak = minutes
         .iter()
         .map(|m| m.ok + m.client_errors + m.server_errors)
@@ -60,7 +60,7 @@ fn chart(minutes: &[MinuteCounts]) -> impl IntoView {
     let slot = WIDTH / MINUTES as f64;
     let bars = minutes
         .iter()
-        .filter(|m| m.at >= first)
+        .filter(|m| m.at >= first && m.at <= until)
         .map(|m| {
             let x = ((m.at - first) / 60_000) as f64 * slot;
             let mut y = HEIGHT;
@@ -88,6 +88,10 @@ fn chart(minutes: &[MinuteCounts]) -> impl IntoView {
             <line x1="0" y1=HEIGHT x2=WIDTH y2=HEIGHT class="axis"/>
             {bars}
         </svg>
+        <p class="muted small activity-axis">
+            <span>{clock(first, false)}</span>
+            <span>{clock(until, false)}</span>
+        </p>
         <p class="muted small">
             <span class="swatch ok"></span>" 1xx–3xx "
             <span class="swatch client"></span>" 4xx "

@@ -216,7 +216,8 @@ impl RouteOps {
             .tenancy
             .authorize(p, slug, Permission::ReadWorkspace)
             .await?;
-        let since = now_ms() - 3_600_000;
+        let until = now_ms() / 60_000 * 60_000;
+        let since = until - 59 * 60_000;
         let (minutes, mut durations) = self
             .store
             .route_activity(access.tenant(), route, since)
@@ -239,6 +240,7 @@ impl RouteOps {
             .await?;
         Ok(shared::routes::views::RouteActivity {
             route: route.to_owned(),
+            until,
             requests: minutes
                 .iter()
                 .map(|m| m.ok + m.client_errors + m.server_errors)

@@ -69,6 +69,8 @@ pub struct MinuteCounts {
 pub struct RouteActivity {
     /// The route (`GET /users/{id}`).
     pub route: String,
+    /// The start of the hour's last minute (the one now), Unix ms.
+    pub until: i64,
     /// Each minute of the hour that had requests, oldest first.
     pub minutes: Vec<MinuteCounts>,
     /// Requests in the hour.
