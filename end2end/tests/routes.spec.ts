@@ -107,4 +107,15 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   await page.getByTestId("topic-orders").getByLabel("Message (JSON)").fill('{"n": 1}');
   await page.getByRole("button", { name: "Publish" }).click();
   await expect(page.getByTestId("published")).toContainText("to 0 subscriber(s)");
+  // The topic's tail shows the message, and one published from outside as it comes.
+  const id = (await page.getByTestId("published").locator("code").textContent()) ?? "";
+  const messages = page.getByTestId("topic-orders").getByTestId("messages");
+  await expect(messages.getByTestId("message")).toHaveCount(1);
+  await expect(messages.getByTestId("message").first()).toContainText(id);
+  await expect(messages.getByTestId("message").first()).toContainText('{"n":1}');
+  const headers = { origin: new URL(page.url()).origin };
+  const published = await page.request.post(`/api/v1/workspaces/${slug}/topics/orders/messages`, { data: { n: 2 }, headers });
+  expect(published.status()).toBe(202);
+  await expect(messages.getByTestId("message")).toHaveCount(2);
+  await expect(messages.getByTestId("message").first()).toContainText('{"n":2}');
 });

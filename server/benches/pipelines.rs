@@ -174,9 +174,9 @@ async fn service(
     };
     let jobs = Arc::new(Jobs::new(
         store.clone(),
-        bus,
+        bus.clone(),
         config,
-        server::job_kinds(engine),
+        server::job_kinds(engine, bus),
     ));
     let tasks = jobs.start().await.expect("job service");
     (jobs, tasks)
@@ -284,7 +284,7 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, fib_n: u32, rows
             server::config::CodeConfig::from_env(&std::env::temp_dir()).expect("code config"),
             Arc::new(server::secrets::cipher::Keyring::from_bytes(&[7; 32])),
         );
-        worker.kinds = server::job_kinds(engine);
+        worker.kinds = server::job_kinds(engine, bus.clone());
         // As `switchyard serve` runs its embedded workers: steps written straight to the store.
         worker.journals = Some(Arc::new(server::jobs::StoreJournals::new(jobs.clone())));
         tokio::spawn(run_pool(bus.clone(), worker, stopped));

@@ -6,15 +6,19 @@
 //! - `plan [DIR]` shows what deploying DIR would change (nothing is saved);
 //! - `deploy [DIR] [--yes]` saves DIR as the drafts, shows the plan and, once confirmed,
 //!   deploys it;
+//! - `dev [DIR]` deploys DIR, then again whenever what it reads changes;
 //! - `publish TOPIC [JSON]` publishes a message (the argument, or stdin);
 //! - `logs [ROUTE] [--follow]` prints the route log (every route's, or one's), and with
-//!   `--follow` every new line as it is written.
+//!   `--follow` every new line as it is written; `logs TOPIC [--follow]` prints a topic's
+//!   messages with how each delivery stands, and with `--follow` each new message and each
+//!   change of a delivery.
 //!
 //! In `switchyard.toml`, a handler's `file = "hello.js"` stands for `source =` that file's
 //! text; files are read only from inside DIR.
 
 use serde_json::{json, Value};
-use shared::routes::views::{PlanView, RouteLogLine, RouteLogs};
+use shared::jobs::JobStatus;
+use shared::routes::views::{DeliveryView, MessageView, PlanView, RouteLogLine, RouteLogs};
 use shared::routes::{ChangeKind, Manifest};
 use std::path::{Component, Path, PathBuf};
 
@@ -237,6 +241,14 @@ fn api_error(status: u16, body: &Value) -> anyhow::Error {
     anyhow::anyhow!(text)
 }
 
+/// The workspace the environment names, else the one `dir`'s definition names.
+fn named_workspace(client: &Client, dir: &Path) -> anyhow::Result<String> {
+    match &client.workspace {
+        Some(w) => Ok(w.clone()),
+        None => workspace(client, &read_project(dir)?),
+    }
+}
+
 /// `switchyard plan DIR`: the plan of DIR against what is live; nothing is saved.
 pub async fn plan(client: &Client, dir: &Path) -> anyhow::Result<PlanView> {
     let project = read_project(dir)?;
@@ -310,6 +322,69 @@ pub async fn deploy(
     ))
 }
 
+/// How often `dev` reads the directory.
+pub const DEV_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// What `dev` did with one state of the directory.
+#[derive(Debug, PartialEq)]
+pub enum DevEvent {
+    /// Deployed as `version`; `plan` is what changed.
+    Deployed {
+        /// The new live version.
+        version: i64,
+        /// The plan it applied, as `plan` prints it.
+        plan: String,
+    },
+    /// The directory says what is live already.
+    Unchanged,
+    /// The directory cannot be read or deployed (a syntax error, a plan with problems, the
+    /// server away): why. What is live stays live.
+    Refused(String),
+}
+
+/// `switchyard dev DIR`: deploys DIR, then again each time what it reads changes — the
+/// `switchyard.toml` or a handler's file —, looking every `every`, until `on` answers
+/// false. A state that cannot be deployed is reported once; the next change is tried.
+pub async fn dev(
+    client: &Client,
+    dir: &Path,
+    every: std::time::Duration,
+    mut on: impl FnMut(DevEvent) -> bool,
+) -> anyhow::Result<()> {
+    let mut last: Option<Result<Value, String>> = None;
+    loop {
+        let now = read_project(dir)
+            .map(|p| json!({"workspace": p.workspace, "manifest": p.manifest}))
+            .map_err(|e| e.to_string());
+        if last.as_ref() != Some(&now) {
+            let event = match &now {
+                Err(e) => DevEvent::Refused(e.clone()),
+                Ok(_) => {
+                    let plan = std::sync::Mutex::new(String::new());
+                    let show = |text: &str| {
+                        if let Ok(mut plan) = plan.lock() {
+                            plan.push_str(text);
+                        }
+                    };
+                    match deploy(client, dir, show, || true).await {
+                        Ok(Deployed::Version(version)) => DevEvent::Deployed {
+                            version,
+                            plan: plan.into_inner().unwrap_or_else(|p| p.into_inner()),
+                        },
+                        Ok(_) => DevEvent::Unchanged,
+                        Err(e) => DevEvent::Refused(e.to_string()),
+                    }
+                }
+            };
+            last = Some(now);
+            if !on(event) {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// `switchyard publish TOPIC JSON`: the message's id.
 pub async fn publish(
     client: &Client,
@@ -317,10 +392,7 @@ pub async fn publish(
     topic: &str,
     message: &str,
 ) -> anyhow::Result<String> {
-    let slug = match &client.workspace {
-        Some(w) => w.clone(),
-        None => workspace(client, &read_project(dir)?)?,
-    };
+    let slug = named_workspace(client, dir)?;
     let body: Value = serde_json::from_str(message)
         .map_err(|e| anyhow::anyhow!("the message is not JSON: {e}"))?;
     let (status, answer) = client
@@ -365,10 +437,7 @@ pub async fn logs(
     follow: bool,
     mut out: impl FnMut(&str) -> bool,
 ) -> anyhow::Result<()> {
-    let slug = match &client.workspace {
-        Some(w) => w.clone(),
-        None => workspace(client, &read_project(dir)?)?,
-    };
+    let slug = named_workspace(client, dir)?;
     let mut seen: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
     let mut since: Option<i64> = None;
     loop {
@@ -415,9 +484,155 @@ pub async fn logs(
     }
 }
 
+/// A topic's message as the terminal shows it (its deliveries follow, one line each).
+pub fn render_message(topic: &str, message: &MessageView) -> String {
+    format!(
+        "{}  {topic}  {}  {}",
+        crate::clock::rfc3339_ms(message.at),
+        message.id,
+        message.body
+    )
+}
+
+/// A delivery's state as the terminal shows it.
+pub fn render_delivery(delivery: &DeliveryView) -> String {
+    let replay = if delivery.replay_of.is_some() {
+        " (a replay)"
+    } else {
+        ""
+    };
+    let attempts = match delivery.attempts {
+        0 => String::new(),
+        1 => ", 1 attempt".to_owned(),
+        n => format!(", {n} attempts"),
+    };
+    let error = match (&delivery.error, delivery.status) {
+        (Some(e), JobStatus::Queued | JobStatus::Dead | JobStatus::Failed) => format!(": {e}"),
+        _ => String::new(),
+    };
+    format!(
+        "    -> {}{replay}: {}{attempts}{error}",
+        delivery.subscriber,
+        delivery.status.as_str()
+    )
+}
+
+/// `switchyard logs TOPIC [--follow]`: the topic's latest messages, oldest first, each
+/// with how its deliveries stand, through `out`; with `follow`, then every new message
+/// and every change of a delivery (a retry, its success, its death), until `out` answers
+/// false.
+pub async fn topic_tail(
+    client: &Client,
+    dir: &Path,
+    topic: &str,
+    follow: bool,
+    mut out: impl FnMut(&str) -> bool,
+) -> anyhow::Result<()> {
+    let slug = named_workspace(client, dir)?;
+    // Per message seen: when it was published, and each delivery's last state shown.
+    type Shown = (i64, Vec<(String, JobStatus, i64)>);
+    let mut seen: std::collections::HashMap<String, Shown> = std::collections::HashMap::new();
+    let mut since: Option<i64> = None;
+    loop {
+        let query = match since {
+            Some(since) => format!("limit=500&since={since}"),
+            None => "limit=50".to_owned(),
+        };
+        let path = format!(
+            "/workspaces/{slug}/topics/{}/messages?{query}",
+            url::form_urlencoded::byte_serialize(topic.as_bytes()).collect::<String>()
+        );
+        let (status, answer) = client.call(reqwest::Method::GET, &path, None).await?;
+        if status != 200 {
+            return Err(api_error(status, &answer));
+        }
+        let messages: Vec<MessageView> = serde_json::from_value(answer)?;
+        for message in &messages {
+            let mut lines = Vec::new();
+            let (_, shown) = seen.entry(message.id.clone()).or_insert_with(|| {
+                lines.push(render_message(topic, message));
+                (message.at, Vec::new())
+            });
+            for delivery in &message.deliveries {
+                let state = (delivery.job_id.clone(), delivery.status, delivery.attempts);
+                if !shown.contains(&state) {
+                    lines.push(render_delivery(delivery));
+                    shown.retain(|(job, _, _)| *job != delivery.job_id);
+                    shown.push(state);
+                }
+            }
+            for line in lines {
+                if !out(&line) {
+                    return Ok(());
+                }
+            }
+        }
+        if !follow {
+            return Ok(());
+        }
+        // From a little before the newest message, or the oldest whose deliveries are not
+        // over yet (they may still retry), whichever is earlier.
+        let newest = messages.last().map(|m| m.at).or(since).unwrap_or(0);
+        let unsettled = messages
+            .iter()
+            .filter(|m| {
+                m.deliveries
+                    .iter()
+                    .any(|d| matches!(d.status, JobStatus::Queued | JobStatus::Running))
+            })
+            .map(|m| m.at)
+            .min();
+        let from = unsettled
+            .unwrap_or(i64::MAX)
+            .min(newest - FOLLOW_OVERLAP_MS)
+            .max(0);
+        seen.retain(|_, (at, _)| *at >= from);
+        since = Some(from);
+        tokio::time::sleep(FOLLOW_EVERY).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deliveries_show_their_state_attempts_and_last_error() {
+        let delivery = |status, attempts, error: Option<&str>, replay: bool| DeliveryView {
+            subscriber: "audit".into(),
+            job_id: "j1".into(),
+            status,
+            attempts,
+            error: error.map(str::to_owned),
+            replay_of: replay.then(|| "j0".to_owned()),
+        };
+        assert_eq!(
+            render_delivery(&delivery(JobStatus::Queued, 0, None, false)),
+            "    -> audit: queued"
+        );
+        assert_eq!(
+            render_delivery(&delivery(
+                JobStatus::Queued,
+                1,
+                Some("Error: not yet"),
+                false
+            )),
+            "    -> audit: queued, 1 attempt: Error: not yet"
+        );
+        assert_eq!(
+            render_delivery(&delivery(
+                JobStatus::Succeeded,
+                3,
+                Some("Error: not yet"),
+                false
+            )),
+            "    -> audit: succeeded, 3 attempts"
+        );
+        assert_eq!(
+            render_delivery(&delivery(JobStatus::Dead, 2, Some("Error: broken"), true)),
+            "    -> audit (a replay): dead, 2 attempts: Error: broken"
+        );
+    }
 
     fn project(files: &[(&str, &str)]) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("sy-cli-{}", uuid::Uuid::new_v4().simple()));

@@ -36,9 +36,9 @@ pub fn control_plane(
     let engine = code::CodeEngine::new(config.code.clone(), config.secrets.clone());
     let jobs = Arc::new(jobs::Jobs::new(
         store.clone(),
-        bus,
+        bus.clone(),
         config.jobs.clone(),
-        job_kinds(engine.clone()),
+        job_kinds(engine.clone(), bus),
     ));
     jobs.observe(Arc::new(code::RepositoryObserver {
         store: store.clone(),
@@ -93,6 +93,7 @@ pub fn control_plane(
         gateway.clone(),
     ));
     tenancy.observe(route_ops.clone());
+    jobs.answer_with(Arc::new(routes::PublishRequests::new(&route_ops)));
     Arc::new(control::Control::new(
         store, config, accounts, tenancy, job_ops, code_ops, secrets, pipelines, route_ops, gateway,
     ))
@@ -100,10 +101,10 @@ pub fn control_plane(
 
 /// The job kinds of a control plane or worker process: the built-in ones, index runs,
 /// pipeline runs (these two need the code engine: the indexes, the model and the secrets'
-/// key) and topic deliveries.
-pub fn job_kinds(engine: Arc<code::CodeEngine>) -> workers::kinds::Kinds {
+/// key; a run's publish nodes ask the control plane on `bus`) and topic deliveries.
+pub fn job_kinds(engine: Arc<code::CodeEngine>, bus: Arc<dyn Bus>) -> workers::kinds::Kinds {
     code::kinds(engine.clone())
-        .with(pipelines::runner::RunKind::new(engine))
+        .with(pipelines::runner::RunKind::new(engine, bus))
         .with(workers::routes::DeliverKind)
 }
 
@@ -115,7 +116,7 @@ pub fn embedded_worker(
     slots: u32,
 ) -> workers::runtime::WorkerConfig {
     let mut worker = workers::runtime::WorkerConfig::new(pool, slots);
-    worker.kinds = job_kinds(control.code.engine().clone());
+    worker.kinds = job_kinds(control.code.engine().clone(), control.jobs.engine().bus());
     worker.journals = Some(Arc::new(jobs::StoreJournals::new(
         control.jobs.engine().clone(),
     )));

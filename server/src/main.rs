@@ -5,8 +5,8 @@
 //!   drains on SIGTERM;
 //! - `switchyard openapi` prints the REST API's OpenAPI document (for client generators and
 //!   the validator `make test` runs);
-//! - `switchyard plan|deploy|publish|logs` deploy a directory's routes and topics through
-//!   the REST API and read their log (`server::cli`).
+//! - `switchyard plan|deploy|dev|publish|logs` deploy a directory's routes and topics
+//!   through the REST API (once, or on every change) and read their log (`server::cli`).
 //!
 //! Configuration comes from the environment (see README.md).
 
@@ -19,8 +19,10 @@ const USAGE: &str = "usage:
   switchyard openapi                                   print the REST API's OpenAPI document
   switchyard plan [DIR]                                what deploying DIR would change (nothing is saved)
   switchyard deploy [DIR] [--yes]                      save DIR as the drafts, show the plan, deploy
+  switchyard dev [DIR]                                 deploy DIR, then again on every change to it
   switchyard publish TOPIC [JSON]                      publish a message (JSON, or stdin)
-  switchyard logs [ROUTE] [--follow]                   the route log (one route's: 'GET /users/{id}')
+  switchyard logs [ROUTE|TOPIC] [--follow]             the route log (one route's: 'GET /users/{id}'),
+                                                       or a topic's messages and deliveries
 
 DIR (default .) holds switchyard.toml (or switchyard.json, a downloaded manifest); the CLI
 calls SWITCHYARD_URL with SWITCHYARD_API_KEY, in SWITCHYARD_WORKSPACE (or workspace = in
@@ -46,7 +48,7 @@ fn main() -> anyhow::Result<()> {
             init_logging();
             runtime()?.block_on(worker(pool, concurrency))
         }
-        Some(command @ ("plan" | "deploy" | "publish" | "logs")) => {
+        Some(command @ ("plan" | "deploy" | "dev" | "publish" | "logs")) => {
             let command = command.to_owned();
             runtime()?.block_on(cli(&command, &args[1..]))
         }
@@ -99,7 +101,10 @@ async fn worker(pool: String, concurrency: u32) -> anyhow::Result<()> {
     let keyring =
         server::config::load_keyring(&data_dir).map_err(|e| anyhow::anyhow!("SECRETS_KEY: {e}"))?;
     let mut config = workers::runtime::WorkerConfig::new(&pool, concurrency);
-    config.kinds = server::job_kinds(server::code::CodeEngine::new(code, Arc::new(keyring)));
+    config.kinds = server::job_kinds(
+        server::code::CodeEngine::new(code, Arc::new(keyring)),
+        bus.clone(),
+    );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     // The pool's route handlers too (the gateway asks `sy.routes.{pool}.invoke`).
     let handlers = tokio::spawn(workers::routes::serve(
@@ -173,14 +178,46 @@ async fn cli(command: &str, args: &[String]) -> anyhow::Result<()> {
                 cli::Deployed::Version(v) => println!("deployed: version {v} is live"),
             }
         }
-        "logs" => {
-            let follow = args.iter().any(|a| a == "--follow" || a == "-f");
-            let route = rest.first().map(|r| r.as_str());
-            cli::logs(&client, std::path::Path::new("."), route, follow, |line| {
-                println!("{line}");
+        "dev" => {
+            let dir = dir(0);
+            println!(
+                "watching {}; deploying on every change (Ctrl-C to stop)",
+                dir.display()
+            );
+            let at = || chrono::Utc::now().format("%H:%M:%S");
+            cli::dev(&client, &dir, cli::DEV_EVERY, |event| {
+                match event {
+                    cli::DevEvent::Deployed { version, plan } => {
+                        print!("{plan}");
+                        println!("[{}] deployed: version {version} is live", at());
+                    }
+                    cli::DevEvent::Unchanged => {
+                        println!("[{}] up to date: the directory is what is live", at())
+                    }
+                    cli::DevEvent::Refused(why) => {
+                        eprintln!("[{}] not deployed: {why}", at());
+                        eprintln!("  (what was live stays live; fix it and save again)");
+                    }
+                }
                 true
             })
             .await?;
+        }
+        "logs" => {
+            let follow = args.iter().any(|a| a == "--follow" || a == "-f");
+            let print = |line: &str| {
+                println!("{line}");
+                true
+            };
+            let here = std::path::Path::new(".");
+            match rest.first().map(|r| r.as_str()) {
+                // A topic's name has no space ('GET /users/{id}' does); `unmatched` is the
+                // route log's requests no route matched.
+                Some(topic) if !topic.contains(' ') && topic != "unmatched" => {
+                    cli::topic_tail(&client, here, topic, follow, print).await?
+                }
+                route => cli::logs(&client, here, route, follow, print).await?,
+            }
         }
         _ => {
             let topic = rest.first().ok_or_else(|| {

@@ -284,6 +284,74 @@ async fn working(
 /// The job kind that delivers one message to one script subscriber.
 pub const DELIVER_KIND: &str = "topic.deliver";
 
+/// A pipeline's publish node asks the control plane to publish (see
+/// [`crate::subjects::publish`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublishRequest {
+    /// The topic.
+    pub topic: String,
+    /// The message.
+    pub message: Value,
+    /// The pipeline whose run publishes, for the control plane's log.
+    #[serde(default)]
+    pub pipeline_id: String,
+}
+
+/// The control plane's answer to a [`PublishRequest`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PublishReply {
+    /// Stored, with its deliveries under way.
+    Published {
+        /// The message's id.
+        id: String,
+        /// The deliveries and runs it started.
+        deliveries: usize,
+    },
+    /// Not published.
+    Refused {
+        /// Why, as a sentence.
+        error: String,
+        /// Whether trying again later could succeed (the store was down, not "no such
+        /// topic").
+        retryable: bool,
+    },
+}
+
+/// How long a publish node waits for the control plane's answer.
+pub const PUBLISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pipeline's way to publish to the topics of `tenant` over `bus`.
+pub fn publisher(
+    bus: Arc<dyn Bus>,
+    tenant: String,
+    pipeline_id: String,
+) -> crate::pipelines::Publisher {
+    Arc::new(move |topic: String, message: Value| {
+        let (bus, subject) = (bus.clone(), crate::subjects::publish(&tenant));
+        let request = PublishRequest {
+            topic: topic.clone(),
+            message,
+            pipeline_id: pipeline_id.clone(),
+        };
+        Box::pin(async move {
+            let payload = serde_json::to_vec(&request)
+                .map_err(|e| (format!("the message cannot be sent: {e}"), false))?;
+            let answer = bus
+                .request(&subject, Bytes::from(payload), PUBLISH_TIMEOUT)
+                .await
+                .map_err(|e| (format!("the control plane did not answer: {e}"), true))?;
+            match serde_json::from_slice(&answer) {
+                Ok(PublishReply::Published { id, deliveries }) => {
+                    Ok(serde_json::json!({"id": id, "topic": topic, "deliveries": deliveries}))
+                }
+                Ok(PublishReply::Refused { error, retryable }) => Err((error, retryable)),
+                Err(e) => Err((format!("an unreadable answer: {e}"), true)),
+            }
+        })
+    })
+}
+
 /// A message on its way to one subscriber.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -57,6 +57,21 @@ pub const COMPLETIONS: &str = "sy.t.*.jobs.*.complete";
 pub const RELEASES: &str = "sy.t.*.jobs.*.release";
 /// See [`CLAIMS`].
 pub const STEPS: &str = "sy.t.*.jobs.*.step";
+/// Publish a message to a topic of the workspace (request, from a pipeline's publish
+/// node; answered by the control plane).
+pub fn publish(tenant: &str) -> String {
+    format!("sy.t.{tenant}.publish")
+}
+/// See [`publish`].
+pub const PUBLISHES: &str = "sy.t.*.publish";
+/// The workspace id of a workspace's subject (`sy.t.{tenant}.…`).
+pub fn tenant_of(subject: &str) -> Option<&str> {
+    let mut parts = subject.split('.');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("sy"), Some("t"), Some(tenant)) if !tenant.is_empty() => Some(tenant),
+        _ => None,
+    }
+}
 /// Worker presence (publish).
 pub fn worker_presence(pool: &str) -> String {
     format!("sy.workers.{pool}.presence")

@@ -7,8 +7,8 @@ use crate::error::AppError;
 use crate::server_fns::{console, session};
 use leptos::prelude::*;
 use shared::routes::views::{
-    Created, DeadLetterView, DeployView, Deployed, PlanView, Published, RouteActivity, RouteView,
-    TopicView, TryResponse,
+    Created, DeadLetterView, DeployView, Deployed, MessageView, PlanView, Published, RouteActivity,
+    RouteView, TopicView, TryResponse,
 };
 
 #[cfg(feature = "ssr")]
@@ -212,6 +212,15 @@ pub async fn publish(slug: String, topic: String, body: String) -> Result<Publis
     Ok(console()?
         .routes
         .publish(&session(), &slug, &topic, body)
+        .await?)
+}
+
+/// A topic's latest messages with how each delivery stands.
+#[server]
+pub async fn list_messages(slug: String, topic: String) -> Result<Vec<MessageView>, AppError> {
+    Ok(console()?
+        .routes
+        .messages(&session(), &slug, &topic)
         .await?)
 }
 

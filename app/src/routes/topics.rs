@@ -3,8 +3,8 @@
 //! once, in no promised order; each message has an id for idempotent consumers.
 
 use super::api::{
-    list_dead_letters, list_topics, AddSubscriber, CreateTopic, DeleteSubscriber, DeleteTopic,
-    Publish, Replay,
+    list_dead_letters, list_messages, list_topics, AddSubscriber, CreateTopic, DeleteSubscriber,
+    DeleteTopic, Publish, Replay,
 };
 use super::fields::TextArea;
 use crate::components::{
@@ -17,7 +17,7 @@ use crate::tenancy::use_slug;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::roles::Permission;
-use shared::routes::views::{DeadLetterView, SubscriberView, TopicView};
+use shared::routes::views::{DeadLetterView, MessageView, SubscriberView, TopicView};
 use shared::routes::SubscriberHandler;
 
 /// The actions every topic card uses, made once for the page.
@@ -161,6 +161,7 @@ fn TopicCard(
                 <AddSubscriberForm topic=stored.get_value() add=actions.add pipelines=pipelines.clone()/>
                 <PublishForm topic=stored.get_value() publish=actions.publish/>
             })}
+            <Tail topic=stored.get_value() publish=actions.publish replay=actions.replay/>
             <h3>"Dead letters"</h3>
             <FormError message=form_error(actions.replay.value())/>
             <Listing items=letters empty="No dead letters" hint=|| "A message lands here when a subscriber's attempts are spent." let:list>
@@ -276,6 +277,88 @@ fn PublishForm(topic: String, publish: ServerAction<Publish>) -> impl IntoView {
                 </p>
             })}
         </details>
+    }
+    .into_any()
+}
+
+/// How often a topic's tail is read again.
+const TAIL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A topic's latest messages, each with how its deliveries stand, read again every
+/// [`TAIL_EVERY`] (and at once after a publish or a replay from this page).
+#[component]
+fn Tail(
+    topic: String,
+    publish: ServerAction<Publish>,
+    replay: ServerAction<Replay>,
+) -> impl IntoView {
+    let slug = use_slug();
+    let (tick, set_tick) = signal(0u64);
+    crate::components::every(TAIL_EVERY, move || set_tick.update(|n| *n += 1));
+    let messages = Resource::new(
+        move || {
+            (
+                slug(),
+                topic.clone(),
+                tick.get(),
+                publish.version().get(),
+                replay.version().get(),
+            )
+        },
+        |(s, t, ..)| list_messages(s, t),
+    );
+    view! {
+        <h3>"Latest messages"</h3>
+        <Listing items=messages empty="No messages yet" hint=|| "Messages published to the deployed topic show here as they come, with each delivery's progress." let:list>
+            <DataTable label="Latest messages" columns=&["Message", "Published", "Body", "Deliveries"] testid="messages">
+                {list.into_iter().rev().map(|m| view! { <MessageRow message=m/> }).collect_view()}
+            </DataTable>
+        </Listing>
+    }
+    .into_any()
+}
+
+#[component]
+fn MessageRow(message: MessageView) -> impl IntoView {
+    let slug = use_slug();
+    let mut body = message.body.to_string();
+    if body.len() > 120 {
+        let cut = (0..=117)
+            .rev()
+            .find(|i| body.is_char_boundary(*i))
+            .unwrap_or(0);
+        body.truncate(cut);
+        body.push('…');
+    }
+    let deliveries = if message.deliveries.is_empty() {
+        view! { <span class="muted small">"no script subscribers"</span> }.into_any()
+    } else {
+        message
+            .deliveries
+            .into_iter()
+            .map(|d| {
+                let job = format!("/w/{}/jobs/{}", slug(), d.job_id);
+                let title = d.error.clone().unwrap_or_default();
+                let attempts = if d.attempts > 1 { format!(" ×{}", d.attempts) } else { String::new() };
+                let replay = if d.replay_of.is_some() { " (replay)" } else { "" };
+                view! {
+                    <A href=job attr:class="delivery" attr:title=title>
+                        <code>{d.subscriber}</code>{replay}" "
+                        <span class=format!("badge status-{}", d.status.as_str())>{d.status.as_str()}</span>
+                        {attempts}
+                    </A>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <tr data-testid="message">
+            <td><code>{message.id.clone()}</code></td>
+            <td class="muted small"><Timestamp at=message.published_at.clone() precision=Precision::Second/></td>
+            <td class="small"><code>{body}</code></td>
+            <td class="deliveries">{deliveries}</td>
+        </tr>
     }
     .into_any()
 }

@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use workers::bus::{Bus, BusError};
+use workers::bus::{Bus, BusError, BusMessage};
 use workers::kinds::Kinds;
 use workers::pools::{PoolName, INTERNAL_POOLS};
 use workers::subjects;
@@ -66,12 +66,29 @@ pub struct Jobs {
     /// Open jobs per pool and status, as the sweeper last counted them (what `/metrics`
     /// shows: a scrape reads this, never the jobs table).
     open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
+    /// Journal entries, written in batches.
+    pub(super) steps: super::steps::StepWriter,
+    /// Other domains' answers to workers (see [`WorkerRequests`]).
+    answerers: std::sync::RwLock<Vec<Arc<dyn WorkerRequests>>>,
+}
+
+/// Requests workers send the control plane that another domain answers (a pipeline's
+/// publish node, answered by the routes module). Registered before [`Jobs::start`], which
+/// subscribes them beside the job requests, in the same queue group and under the same
+/// bound on handlers at work.
+#[async_trait::async_trait]
+pub trait WorkerRequests: Send + Sync {
+    /// The subject pattern it answers.
+    fn pattern(&self) -> &'static str;
+    /// Its answer to `message` (none: the worker's request times out).
+    async fn answer(&self, message: &BusMessage) -> Option<Bytes>;
 }
 
 impl Jobs {
     /// A job service over `store` and `bus`, accepting jobs of `kinds`.
     pub fn new(store: Store, bus: Arc<dyn Bus>, config: JobsConfig, kinds: Kinds) -> Jobs {
         Jobs {
+            steps: super::steps::StepWriter::new(store.backend(), config.journal_async_commit),
             store,
             bus,
             config,
@@ -82,7 +99,16 @@ impl Jobs {
             deleted: std::sync::Mutex::new(HashSet::new()),
             last_served: Mutex::new(std::collections::HashMap::new()),
             open_counts: std::sync::RwLock::new(Vec::new()),
+            answerers: std::sync::RwLock::new(Vec::new()),
         }
+    }
+
+    /// Answers workers' requests on `answerer`'s subjects from [`Jobs::start`] on.
+    pub fn answer_with(&self, answerer: Arc<dyn WorkerRequests>) {
+        self.answerers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(answerer);
     }
 
     /// Adds an observer of job changes.
@@ -335,6 +361,35 @@ impl Jobs {
                     let jobs = jobs.clone();
                     tokio::spawn(async move {
                         jobs.handle(handler, message).await;
+                        drop(permit);
+                    });
+                }
+            }));
+        }
+        let answerers = self
+            .answerers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for answerer in answerers {
+            let mut sub = self
+                .bus
+                .subscribe_queue(answerer.pattern(), &self.config.group)
+                .await?;
+            let (bus, in_flight) = (self.bus.clone(), in_flight.clone());
+            tasks.push(tokio::spawn(async move {
+                while let Some(message) = sub.next().await {
+                    let Ok(permit) = in_flight.clone().acquire_owned().await else {
+                        break;
+                    };
+                    let (answerer, bus) = (answerer.clone(), bus.clone());
+                    tokio::spawn(async move {
+                        let answer = answerer.answer(&message).await;
+                        if let (Some(answer), Some(to)) = (answer, message.reply.as_deref()) {
+                            if let Err(e) = bus.respond(to, answer).await {
+                                tracing::warn!(error = %e, "answering a worker failed");
+                            }
+                        }
                         drop(permit);
                     });
                 }

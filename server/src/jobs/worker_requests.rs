@@ -2,7 +2,7 @@
 //! release and presence. Every answer is fenced by the store (lease holder and attempt), so
 //! a worker that lost its lease cannot change what replaced it.
 
-use super::store::{AttemptEnd, JobLogLine, WorkerRecord};
+use super::store::{AttemptEnd, JobLogLine, StepRecord, WorkerRecord};
 use super::Jobs;
 use crate::clock::now_ms;
 use crate::store::StoreError;
@@ -197,17 +197,19 @@ impl Jobs {
         report: StepReport,
     ) -> Result<Option<Recorded>, StoreError> {
         // The fenced write first: it is the whole answer for the running attempt (one
-        // transaction per step); only a refused one needs to know whether the job exists.
-        let recorded = self
-            .store
-            .record_step(
-                tenant,
-                job,
-                &report,
-                now_ms(),
-                self.config.journal_async_commit,
-            )
-            .await?;
+        // statement per batch of steps, see steps.rs); only a refused one needs to know
+        // whether the job exists.
+        let record = StepRecord {
+            tenant,
+            job,
+            worker: report.worker_id.clone(),
+            attempt: report.attempt,
+            key: report.entry.key.clone(),
+            entry: serde_json::to_string(&report.entry)
+                .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?,
+            at: now_ms(),
+        };
+        let recorded = self.steps.record(&self.store, record).await?;
         if !recorded {
             return match self.store.job_any_tenant(job).await? {
                 None => Ok(self

@@ -3,7 +3,7 @@
 //! reads need `ReadWorkspace`, saving and running `Develop`, signing keys `ManageSecrets`.
 
 use super::schedules::Schedule;
-use super::store::{HookRecord, PipelineRecord, RunRecord, ScheduleChange, Trigger, VersionRecord};
+use super::store::{HookRecord, LiveTriggers, PipelineRecord, RunRecord, Trigger, VersionRecord};
 use super::views::{node_views, run_status, run_summary};
 use crate::accounts::Principal;
 use crate::clock::{now_ms, rfc3339_ms};
@@ -148,21 +148,29 @@ impl PipelineOps {
         Ok(problems)
     }
 
-    /// What saving `graph` as the live version does to the pipeline's schedule.
-    fn schedule_change(
+    /// What making `graph` the live version does to the pipeline's schedule and topic.
+    fn live_triggers(
         &self,
         tenant: TenantId,
         pipeline: PipelineId,
         graph: &Graph,
-    ) -> ApiResult<ScheduleChange> {
-        match Schedule::of_graph(graph) {
-            Ok(None) => Ok(ScheduleChange::Clear),
-            Ok(Some(schedule)) => schedule
-                .record(tenant, pipeline, now_ms())
-                .map(ScheduleChange::Set)
-                .ok_or_else(|| ApiError::field("graph", "the schedule never fires")),
-            Err(problems) => Err(ApiError::problems(problems)),
-        }
+    ) -> ApiResult<LiveTriggers> {
+        let schedule = match Schedule::of_graph(graph) {
+            Ok(None) => None,
+            Ok(Some(schedule)) => Some(
+                schedule
+                    .record(tenant, pipeline, now_ms())
+                    .ok_or_else(|| ApiError::field("graph", "the schedule never fires"))?,
+            ),
+            Err(problems) => return Err(ApiError::problems(problems)),
+        };
+        let topic = graph
+            .nodes
+            .iter()
+            .find(|n| NodeKind::parse(&n.kind) == Some(NodeKind::Topic))
+            .and_then(|n| n.config.get("topic")?.as_str())
+            .map(str::to_owned);
+        Ok(LiveTriggers::Set { schedule, topic })
     }
 
     async fn checked(&self, tenant: TenantId, graph: &Graph) -> ApiResult<()> {
@@ -211,9 +219,9 @@ impl PipelineOps {
             updated_at: now,
         };
         let hooks = self.new_hooks(access.tenant(), record.id, &req.graph);
-        let schedule = self.schedule_change(access.tenant(), record.id, &req.graph)?;
+        let triggers = self.live_triggers(access.tenant(), record.id, &req.graph)?;
         self.store
-            .insert_pipeline(&record, &req.graph, &hooks, &schedule)
+            .insert_pipeline(&record, &req.graph, &hooks, &triggers)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => {
@@ -246,10 +254,10 @@ impl PipelineOps {
         self.checked(access.tenant(), &req.graph).await?;
         let hooks = self.new_hooks(access.tenant(), pipeline.id, &req.graph);
         let live = req.live.unwrap_or(true);
-        let schedule = if live {
-            self.schedule_change(access.tenant(), pipeline.id, &req.graph)?
+        let triggers = if live {
+            self.live_triggers(access.tenant(), pipeline.id, &req.graph)?
         } else {
-            ScheduleChange::Keep
+            LiveTriggers::Keep
         };
         let version = self
             .store
@@ -261,7 +269,7 @@ impl PipelineOps {
                 live,
                 access.acting_user,
                 &hooks,
-                &schedule,
+                &triggers,
                 now_ms(),
             )
             .await
@@ -339,6 +347,9 @@ impl PipelineOps {
                         .as_ref()
                         .filter(|s| s.node == n.id)
                         .map(|s| rfc3339_ms(s.next_at)),
+                    topic: (kind == NodeKind::Topic)
+                        .then(|| n.config.get("topic")?.as_str().map(str::to_owned))
+                        .flatten(),
                 }
             })
             .collect())
@@ -482,13 +493,13 @@ impl PipelineOps {
             .pipeline_version(access.tenant(), pipeline.id, req.version)
             .await?
             .ok_or_else(|| ApiError::field("version", "no such version"))?;
-        let schedule = self.schedule_change(access.tenant(), pipeline.id, &version.graph)?;
+        let triggers = self.live_triggers(access.tenant(), pipeline.id, &version.graph)?;
         self.store
             .set_live_version(
                 access.tenant(),
                 pipeline.id,
                 req.version,
-                &schedule,
+                &triggers,
                 now_ms(),
             )
             .await
@@ -562,6 +573,35 @@ impl PipelineOps {
     ) -> ApiResult<JobId> {
         self.start_triggered_at(tenant, pipeline, input, trigger, None)
             .await
+    }
+
+    /// Starts a run of each pipeline whose live version has a topic trigger on `topic`,
+    /// with `input` (the message); answers how many started. A pipeline that cannot start
+    /// stops the publish before its message is stored (see `routes::topics`).
+    pub(crate) async fn start_on_topic(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+        input: &serde_json::Value,
+    ) -> ApiResult<usize> {
+        let ids = self.store.pipelines_on_topic(tenant, topic).await?;
+        for id in &ids {
+            let Some(pipeline) = self.store.pipeline(tenant, *id).await? else {
+                continue; // deleted meanwhile
+            };
+            self.start_triggered(tenant, &pipeline, input.clone(), Trigger::Topic)
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        ErrorCode::Unavailable,
+                        format!(
+                            "the pipeline {} did not start: {}",
+                            pipeline.name, e.message
+                        ),
+                    )
+                })?;
+        }
+        Ok(ids.len())
     }
 
     /// [`PipelineOps::start_triggered`] for a schedule's `tick` (a second run of one tick

@@ -1,6 +1,7 @@
 //! The `pipeline.run` job kind: opens the secrets the graph names (on a process holding the
-//! workspace secrets' key), gives code_search nodes the workspace's code index, and runs
-//! the plan through the engine in `workers::pipelines`. Only the control plane submits it.
+//! workspace secrets' key), gives code_search nodes the workspace's code index and publish
+//! nodes a way to the control plane over the bus, and runs the plan through the engine in
+//! `workers::pipelines`. Only the control plane submits it.
 
 use crate::code::indexer::Credential;
 use crate::code::CodeEngine;
@@ -11,6 +12,7 @@ use shared::error::FieldError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use workers::bus::Bus;
 use workers::kinds::{JobContext, JobKind};
 use workers::pipelines::{Breakers, CodeSearch, Env, RunJob, RUN_KIND};
 use workers::protocol::Outcome;
@@ -32,18 +34,21 @@ pub struct RunPayload {
 }
 
 /// The `pipeline.run` kind over this process's code engine (which holds the secrets' key
-/// and the code indexes) and its HTTP nodes' breakers.
+/// and the code indexes), its HTTP nodes' breakers, and the bus publish nodes ask the
+/// control plane on.
 pub struct RunKind {
     engine: Arc<CodeEngine>,
     breakers: Arc<Breakers>,
+    bus: Arc<dyn Bus>,
 }
 
 impl RunKind {
-    /// The kind for a process with `engine`.
-    pub fn new(engine: Arc<CodeEngine>) -> RunKind {
+    /// The kind for a process with `engine`, talking to the control plane on `bus`.
+    pub fn new(engine: Arc<CodeEngine>, bus: Arc<dyn Bus>) -> RunKind {
         RunKind {
             engine,
             breakers: Arc::new(Breakers::default()),
+            bus,
         }
     }
 
@@ -112,6 +117,11 @@ impl JobKind for RunKind {
             code_search: Some(
                 self.code_search(payload.run.tenant_id.clone(), payload.code_repos.clone()),
             ),
+            publish: Some(workers::routes::publisher(
+                self.bus.clone(),
+                payload.run.tenant_id.clone(),
+                payload.run.pipeline_id.clone(),
+            )),
             limits: sandbox::Limits::default(),
             tenant_id: payload.run.tenant_id.clone(),
         };

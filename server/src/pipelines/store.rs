@@ -109,15 +109,19 @@ pub struct ScheduleRecord {
     pub next_at: i64,
 }
 
-/// What a save does to the pipeline's schedule.
+/// What a save does to the triggers the store keeps for the live version: its schedule's
+/// row and the topic whose messages start it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ScheduleChange {
+pub enum LiveTriggers {
     /// Nothing (the live version did not change).
     Keep,
-    /// The live version has this schedule.
-    Set(ScheduleRecord),
-    /// The live version has no schedule.
-    Clear,
+    /// The live version has this schedule (or none) and starts on this topic (or none).
+    Set {
+        /// Its schedule.
+        schedule: Option<ScheduleRecord>,
+        /// Its topic trigger's topic.
+        topic: Option<String>,
+    },
 }
 
 /// What started a run.
@@ -226,7 +230,7 @@ impl Store {
         pipeline: &PipelineRecord,
         graph: &Graph,
         hooks: &[HookRecord],
-        schedule: &ScheduleChange,
+        triggers: &LiveTriggers,
     ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(pipeline.tenant_id)).await?;
         sqlx::query(&format!(
@@ -255,7 +259,7 @@ impl Store {
         for hook in hooks {
             insert_hook(&mut tx, hook, pipeline.created_at).await?;
         }
-        change_schedule(&mut tx, pipeline.tenant_id, pipeline.id, schedule).await?;
+        change_live_triggers(&mut tx, pipeline.tenant_id, pipeline.id, triggers).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -273,7 +277,7 @@ impl Store {
         live: bool,
         by: UserId,
         hooks: &[HookRecord],
-        schedule: &ScheduleChange,
+        triggers: &LiveTriggers,
         now: i64,
     ) -> StoreResult<i64> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
@@ -315,7 +319,7 @@ impl Store {
         for hook in hooks {
             insert_hook(&mut tx, hook, now).await?;
         }
-        change_schedule(&mut tx, tenant, pipeline, schedule).await?;
+        change_live_triggers(&mut tx, tenant, pipeline, triggers).await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -326,7 +330,7 @@ impl Store {
         tenant: TenantId,
         pipeline: PipelineId,
         version: i64,
-        schedule: &ScheduleChange,
+        triggers: &LiveTriggers,
         now: i64,
     ) -> StoreResult<()> {
         let mut tx = self.begin(Scope::Tenant(tenant)).await?;
@@ -343,7 +347,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::NotFound);
         }
-        change_schedule(&mut tx, tenant, pipeline, schedule).await?;
+        change_live_triggers(&mut tx, tenant, pipeline, triggers).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -361,6 +365,24 @@ impl Store {
         .await?;
         tx.commit().await?;
         rows.iter().map(schedule_from_row).collect()
+    }
+
+    /// The pipelines whose live version starts on each message to `topic`.
+    pub async fn pipelines_on_topic(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+    ) -> StoreResult<Vec<PipelineId>> {
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = sqlx::query(
+            "SELECT id FROM pipelines WHERE tenant_id = $1 AND live_topic = $2 ORDER BY created_at, id",
+        )
+        .bind(tenant.to_string())
+        .bind(topic)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(|row| id(row, "id")).collect()
     }
 
     /// A pipeline's schedule.
@@ -706,22 +728,24 @@ async fn insert_hook(
     Ok(())
 }
 
-async fn change_schedule(
+async fn change_live_triggers(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     tenant: TenantId,
     pipeline: PipelineId,
-    change: &ScheduleChange,
+    change: &LiveTriggers,
 ) -> StoreResult<()> {
-    match change {
-        ScheduleChange::Keep => {}
-        ScheduleChange::Clear => {
+    let LiveTriggers::Set { schedule, topic } = change else {
+        return Ok(());
+    };
+    match schedule {
+        None => {
             sqlx::query("DELETE FROM pipeline_schedules WHERE pipeline_id = $1 AND tenant_id = $2")
                 .bind(pipeline.to_string())
                 .bind(tenant.to_string())
                 .execute(&mut **tx)
                 .await?;
         }
-        ScheduleChange::Set(s) => {
+        Some(s) => {
             sqlx::query(
                 "INSERT INTO pipeline_schedules (pipeline_id, tenant_id, node, cron, timezone, missed, next_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -739,6 +763,12 @@ async fn change_schedule(
             .await?;
         }
     }
+    sqlx::query("UPDATE pipelines SET live_topic = $1 WHERE id = $2 AND tenant_id = $3")
+        .bind(topic.clone())
+        .bind(pipeline.to_string())
+        .bind(tenant.to_string())
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -13,11 +13,14 @@ use shared::error::ApiError;
 use shared::roles::Permission;
 use shared::routes::views::{
     parse_header_lines, CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView,
-    Deployed, PlanView, Published, RouteActivity, RouteBody, RouteView, TopicView, TryRequest,
-    TryResponse, TRY_BODY_SHOWN,
+    Deployed, MessageView, PlanView, Published, RouteActivity, RouteBody, RouteView, TopicView,
+    TryRequest, TryResponse, TRY_BODY_SHOWN,
 };
 use shared::routes::Manifest;
 use std::net::SocketAddr;
+
+/// How many of a topic's latest messages its console card shows.
+const TAIL: usize = 20;
 use std::time::Instant;
 use tower::ServiceExt;
 
@@ -169,6 +172,16 @@ impl RoutesConsole for RouteOps {
     ) -> ConsoleResult<Published> {
         let p = self.tenancy().console_caller(session).await?;
         RouteOps::publish(self, &p, slug, topic, body).await
+    }
+
+    async fn messages(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        topic: &str,
+    ) -> ConsoleResult<Vec<MessageView>> {
+        let p = self.tenancy().console_caller(session).await?;
+        RouteOps::messages(self, &p, slug, topic, None, TAIL).await
     }
 
     async fn dead_letters(

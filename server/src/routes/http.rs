@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::error::{ApiResult, ErrorBody};
 use shared::routes::views::{
-    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, PlanView,
-    Published, RouteBody, RouteLogs, RouteView, TopicView,
+    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, MessageView,
+    PlanView, Published, RouteBody, RouteLogs, RouteView, TopicView,
 };
 use shared::routes::{Manifest, Problem};
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<Arc<Control>> {
         .routes(routes!(delete_topic))
         .routes(routes!(create_subscriber))
         .routes(routes!(delete_subscriber))
-        .routes(routes!(publish))
+        .routes(routes!(publish, messages))
         .routes(routes!(dead_letters))
         .routes(routes!(replay))
         .routes(routes!(get_plan, plan_manifest))
@@ -205,6 +205,39 @@ pub async fn publish(
     Ok((
         StatusCode::ACCEPTED,
         Json(control.routes.publish(&p, &slug, &name, body).await?),
+    ))
+}
+
+/// Which of a topic's messages to read.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// Messages published at or after this time (Unix ms), oldest first; without it, the
+    /// latest.
+    since: Option<i64>,
+    /// At most this many (1-500, default 50).
+    limit: Option<usize>,
+}
+
+/// A topic's messages (kept for the topic's retention), oldest first, each with how its
+/// deliveries stand: the topic's live tail. To follow it, ask again with `since` a little
+/// before the newest message's `at` and skip the ids already seen (or show their
+/// deliveries' new state).
+#[utoipa::path(get, path = "/workspaces/{slug}/topics/{name}/messages", tag = "routes",
+    params(("slug" = String, Path), ("name" = String, Path), MessageQuery),
+    responses((status = 200, body = [MessageView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn messages(
+    State(control): State<Arc<Control>>,
+    Caller(p): Caller,
+    Path((slug, name)): Path<(String, String)>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<MessageQuery>,
+) -> ApiResult<Json<Vec<MessageView>>> {
+    Ok(Json(
+        control
+            .routes
+            .messages(&p, &slug, &name, q.since, q.limit.unwrap_or(50))
+            .await?,
     ))
 }
 

@@ -22,4 +22,4 @@ mod topics;
 
 pub use gateway::{Gateway, GatewayConfig};
 pub use ops::{DeployOutcome, RouteOps, LIVE_CHANGED};
-pub use topics::MAX_MESSAGE_BYTES;
+pub use topics::{PublishRequests, MAX_MESSAGE_BYTES};

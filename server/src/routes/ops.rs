@@ -21,7 +21,7 @@ use shared::ids::{DeployId, JobId, PipelineId, RouteId, SubscriberId, TenantId, 
 use shared::roles::Permission;
 use shared::routes::views::{
     CreateSubscriber, CreateTopic, Created, DeadLetterView, DeploySummary, DeployView, Deployed,
-    PlanView, Published, RouteBody, RouteView, SubscriberView, TopicView,
+    MessageView, PlanView, Published, RouteBody, RouteView, SubscriberView, TopicView,
 };
 use shared::routes::{
     plan, validate, Handler, Kind, Manifest, Problem, Route, RouteAuth, Subscriber,
@@ -119,6 +119,84 @@ impl RouteOps {
             body,
         )
         .await
+    }
+
+    /// Publishes for a run of `tenant`'s pipeline (its publish node, asked over the bus by
+    /// the worker running it): the same as [`RouteOps::publish`], without a caller to
+    /// authorize (the control plane started that run). `None` when this store has no such
+    /// workspace and another deployment on a shared bus may have it (see
+    /// `JobsConfig::shared_bus`).
+    pub(super) async fn publish_for_run(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+        message: serde_json::Value,
+    ) -> Option<ApiResult<Published>> {
+        match self.store.workspace(tenant).await {
+            Ok(Some(_)) => {}
+            Ok(None) if self.jobs.config().shared_bus => return None,
+            Ok(None) => return Some(Err(ApiError::not_found("workspace"))),
+            Err(e) => return Some(Err(e.into())),
+        }
+        let live = match self.live_manifest(tenant).await {
+            Ok(live) => live,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(
+            super::topics::publish(
+                &self.store,
+                &self.jobs,
+                self.gateway.pipelines(),
+                self.gateway.config().pool.as_str(),
+                tenant,
+                &live,
+                topic,
+                message,
+            )
+            .await,
+        )
+    }
+
+    /// A topic's messages with how each delivery stands, oldest first: published at or
+    /// after `since` (Unix ms), else the latest `limit` (1-500).
+    pub async fn messages(
+        &self,
+        p: &Principal,
+        slug: &str,
+        topic: &str,
+        since: Option<i64>,
+        limit: usize,
+    ) -> ApiResult<Vec<MessageView>> {
+        let access = self
+            .tenancy
+            .authorize(p, slug, Permission::ReadWorkspace)
+            .await?;
+        if !(1..=500).contains(&limit) {
+            return Err(ApiError::field("limit", "must be from 1 to 500"));
+        }
+        let drafted = self
+            .store
+            .topics(access.tenant())
+            .await?
+            .iter()
+            .any(|t| t.name == topic);
+        if !drafted
+            && self
+                .live_manifest(access.tenant())
+                .await?
+                .topic(topic)
+                .is_none()
+        {
+            return Err(ApiError::not_found("topic"));
+        }
+        let messages = self
+            .store
+            .messages(access.tenant(), topic, since, limit as i64)
+            .await?;
+        Ok(messages
+            .into_iter()
+            .map(|(message, deliveries)| super::topics::message_view(message, deliveries))
+            .collect())
     }
 
     /// The dead letters of a topic not replayed yet, newest first.

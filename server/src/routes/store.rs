@@ -121,6 +121,23 @@ pub struct MessageRecord {
     pub expires_at: i64,
 }
 
+/// One delivery of a message, as its job stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryRecord {
+    /// The delivery's job.
+    pub job: JobId,
+    /// The subscriber.
+    pub subscriber: String,
+    /// The job's status.
+    pub status: shared::jobs::JobStatus,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The latest attempt's error.
+    pub error: Option<String>,
+    /// The dead delivery it replays.
+    pub replay_of: Option<JobId>,
+}
+
 /// A delivery whose job is dead: a dead letter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeadLetter {
@@ -540,6 +557,90 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Messages of `topic` (at most `limit`), oldest first: published at or after `since`
+    /// (Unix ms), else the latest; each with its deliveries, oldest first.
+    pub async fn messages(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+        since: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<(MessageRecord, Vec<DeliveryRecord>)>> {
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let columns = "id, topic, body, published_at, expires_at";
+        let sql = match since {
+            Some(_) => format!(
+                "SELECT {columns} FROM topic_messages WHERE tenant_id = $1 AND topic = $2
+                 AND published_at >= $3 ORDER BY published_at, id LIMIT $4"
+            ),
+            None => format!(
+                "SELECT {columns} FROM (SELECT {columns} FROM topic_messages
+                 WHERE tenant_id = $1 AND topic = $2
+                 ORDER BY published_at DESC, id DESC LIMIT $3) latest ORDER BY published_at, id"
+            ),
+        };
+        let mut query = sqlx::query(&sql).bind(tenant.to_string()).bind(topic);
+        if let Some(since) = since {
+            query = query.bind(since);
+        }
+        let rows = query.bind(limit).fetch_all(&mut *tx).await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for row in &rows {
+            messages.push((
+                MessageRecord {
+                    id: id(row, "id")?,
+                    topic: row.try_get("topic")?,
+                    body: row.try_get("body")?,
+                    published_at: row.try_get("published_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                },
+                Vec::new(),
+            ));
+        }
+        if let (Some(first), Some(last)) = (messages.first(), messages.last()) {
+            // The deliveries of exactly these messages: of the topic, in their time span.
+            let rows = sqlx::query(
+                "SELECT d.job_id, d.message_id, d.subscriber, d.replay_of, j.status, j.attempt, j.error
+                 FROM topic_deliveries d JOIN jobs j ON j.id = d.job_id
+                 JOIN topic_messages m ON m.id = d.message_id
+                 WHERE d.tenant_id = $1 AND d.topic = $2 AND m.published_at >= $3 AND m.published_at <= $4
+                 ORDER BY d.created_at, d.job_id",
+            )
+            .bind(tenant.to_string())
+            .bind(topic)
+            .bind(first.0.published_at)
+            .bind(last.0.published_at)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                let message: MessageId = id(row, "message_id")?;
+                let Some((_, deliveries)) = messages.iter_mut().find(|(m, _)| m.id == message)
+                else {
+                    continue; // a message at the span's edge beyond the limit
+                };
+                let status: String = row.try_get("status")?;
+                deliveries.push(DeliveryRecord {
+                    job: id(row, "job_id")?,
+                    subscriber: row.try_get("subscriber")?,
+                    status: status
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("job status {status:?}")))?,
+                    attempts: row.try_get("attempt")?,
+                    error: row.try_get("error")?,
+                    replay_of: row
+                        .try_get::<Option<String>, _>("replay_of")?
+                        .map(|raw| {
+                            raw.parse()
+                                .map_err(|_| StoreError::Corrupt(format!("job id {raw:?}")))
+                        })
+                        .transpose()?,
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(messages)
     }
 
     /// The dead letters of `topic` not replayed yet, newest first (at most `limit`).

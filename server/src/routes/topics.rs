@@ -4,10 +4,11 @@
 //! spent; then it is dead — a dead letter, listed and replayable. A pipeline subscriber's
 //! delivery is a run of the pipeline's live version (trigger `topic`) with the message as
 //! its input, started before the message is stored (a failed run is on the pipeline's runs
-//! page, re-run from there). Delivery is at least once and in no promised order; every
+//! page, re-run from there); so is a run of each pipeline whose live version has a topic
+//! trigger on the topic. Delivery is at least once and in no promised order; every
 //! delivery of a message carries its id.
 
-use super::store::{DeadLetter, MessageRecord};
+use super::store::{DeadLetter, DeliveryRecord, MessageRecord};
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::jobs::{Jobs, NewJob};
 use crate::pipelines::{PipelineOps, Trigger};
@@ -15,10 +16,10 @@ use crate::store::Store;
 use serde_json::{json, Value};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{MessageId, TenantId};
-use shared::routes::views::{DeadLetterView, Published};
+use shared::routes::views::{DeadLetterView, DeliveryView, MessageView, Published};
 use shared::routes::{Manifest, SubscriberHandler};
 use workers::pools::PoolName;
-use workers::routes::{Delivery, DELIVER_KIND};
+use workers::routes::{Delivery, PublishReply, PublishRequest, DELIVER_KIND};
 
 /// The largest message, as JSON.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
@@ -77,6 +78,12 @@ pub(super) async fn publish(
             runs += 1;
         }
     }
+    // Pipelines started by the topic (their topic trigger), likewise.
+    let input = json!({"id": message.id.to_string(), "topic": topic.name, "body": body,
+        "published_at": now});
+    runs += pipelines
+        .start_on_topic(tenant, &topic.name, &input)
+        .await?;
     let mut deliveries = Vec::new();
     for subscriber in &topic.subscribers {
         let SubscriberHandler::Script { source } = &subscriber.handler else {
@@ -109,6 +116,76 @@ pub(super) async fn publish(
         id: message.id.to_string(),
         deliveries: deliveries.len() + runs,
     })
+}
+
+/// The control plane's answer to pipelines' publish nodes (`sy.t.{tenant}.publish`, asked
+/// by the worker running the run; see `workers::routes::publisher`).
+pub struct PublishRequests(std::sync::Weak<super::RouteOps>);
+
+impl PublishRequests {
+    /// Answers for `ops` (held weakly: the job service holds this answerer, and `ops` the
+    /// job service).
+    pub fn new(ops: &std::sync::Arc<super::RouteOps>) -> PublishRequests {
+        PublishRequests(std::sync::Arc::downgrade(ops))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::jobs::WorkerRequests for PublishRequests {
+    fn pattern(&self) -> &'static str {
+        workers::subjects::PUBLISHES
+    }
+
+    async fn answer(&self, message: &workers::bus::BusMessage) -> Option<bytes::Bytes> {
+        let ops = self.0.upgrade()?;
+        let tenant: Option<TenantId> =
+            workers::subjects::tenant_of(&message.subject).and_then(|t| t.parse().ok());
+        let request = serde_json::from_slice::<PublishRequest>(&message.payload);
+        let (Some(tenant), Ok(request)) = (tenant, request) else {
+            tracing::warn!(subject = %message.subject, "unreadable publish request ignored");
+            return None;
+        };
+        let reply = match ops
+            .publish_for_run(tenant, &request.topic, request.message)
+            .await?
+        {
+            Ok(published) => PublishReply::Published {
+                id: published.id,
+                deliveries: published.deliveries,
+            },
+            Err(e) => {
+                tracing::info!(%tenant, pipeline = %request.pipeline_id, topic = %request.topic,
+                    error = %e.message, "a pipeline's publish was refused");
+                PublishReply::Refused {
+                    retryable: matches!(e.code, ErrorCode::Unavailable | ErrorCode::Internal),
+                    error: e.message,
+                }
+            }
+        };
+        serde_json::to_vec(&reply).ok().map(bytes::Bytes::from)
+    }
+}
+
+/// A message with its deliveries as the API shows them (a body that no longer parses, which
+/// only a corrupt row could hold, is shown as its text).
+pub(super) fn message_view(message: MessageRecord, deliveries: Vec<DeliveryRecord>) -> MessageView {
+    MessageView {
+        id: message.id.to_string(),
+        body: serde_json::from_str(&message.body).unwrap_or(Value::String(message.body)),
+        at: message.published_at,
+        published_at: rfc3339_ms(message.published_at),
+        deliveries: deliveries
+            .into_iter()
+            .map(|d| DeliveryView {
+                subscriber: d.subscriber,
+                job_id: d.job.to_string(),
+                status: d.status,
+                attempts: d.attempts,
+                error: d.error,
+                replay_of: d.replay_of.map(|j| j.to_string()),
+            })
+            .collect(),
+    }
 }
 
 /// A dead letter as the API shows it.

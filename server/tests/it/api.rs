@@ -1141,6 +1141,7 @@ fn every_api_operation() -> Vec<String> {
             "POST /topics/{name}/subscribers",
             "DELETE /topics/{name}/subscribers/{id}",
             "POST /topics/{name}/messages",
+            "GET /topics/{name}/messages",
             "GET /topics/{name}/dead-letters",
             "POST /topics/{name}/dead-letters/{job}/replay",
             "GET /deploys/plan",

@@ -332,6 +332,12 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
         },
         Endpoint {
             method: Method::GET,
+            path: format!("{ws}/topics/orders/messages"),
+            body: None,
+            needs: Role::Viewer,
+        },
+        Endpoint {
+            method: Method::GET,
             path: format!("{ws}/topics/orders/dead-letters"),
             body: None,
             needs: Role::Viewer,
@@ -794,6 +800,11 @@ async fn every_endpoint_refuses_foreigners_and_lower_roles(backend: Backend) {
             Method::POST,
             "/api/v1/workspaces/globex/topics/orders/messages".to_owned(),
             Some(json!({"n": 1})),
+        ),
+        (
+            Method::GET,
+            "/api/v1/workspaces/globex/topics/orders/messages".to_owned(),
+            None,
         ),
         (
             Method::GET,

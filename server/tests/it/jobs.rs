@@ -896,13 +896,21 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         Arc::new(BusJournals::new(bus.clone(), Duration::from_secs(1)))
     };
     let now = durable::now_ms();
-    let job = JobRecord::queued(acme, &pool, "diagnostic".into(), "{}".into(), 3, now);
-    app.store.insert_job(&job).await.expect("a job");
-    app.store
-        .claim_job(job.id, "w1", now, now + 60_000)
-        .await
-        .expect("the store")
-        .expect("claimed by w1");
+    // A job of `tenant` that w1 holds at attempt 1.
+    let claimed = |tenant: shared::ids::TenantId| {
+        let (store, pool) = (&app.store, &pool);
+        async move {
+            let job = JobRecord::queued(tenant, pool, "diagnostic".into(), "{}".into(), 3, now);
+            store.insert_job(&job).await.expect("a job");
+            store
+                .claim_job(job.id, "w1", now, now + 60_000)
+                .await
+                .expect("the store")
+                .expect("claimed by w1");
+            job
+        }
+    };
+    let job = claimed(acme).await;
     let holder = |tenant: shared::ids::TenantId, worker: &str, attempt: i64| AttemptRef {
         tenant: tenant.to_string(),
         job: job.id.to_string(),
@@ -920,10 +928,10 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         finished_at: now,
         logs: vec![],
     };
-    let recorded = || async {
-        let mut steps: Vec<(String, Value)> = app
-            .store
-            .job_steps(acme, job.id)
+    let store = &app.store;
+    let journal_of = |tenant: shared::ids::TenantId, job: shared::ids::JobId| async move {
+        let mut steps: Vec<(String, Value)> = store
+            .job_steps(tenant, job)
             .await
             .expect("the journal")
             .iter()
@@ -957,7 +965,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         .await
         .expect("recorded again");
     assert_eq!(
-        recorded().await,
+        journal_of(acme, job.id).await,
         vec![("a".to_owned(), json!(3)), ("b".to_owned(), json!(2))],
         "the same key keeps the later entry"
     );
@@ -1006,13 +1014,52 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         .await
         .expect("the new holder records");
     assert_eq!(
-        recorded().await,
+        journal_of(acme, job.id).await,
         vec![
             ("a".to_owned(), json!(3)),
             ("b".to_owned(), json!(2)),
             ("c".to_owned(), json!(5))
         ]
     );
+
+    // Many records at once (written together in batches): each lands in its own job's
+    // journal, in its own workspace, and the fence still refuses a stranger's among them.
+    let mut jobs = Vec::new();
+    for tenant in [acme, acme, globex] {
+        jobs.push((tenant, claimed(tenant).await.id));
+    }
+    let attempt = |tenant: shared::ids::TenantId, job: shared::ids::JobId, worker: &str| {
+        journals.open(AttemptRef {
+            tenant: tenant.to_string(),
+            job: job.to_string(),
+            worker_id: worker.to_owned(),
+            attempt: 1,
+        })
+    };
+    let burst = jobs.iter().flat_map(|&(tenant, job)| {
+        let (mine, stranger) = (attempt(tenant, job, "w1"), attempt(tenant, job, "w9"));
+        (0..10).map(move |i| {
+            let (mine, stranger) = (mine.clone(), stranger.clone());
+            async move {
+                let key = format!("k{i}");
+                let written = mine.record(&entry(&key, json!(i))).await;
+                let refused = stranger.record(&entry(&key, json!(-1))).await;
+                (written, refused)
+            }
+        })
+    });
+    for (written, refused) in futures::future::join_all(burst).await {
+        assert_eq!(written, Ok(()));
+        assert_eq!(refused, Err(JournalError::Lost));
+    }
+    for &(tenant, job) in &jobs {
+        let expected: Vec<(String, Value)> = (0..10).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert_eq!(
+            journal_of(tenant, job).await,
+            expected,
+            "job {job} of {tenant}"
+        );
+    }
     app.finish().await;
 }
 

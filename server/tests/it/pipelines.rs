@@ -888,7 +888,10 @@ async fn a_code_search_node_finds_the_workspaces_code() {
     .await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut indexer = workers::runtime::WorkerConfig::new(workers::pools::INDEXER_POOL, 1);
-    indexer.kinds = server::job_kinds(app.control.code.engine().clone());
+    indexer.kinds = server::job_kinds(
+        app.control.code.engine().clone(),
+        app.control.jobs.engine().bus(),
+    );
     let indexing = tokio::spawn(workers::runtime::run_pool(
         app.control.jobs.engine().bus(),
         indexer,
@@ -1007,4 +1010,266 @@ async fn a_long_delay_sleeps_without_holding_anything(backend: Backend) {
 on_both_backends!(
     a_long_delay_sleeps,
     a_long_delay_sleeps_without_holding_anything
+);
+
+/// The runs of `pipeline` (newest first), once `count` of them have ended.
+async fn runs_ended(app: &TestApp, auth: &Auth, pipeline: &str, count: usize) -> Vec<Value> {
+    for _ in 0..600 {
+        let runs = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/workspaces/acme/pipelines/{pipeline}/runs"),
+                None,
+                auth,
+            )
+            .await;
+        let list = runs.body.as_array().cloned().unwrap_or_default();
+        let ended = list
+            .iter()
+            .filter(|r| ["succeeded", "failed"].contains(&r["status"].as_str().unwrap_or("")))
+            .count();
+        if ended >= count {
+            assert_eq!(list.len(), count, "{}", runs.body);
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("pipeline {pipeline} never had {count} ended runs");
+}
+
+/// Publishes `body` to acme's `topic` through the REST API; answers the 202's body.
+async fn publish(app: &TestApp, auth: &Auth, topic: &str, body: Value) -> Value {
+    let a = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/topics/{topic}/messages"),
+            Some(body),
+            auth,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED, "{}", a.body);
+    a.body
+}
+
+async fn pipelines_publish_and_start_on_topics(backend: Backend) {
+    let app = app(backend).await;
+    let auth = owner(&app).await;
+    app.create_workspace(&auth, "globex").await;
+    for slug in ["acme", "globex"] {
+        let a = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/workspaces/{slug}/topics"),
+                Some(json!({"name": "orders"})),
+                &auth,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let d = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/workspaces/{slug}/deploys"),
+                None,
+                &auth,
+            )
+            .await;
+        assert_eq!(d.status, StatusCode::CREATED, "{}", d.body);
+    }
+    let on_orders = |factor: i64| {
+        json!({
+            "nodes": [
+                node("orders", "topic", json!({"topic": "orders"})),
+                node("double", "script", json!({"source": format!("export default (m) => ({{ got: m.body.n * {factor}, id: m.id, topic: m.topic }})")})),
+                node("result", "output", json!({}))
+            ],
+            "edges": [edge("orders", "out", "double"), edge("double", "out", "result")]
+        })
+    };
+    let consumer = create(&app, &auth, "Consumer", on_orders(2)).await;
+    // Another workspace's pipeline on its own topic of the same name.
+    let globex = app
+        .call(
+            Method::POST,
+            "/api/v1/workspaces/globex/pipelines",
+            Some(json!({"name": "Theirs", "graph": on_orders(100)})),
+            &auth,
+        )
+        .await;
+    assert_eq!(globex.status, StatusCode::CREATED, "{}", globex.body);
+    let view = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/pipelines/{consumer}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        view.body["triggers"],
+        json!([{"node": "orders", "kind": "topic", "signed": false, "topic": "orders"}])
+    );
+
+    // A run's publish node publishes its input; the topic starts the consumer with it.
+    let producer = create(
+        &app,
+        &auth,
+        "Producer",
+        json!({
+            "nodes": [
+                node("start", "manual", json!({})),
+                node("send", "publish", json!({"topic": "orders"})),
+                node("result", "output", json!({}))
+            ],
+            "edges": [edge("start", "out", "send"), edge("send", "out", "result")]
+        }),
+    )
+    .await;
+    let run = finished(
+        &app,
+        &auth,
+        &start(&app, &auth, &producer, json!({"n": 21})).await,
+    )
+    .await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let sent = &run["output"];
+    assert_eq!(sent["topic"], "orders", "{run}");
+    assert_eq!(sent["deliveries"], 1, "one pipeline starts on it: {run}");
+    let message = sent["id"].as_str().expect("a message id").to_owned();
+    let consumed = runs_ended(&app, &auth, &consumer, 1).await;
+    assert_eq!(consumed[0]["trigger"], "topic");
+    let consumed = finished(&app, &auth, consumed[0]["id"].as_str().expect("id")).await;
+    assert_eq!(
+        consumed["output"],
+        json!({"got": 42, "id": message, "topic": "orders"})
+    );
+
+    // Published from REST too; another workspace's pipeline never starts on acme's topic.
+    let published = publish(&app, &auth, "orders", json!({"n": 5})).await;
+    assert_eq!(published["deliveries"], 1, "{published}");
+    let consumed = runs_ended(&app, &auth, &consumer, 2).await;
+    let latest = finished(&app, &auth, consumed[0]["id"].as_str().expect("id")).await;
+    assert_eq!(latest["output"]["got"], 10);
+    let theirs = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/workspaces/globex/pipelines/{}/runs",
+                globex.body["id"].as_str().expect("id")
+            ),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(
+        theirs.body,
+        json!([]),
+        "globex's pipeline ran on acme's topic"
+    );
+
+    // A topic that is not deployed: the publish node fails its run, saying so.
+    let nowhere = create(
+        &app,
+        &auth,
+        "Nowhere",
+        json!({
+            "nodes": [node("start", "manual", json!({})), node("send", "publish", json!({"topic": "nowhere", "message": {"n": "{{ input.n }}"}}))],
+            "edges": [edge("start", "out", "send")]
+        }),
+    )
+    .await;
+    let failed = finished(
+        &app,
+        &auth,
+        &start(&app, &auth, &nowhere, json!({"n": 1})).await,
+    )
+    .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    let error = node_of(&failed, "send")["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("deployed topic"), "{failed}");
+
+    // A new live version without the topic trigger stops the runs.
+    let manual = json!({
+        "nodes": [node("start", "manual", json!({})), node("result", "output", json!({}))],
+        "edges": [edge("start", "out", "result")]
+    });
+    let saved = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/workspaces/acme/pipelines/{consumer}"),
+            Some(json!({ "graph": manual })),
+            &auth,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(
+        publish(&app, &auth, "orders", json!({"n": 6})).await["deliveries"],
+        0
+    );
+    // ... and making the first version live again starts them again.
+    let live = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/workspaces/acme/pipelines/{consumer}/live"),
+            Some(json!({"version": 1})),
+            &auth,
+        )
+        .await;
+    assert_eq!(live.status, StatusCode::OK, "{}", live.body);
+    assert_eq!(
+        publish(&app, &auth, "orders", json!({"n": 7})).await["deliveries"],
+        1
+    );
+
+    // What cannot be saved: publishing to the topic that starts the pipeline, a bad topic
+    // name, a secret in a message.
+    let looping = json!({
+        "nodes": [node("orders", "topic", json!({"topic": "orders"})), node("again", "publish", json!({"topic": "orders"}))],
+        "edges": [edge("orders", "out", "again")]
+    });
+    let bad_name = json!({
+        "nodes": [node("start", "manual", json!({})), node("send", "publish", json!({"topic": "Orders!"}))],
+        "edges": [edge("start", "out", "send")]
+    });
+    let secret = json!({
+        "nodes": [node("start", "manual", json!({})), node("send", "publish", json!({"topic": "orders", "message": {"token": "{{ secrets.API_TOKEN }}"}}))],
+        "edges": [edge("start", "out", "send")]
+    });
+    for (graph, field, says) in [
+        (looping, "config.topic", "forever"),
+        (bad_name, "config.topic", "topic name"),
+        (secret, "config.message", "may not hold secrets"),
+    ] {
+        let a = app
+            .call(
+                Method::POST,
+                "/api/v1/workspaces/acme/pipelines",
+                Some(json!({"name": "Refused", "graph": graph})),
+                &auth,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        let problems = a.body["error"]["problems"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            problems.iter().any(|p| p["node"]
+                == json!(if field == "config.topic" && says == "forever" {
+                    "again"
+                } else {
+                    "send"
+                })
+                && p["field"] == field
+                && p["message"].as_str().unwrap_or("").contains(says)),
+            "{}",
+            a.body
+        );
+    }
+    app.finish().await;
+}
+on_both_backends!(
+    pipelines_publish_to_topics_and_start_on_them,
+    pipelines_publish_and_start_on_topics
 );

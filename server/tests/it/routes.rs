@@ -837,6 +837,71 @@ async fn topic_delivery(backend: Backend) {
     assert_eq!(again[0]["job_id"], replayed.body["id"]);
     assert_eq!(again[0]["message_id"], message.as_str());
 
+    // The topic's tail: the message with how each delivery ended, the replay among them.
+    let tail = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/topics/orders/messages",
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(tail.status, StatusCode::OK, "{}", tail.body);
+    assert_eq!(tail.body.as_array().map(Vec::len), Some(1), "{}", tail.body);
+    assert_eq!(tail.body[0]["id"], message.as_str());
+    assert_eq!(tail.body[0]["body"], json!({"n": 7}));
+    let mut deliveries: Vec<(String, String, i64, bool)> = tail.body[0]["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .map(|d| {
+            (
+                d["subscriber"].as_str().unwrap_or_default().to_owned(),
+                d["status"].as_str().unwrap_or_default().to_owned(),
+                d["attempts"].as_i64().unwrap_or_default(),
+                d["replay_of"] == dead[0]["job_id"],
+            )
+        })
+        .collect();
+    deliveries.sort();
+    assert_eq!(
+        deliveries,
+        vec![
+            ("broken".to_owned(), "dead".to_owned(), 2, false),
+            ("broken".to_owned(), "dead".to_owned(), 2, true),
+            ("flaky".to_owned(), "succeeded".to_owned(), 3, false),
+        ],
+        "{}",
+        tail.body
+    );
+    let after = tail.body[0]["at"].as_i64().expect("at") + 1;
+    let newer = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/workspaces/acme/topics/orders/messages?since={after}"),
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(newer.body, json!([]), "nothing published since");
+    for (path, status) in [
+        (
+            "/topics/orders/messages?limit=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/topics/nowhere/messages", StatusCode::NOT_FOUND),
+    ] {
+        let a = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/workspaces/acme{path}"),
+                None,
+                &auth,
+            )
+            .await;
+        assert_eq!(a.status, status, "{path}: {}", a.body);
+    }
+
     // The gateway's publish route answers 202 with the message id.
     let request = Request::builder()
         .method(Method::POST)
@@ -1328,6 +1393,19 @@ async fn cli_deploys(backend: Backend) {
     .await
     .expect("published");
     assert_eq!(id.len(), 36, "{id}");
+    // logs TOPIC: the topic's messages.
+    let mut tail = Vec::new();
+    server::cli::topic_tail(&client, &dir, "orders", false, |line| {
+        tail.push(line.to_owned());
+        true
+    })
+    .await
+    .expect("the tail");
+    assert_eq!(tail.len(), 1, "{tail:?}");
+    assert!(
+        tail[0].contains(&format!("  orders  {id}  {{\"n\":1}}")),
+        "{tail:?}"
+    );
     let bad = server::cli::publish(&client, &dir, "orders", "{n: 1").await;
     assert!(bad.expect_err("refused").to_string().contains("not JSON"));
 
@@ -1338,6 +1416,59 @@ async fn cli_deploys(backend: Backend) {
         .expect_err("refused")
         .to_string();
     assert!(e.contains("422") && e.contains("handler.source"), "{e}");
+
+    // dev: the broken directory is reported (what is live stays); each fix is deployed
+    // as it is saved.
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let watching = {
+        let (client, dir) = (client.clone(), dir.clone());
+        tokio::spawn(async move {
+            server::cli::dev(&client, &dir, Duration::from_millis(50), |event| {
+                events_tx.send(event).is_ok()
+            })
+            .await
+        })
+    };
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("dev reports")
+            .expect("an event")
+    };
+    match next().await {
+        server::cli::DevEvent::Refused(why) => assert!(why.contains("handler.source"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        get(&app, "/t/acme/hello/ada").await.json,
+        json!({"hello": "ada"})
+    );
+    std::fs::write(
+        dir.join("hello.js"),
+        "export default (req) => ({ status: 200, body: { hi: req.params.name } })",
+    )
+    .expect("script");
+    match next().await {
+        server::cli::DevEvent::Deployed { version, plan } => {
+            assert_eq!(version, 2);
+            assert!(plan.contains("~ route GET /hello/{name}"), "{plan}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        get(&app, "/t/acme/hello/ada").await.json,
+        json!({"hi": "ada"})
+    );
+    std::fs::write(dir.join("switchyard.toml"), "[[routes]\n").expect("toml");
+    match next().await {
+        server::cli::DevEvent::Refused(why) => assert!(why.contains("switchyard.toml"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        get(&app, "/t/acme/hello/ada").await.json,
+        json!({"hi": "ada"})
+    );
+    watching.abort();
     let _ = std::fs::remove_dir_all(&dir);
 }
 on_both_backends!(the_cli_plans_deploys_and_publishes_a_directory, cli_deploys);

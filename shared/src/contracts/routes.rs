@@ -2,8 +2,8 @@
 
 use super::{ConsoleResult, SessionToken};
 use crate::routes::views::{
-    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, PlanView,
-    Published, RouteActivity, RouteBody, RouteView, TopicView, TryRequest, TryResponse,
+    CreateSubscriber, CreateTopic, Created, DeadLetterView, DeployView, Deployed, MessageView,
+    PlanView, Published, RouteActivity, RouteBody, RouteView, TopicView, TryRequest, TryResponse,
 };
 use crate::routes::Manifest;
 use async_trait::async_trait;
@@ -109,6 +109,14 @@ pub trait RoutesConsole: Send + Sync + 'static {
         topic: &str,
         body: serde_json::Value,
     ) -> ConsoleResult<Published>;
+
+    /// A topic's latest messages, oldest first, with how each delivery stands.
+    async fn messages(
+        &self,
+        session: &SessionToken,
+        slug: &str,
+        topic: &str,
+    ) -> ConsoleResult<Vec<MessageView>>;
 
     /// A topic's dead letters not replayed yet.
     async fn dead_letters(

@@ -9,6 +9,8 @@ pub enum NodeKind {
     Webhook,
     /// Started by a cron schedule.
     Schedule,
+    /// Started by each message published to a topic.
+    Topic,
     /// An outbound HTTP request (through the egress guard).
     Http,
     /// JavaScript in the sandbox.
@@ -23,16 +25,19 @@ pub enum NodeKind {
     Set,
     /// Queries the workspace's code index.
     CodeSearch,
+    /// Publishes a message to one of the workspace's topics.
+    Publish,
     /// The run's result.
     Output,
 }
 
 impl NodeKind {
     /// Every kind, in the order the editor's palette lists them.
-    pub const ALL: [NodeKind; 11] = [
+    pub const ALL: [NodeKind; 13] = [
         NodeKind::Manual,
         NodeKind::Webhook,
         NodeKind::Schedule,
+        NodeKind::Topic,
         NodeKind::Http,
         NodeKind::Script,
         NodeKind::Branch,
@@ -40,6 +45,7 @@ impl NodeKind {
         NodeKind::Delay,
         NodeKind::Set,
         NodeKind::CodeSearch,
+        NodeKind::Publish,
         NodeKind::Output,
     ];
 
@@ -49,6 +55,7 @@ impl NodeKind {
             NodeKind::Manual => "manual",
             NodeKind::Webhook => "webhook",
             NodeKind::Schedule => "schedule",
+            NodeKind::Topic => "topic",
             NodeKind::Http => "http",
             NodeKind::Script => "script",
             NodeKind::Branch => "branch",
@@ -56,6 +63,7 @@ impl NodeKind {
             NodeKind::Delay => "delay",
             NodeKind::Set => "set",
             NodeKind::CodeSearch => "code_search",
+            NodeKind::Publish => "publish",
             NodeKind::Output => "output",
         }
     }
@@ -69,7 +77,7 @@ impl NodeKind {
     pub fn is_trigger(self) -> bool {
         matches!(
             self,
-            NodeKind::Manual | NodeKind::Webhook | NodeKind::Schedule
+            NodeKind::Manual | NodeKind::Webhook | NodeKind::Schedule | NodeKind::Topic
         )
     }
 
@@ -106,6 +114,7 @@ impl NodeKind {
             NodeKind::Delay => &[("seconds", Setting::Seconds)],
             NodeKind::Set => &[("fields", Setting::Object)],
             NodeKind::CodeSearch => &[("query", Setting::Text)],
+            NodeKind::Topic | NodeKind::Publish => &[("topic", Setting::Topic)],
             NodeKind::Manual | NodeKind::Webhook | NodeKind::Merge | NodeKind::Output => &[],
         }
     }
@@ -181,6 +190,14 @@ const TIMEOUT: Field = field(
     "Per attempt. Default 10 (HTTP: 30).",
 );
 
+const TOPIC: Field = field(
+    "topic",
+    "Topic",
+    FieldKind::Text,
+    true,
+    "A topic of this workspace, like orders.created (deployed with the routes).",
+);
+
 impl NodeKind {
     /// Every setting the inspector offers for this kind, required ones first.
     pub fn fields(self) -> &'static [Field] {
@@ -228,6 +245,25 @@ impl NodeKind {
                         false,
                         "After downtime: skip them, or run once.",
                     ),
+                ];
+                F
+            }
+            NodeKind::Topic => {
+                const F: &[Field] = &[TOPIC];
+                F
+            }
+            NodeKind::Publish => {
+                const F: &[Field] = &[
+                    TOPIC,
+                    field(
+                        "message",
+                        "Message",
+                        FieldKind::Json,
+                        false,
+                        "Any JSON; its strings may be templates. Default: what arrives at this node.",
+                    ),
+                    RETRIES,
+                    RETRY_DELAY,
                 ];
                 F
             }
@@ -358,6 +394,7 @@ impl NodeKind {
             NodeKind::Manual => "Start by hand, with an input",
             NodeKind::Webhook => "Start on an HTTP request",
             NodeKind::Schedule => "Start on a cron schedule",
+            NodeKind::Topic => "Start on each message to a topic",
             NodeKind::Http => "Call an HTTP API",
             NodeKind::Script => "Run JavaScript",
             NodeKind::Branch => "Go one way or the other",
@@ -365,6 +402,7 @@ impl NodeKind {
             NodeKind::Delay => "Wait, holding no worker",
             NodeKind::Set => "Build an object",
             NodeKind::CodeSearch => "Search the workspace's code",
+            NodeKind::Publish => "Publish a message to a topic",
             NodeKind::Output => "The run's result",
         }
     }
@@ -381,6 +419,7 @@ impl NodeKind {
             NodeKind::Delay => serde_json::json!({"seconds": 1}),
             NodeKind::Set => serde_json::json!({"fields": {}}),
             NodeKind::CodeSearch => serde_json::json!({"query": "parse configuration"}),
+            NodeKind::Topic | NodeKind::Publish => serde_json::json!({"topic": "events"}),
             _ => serde_json::json!({}),
         }
     }
@@ -399,6 +438,8 @@ pub enum Setting {
     Seconds,
     /// A 5-field cron expression.
     Cron,
+    /// A topic's name (`orders.created`).
+    Topic,
 }
 
 /// The longest a delay node may wait.

@@ -108,7 +108,7 @@ pub fn validate(graph: &Graph, secrets: &[String]) -> Vec<Problem> {
         .collect();
     match triggers.as_slice() {
         [] => problems.push(Problem::graph(
-            "a pipeline needs a trigger: manual, webhook or schedule",
+            "a pipeline needs a trigger: manual, webhook, schedule or topic",
         )),
         [_] => {}
         [_, rest @ ..] => {
@@ -204,6 +204,28 @@ pub fn validate(graph: &Graph, secrets: &[String]) -> Vec<Problem> {
         }
     }
 
+    // A pipeline started by a topic that publishes to that topic would start itself
+    // forever.
+    let kinds_ref = &kinds;
+    let topic_of = |kind: NodeKind| {
+        graph
+            .nodes
+            .iter()
+            .filter(move |n| kinds_ref.get(n.id.as_str()) == Some(&kind))
+            .filter_map(|n| Some((n, n.config.get("topic")?.as_str()?)))
+    };
+    if let Some((_, trigger_topic)) = topic_of(NodeKind::Topic).next() {
+        for (node, topic) in topic_of(NodeKind::Publish) {
+            if topic == trigger_topic {
+                problems.push(Problem::setting(
+                    &node.id,
+                    "topic",
+                    format!("this pipeline starts on each message to {topic:?}; publishing there would start it again, forever"),
+                ));
+            }
+        }
+    }
+
     // Settings and templates.
     let ids: HashSet<&str> = kinds.keys().copied().collect();
     for node in &graph.nodes {
@@ -220,6 +242,17 @@ pub fn validate(graph: &Graph, secrets: &[String]) -> Vec<Problem> {
         for (field, setting) in kind.required() {
             if let Err(message) = check_setting(*setting, node.config.get(field)) {
                 problems.push(Problem::setting(&node.id, field, message));
+            }
+        }
+        if *kind == NodeKind::Publish {
+            let mut named = BTreeSet::new();
+            super::template::secrets_named(&node.config, &mut named);
+            if !named.is_empty() {
+                problems.push(Problem::setting(
+                    &node.id,
+                    "message",
+                    "a published message is stored and shown to the workspace, so it may not hold secrets",
+                ));
             }
         }
         let mut texts = Vec::new();
@@ -378,6 +411,10 @@ fn check_setting(setting: Setting, value: Option<&serde_json::Value>) -> Result<
         (Setting::Cron, Some(v)) => match v.as_str() {
             Some(expr) => check_cron(expr),
             None => Err("must be a cron expression".to_owned()),
+        },
+        (Setting::Topic, Some(v)) => match v.as_str() {
+            Some(name) if crate::routes::validate::is_topic_name(name) => Ok(()),
+            _ => Err("must be a topic name: lowercase letters, digits, '.', '_' or '-', up to 64, like orders.created".to_owned()),
         },
     }
 }
@@ -596,6 +633,52 @@ mod tests {
         assert!(problems
             .iter()
             .any(|p| p.edge == Some(1) && p.message.contains("merge")));
+    }
+
+    #[test]
+    fn topics_are_named_well_and_a_pipeline_cannot_start_itself() {
+        let on = |trigger: &str, publish: serde_json::Value| {
+            graph(json!({
+                "nodes": [{"id": "start", "kind": "topic", "config": {"topic": trigger}},
+                          {"id": "send", "kind": "publish", "config": publish}],
+                "edges": [{"from": {"node": "start", "port": "out"}, "to": {"node": "send", "port": "in"}}]
+            }))
+        };
+        let secrets = ["TOKEN".to_owned()];
+        assert_eq!(
+            validate(
+                &on(
+                    "orders.created",
+                    json!({"topic": "orders.shipped", "message": {"id": "{{ input.body.id }}"}})
+                ),
+                &secrets
+            ),
+            vec![]
+        );
+        let problems = |g: &Graph| -> Vec<(Option<String>, Option<String>, String)> {
+            validate(g, &secrets)
+                .into_iter()
+                .map(|p| (p.node, p.field, p.message))
+                .collect()
+        };
+        let looping = problems(&on("orders", json!({"topic": "orders"})));
+        assert_eq!(looping.len(), 1, "{looping:?}");
+        assert_eq!(looping[0].0.as_deref(), Some("send"));
+        assert_eq!(looping[0].1.as_deref(), Some("config.topic"));
+        assert!(looping[0].2.contains("forever"), "{looping:?}");
+        let bad = problems(&on("Orders!", json!({})));
+        assert_eq!(bad.len(), 2, "{bad:?}");
+        assert!(bad.iter().all(
+            |(_, field, message)| field.as_deref() == Some("config.topic")
+                && (message.contains("topic name") || message.contains("required"))
+        ));
+        let leaking = problems(&on(
+            "a",
+            json!({"topic": "b", "message": "{{ secrets.TOKEN }}"}),
+        ));
+        assert_eq!(leaking.len(), 1, "{leaking:?}");
+        assert_eq!(leaking[0].1.as_deref(), Some("config.message"));
+        assert!(leaking[0].2.contains("may not hold secrets"));
     }
 
     #[test]

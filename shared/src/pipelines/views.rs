@@ -45,7 +45,7 @@ pub struct PipelineSaved {
 pub struct TriggerView {
     /// The trigger node's id.
     pub node: String,
-    /// `manual`, `webhook` or `schedule`.
+    /// `manual`, `webhook`, `schedule` or `topic`.
     pub kind: String,
     /// A webhook's absolute URL (`POST` any JSON body to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +56,9 @@ pub struct TriggerView {
     /// A schedule's next tick (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<String>,
+    /// A topic trigger's topic: each message published to it starts a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 /// A pipeline with its latest version's graph.

@@ -252,6 +252,46 @@ pub struct Published {
     pub deliveries: usize,
 }
 
+/// A message published to a topic and how each delivery of it stands (the topic's live
+/// tail: `GET .../topics/{name}/messages`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageView {
+    /// Its id (every delivery of it carries it).
+    pub id: String,
+    /// What was published.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub body: serde_json::Value,
+    /// When, Unix ms: to follow the tail, ask again with `since` a little before the newest.
+    pub at: i64,
+    /// When, RFC 3339.
+    pub published_at: String,
+    /// Its deliveries to script subscribers (replays included), oldest first. Pipelines it
+    /// started are on their runs pages.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// One delivery of a message to one subscriber.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryView {
+    /// The subscriber.
+    pub subscriber: String,
+    /// The delivery's job (its log has each attempt).
+    pub job_id: String,
+    /// How it stands: `queued` (also between retries), `running`, `succeeded`, `dead`
+    /// (its attempts are spent: a dead letter), `cancelled`.
+    pub status: crate::jobs::JobStatus,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// The latest attempt's error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The dead delivery this one replays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<String>,
+}
+
 /// A message a subscriber could not take: its delivery's attempts are spent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -15,7 +15,7 @@ mod nodes;
 mod tests;
 
 pub use http::Breakers;
-pub use nodes::{CodeSearch, NodeSettings, MAX_OUTPUT_BYTES};
+pub use nodes::{CodeSearch, NodeSettings, Publisher, MAX_OUTPUT_BYTES};
 
 use crate::egress::EgressPolicy;
 use crate::kinds::JobContext;
@@ -55,7 +55,8 @@ pub struct RunJob {
 }
 
 /// What a run may use beyond its graph: the opened secrets it names, the egress rule, the
-/// breakers of this process, the code index, and the sandbox's limits.
+/// breakers of this process, the code index, the way to publish to topics, and the
+/// sandbox's limits.
 #[derive(Clone)]
 pub struct Env {
     /// The workspace's secrets the graph names, opened (redacted from everything recorded).
@@ -66,6 +67,8 @@ pub struct Env {
     pub breakers: Arc<Breakers>,
     /// Searches the workspace's code index (none where this process has no code index).
     pub code_search: Option<CodeSearch>,
+    /// Publishes to the workspace's topics (none where this process cannot).
+    pub publish: Option<Publisher>,
     /// The script sandbox's limits (a node's own timeout overrides the time).
     pub limits: sandbox::Limits,
     /// The workspace, for breakers and the code index.

@@ -27,6 +27,11 @@ pub const MAX_DELAY: Duration = Duration::from_secs(30 * 86_400);
 pub type CodeSearch =
     Arc<dyn Fn(String, usize) -> BoxFuture<'static, Result<Value, String>> + Send + Sync>;
 
+/// Publishes a message to a topic of the run's workspace: `(topic, message)` → what was
+/// published (`{id, topic, deliveries}`), or why not and whether trying again could help.
+pub type Publisher =
+    Arc<dyn Fn(String, Value) -> BoxFuture<'static, Result<Value, (String, bool)>> + Send + Sync>;
+
 /// The settings every action node has besides its kind's: retries and a timeout.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NodeSettings {
@@ -226,7 +231,9 @@ async fn attempt(
         logs: vec![],
     };
     match step.kind {
-        NodeKind::Manual | NodeKind::Webhook | NodeKind::Schedule => Ok(plain(input.clone())),
+        NodeKind::Manual | NodeKind::Webhook | NodeKind::Schedule | NodeKind::Topic => {
+            Ok(plain(input.clone()))
+        }
         NodeKind::Merge => Ok(plain(input.clone())),
         NodeKind::Set => {
             let fields = step.config.get("fields").cloned().unwrap_or(json!({}));
@@ -320,6 +327,34 @@ async fn attempt(
         NodeKind::Http => {
             let config = template::render(&step.config, scope).map_err(AttemptError::fatal)?;
             super::http::request(&config, env, timeout)
+                .await
+                .map(plain)
+                .map_err(|(message, retryable)| AttemptError {
+                    message,
+                    retryable,
+                    logs: vec![],
+                })
+        }
+        NodeKind::Publish => {
+            let topic = step
+                .config
+                .get("topic")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let message = match step.config.get("message") {
+                Some(message) => template::render(message, scope).map_err(AttemptError::fatal)?,
+                None => input.clone(),
+            };
+            // Upstream outputs may carry a secret's value (an echoing API): a message is
+            // stored and shown, so it is redacted like everything recorded.
+            let message = template::redact_value(&message, &env.secrets);
+            let Some(publish) = env.publish.clone() else {
+                return Err(AttemptError::fatal(
+                    "this worker cannot publish messages (it has no way to the control plane)",
+                ));
+            };
+            publish(topic, message)
                 .await
                 .map(plain)
                 .map_err(|(message, retryable)| AttemptError {

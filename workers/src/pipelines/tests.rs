@@ -22,6 +22,7 @@ fn env(egress: EgressPolicy) -> Env {
         egress,
         breakers: Arc::new(Breakers::default()),
         code_search: None,
+        publish: None,
         limits: sandbox::Limits::default(),
         tenant_id: "t1".to_owned(),
     }
