@@ -66,8 +66,6 @@ pub struct Jobs {
     /// Open jobs per pool and status, as the sweeper last counted them (what `/metrics`
     /// shows: a scrape reads this, never the jobs table).
     open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
-    /// Journal entries, written in batches.
-    pub(super) steps: super::steps::StepWriter,
     /// Other domains' answers to workers (see [`WorkerRequests`]).
     answerers: std::sync::RwLock<Vec<Arc<dyn WorkerRequests>>>,
 }
@@ -88,7 +86,6 @@ impl Jobs {
     /// A job service over `store` and `bus`, accepting jobs of `kinds`.
     pub fn new(store: Store, bus: Arc<dyn Bus>, config: JobsConfig, kinds: Kinds) -> Jobs {
         Jobs {
-            steps: super::steps::StepWriter::new(store.backend(), config.journal_async_commit),
             store,
             bus,
             config,

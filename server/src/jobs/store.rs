@@ -8,7 +8,6 @@ use shared::ids::{JobId, TenantId};
 use shared::jobs::JobStatus;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use std::collections::HashSet;
 
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -202,7 +201,7 @@ pub struct JobFilter {
     pub limit: i64,
 }
 
-/// A finished step to record in its job's journal (see [`Store::record_steps`]).
+/// A finished step to record in its job's journal (see [`Store::record_step`]).
 #[derive(Clone, Debug)]
 pub struct StepRecord {
     /// The job's workspace.
@@ -219,67 +218,6 @@ pub struct StepRecord {
     pub entry: String,
     /// When it was recorded (ms since the epoch).
     pub at: i64,
-}
-
-/// One fenced statement writing `records`: each row joins its job only while that job is
-/// running under the record's worker and attempt. On PostgreSQL it takes a share lock on
-/// those jobs' rows, so an attempt replacing one (an update of that row) waits for this
-/// write and cannot be overwritten by it. Answers the (job, key) pairs written.
-async fn insert_steps(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    records: &[&StepRecord],
-) -> StoreResult<Vec<(String, String)>> {
-    if records.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<String> = (0..records.len())
-        .map(|i| {
-            let p = i * 7;
-            format!(
-                "(${}, ${}, ${}, ${}, CAST(${} AS BIGINT), ${}, CAST(${} AS BIGINT))",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7
-            )
-        })
-        .collect();
-    let lock = match backend {
-        Backend::Postgres => "FOR SHARE OF jobs",
-        Backend::Sqlite => "",
-    };
-    let sql = format!(
-        "WITH v (job_id, tenant_id, key, entry, recorded_at, worker, attempt) AS (VALUES {})
-         INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
-         SELECT v.job_id, v.tenant_id, v.key, v.entry, v.recorded_at FROM v
-         JOIN jobs ON jobs.id = v.job_id AND jobs.tenant_id = v.tenant_id
-         WHERE jobs.status = 'running' AND jobs.lease_holder = v.worker AND jobs.attempt = v.attempt
-         {lock}
-         ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at
-         RETURNING job_id, key",
-        rows.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for r in records {
-        query = query
-            .bind(r.job.to_string())
-            .bind(r.tenant.to_string())
-            .bind(&r.key)
-            .bind(&r.entry)
-            .bind(r.at)
-            .bind(&r.worker)
-            .bind(r.attempt);
-    }
-    query
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get("job_id")?, row.try_get("key")?)))
-        .collect()
 }
 
 /// The job `id` as it is inside `tx`.
@@ -838,55 +776,56 @@ impl Store {
         Ok(())
     }
 
-    /// Records finished steps in running jobs' journals, fenced: a record is written only
-    /// while its worker holds its job at its attempt. The same key again keeps the later
-    /// entry (a report retried after its answer was lost). Answers, per record, whether it
-    /// was written (`false`: the fence refused). No two records may share a job and key.
-    /// With `async_commit`, on PostgreSQL the commit does not wait for the disk (see
-    /// `JobsConfig`).
-    pub async fn record_steps(
-        &self,
-        records: &[&StepRecord],
-        async_commit: bool,
-    ) -> StoreResult<Vec<bool>> {
-        let mut written = HashSet::new();
-        match self.backend {
-            // The one writer connection runs the statement alone, without a transaction
-            // around it.
-            Backend::Sqlite => {
-                let mut conn = self.pool.acquire().await?;
-                written.extend(insert_steps(&mut conn, Backend::Sqlite, records).await?);
-            }
-            // One transaction; each workspace's records under its own scope (row security).
+    /// Records a finished step in a running job's journal, fenced: written only while
+    /// `record.worker` holds the job at `record.attempt`. The same key again keeps the
+    /// later entry (a report retried after its answer was lost). `false` when the fence
+    /// refused. With `async_commit`, on PostgreSQL the commit does not wait for the disk
+    /// (see `JobsConfig`).
+    pub async fn record_step(&self, record: &StepRecord, async_commit: bool) -> StoreResult<bool> {
+        // One statement, written only while the attempt holds the job: the fence. On
+        // PostgreSQL it takes a share lock on the job's row, so an attempt replacing this one
+        // (an update of that row) waits for this write and cannot be overwritten by it; on
+        // SQLite the one writer connection runs it alone, without a transaction around it.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR SHARE",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
+             SELECT $1, $2, $3, $4, $5 FROM jobs
+             WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
+             {lock}
+             ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at"
+        );
+        let query = sqlx::query(&sql)
+            .bind(record.job.to_string())
+            .bind(record.tenant.to_string())
+            .bind(&record.key)
+            .bind(&record.entry)
+            .bind(record.at)
+            .bind(&record.worker)
+            .bind(record.attempt);
+        let written = match self.backend {
+            Backend::Sqlite => query.execute(&self.pool).await?,
             Backend::Postgres => {
+                // The workspace's scope (row security) and, when asked, an asynchronous
+                // commit, set in one round trip.
                 let mut tx = self.pool.begin().await?;
-                let mut tenants: Vec<TenantId> = records.iter().map(|r| r.tenant).collect();
-                tenants.sort();
-                tenants.dedup();
-                for tenant in tenants {
-                    let scope = if async_commit {
-                        "SELECT set_config('app.tenant_id', $1, true), set_config('synchronous_commit', 'off', true)"
-                    } else {
-                        "SELECT set_config('app.tenant_id', $1, true)"
-                    };
-                    sqlx::query(scope)
-                        .bind(tenant.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    let theirs: Vec<&StepRecord> = records
-                        .iter()
-                        .filter(|r| r.tenant == tenant)
-                        .copied()
-                        .collect();
-                    written.extend(insert_steps(&mut tx, Backend::Postgres, &theirs).await?);
-                }
+                let scope = if async_commit {
+                    "SELECT set_config('app.tenant_id', $1, true), set_config('synchronous_commit', 'off', true)"
+                } else {
+                    "SELECT set_config('app.tenant_id', $1, true)"
+                };
+                sqlx::query(scope)
+                    .bind(record.tenant.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                let done = query.execute(&mut *tx).await?;
                 tx.commit().await?;
+                done
             }
-        }
-        Ok(records
-            .iter()
-            .map(|r| written.contains(&(r.job.to_string(), r.key.clone())))
-            .collect())
+        };
+        Ok(written.rows_affected() == 1)
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.

@@ -197,8 +197,7 @@ impl Jobs {
         report: StepReport,
     ) -> Result<Option<Recorded>, StoreError> {
         // The fenced write first: it is the whole answer for the running attempt (one
-        // statement per batch of steps, see steps.rs); only a refused one needs to know
-        // whether the job exists.
+        // transaction per step); only a refused one needs to know whether the job exists.
         let record = StepRecord {
             tenant,
             job,
@@ -209,7 +208,10 @@ impl Jobs {
                 .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?,
             at: now_ms(),
         };
-        let recorded = self.steps.record(&self.store, record).await?;
+        let recorded = self
+            .store
+            .record_step(&record, self.config.journal_async_commit)
+            .await?;
         if !recorded {
             return match self.store.job_any_tenant(job).await? {
                 None => Ok(self

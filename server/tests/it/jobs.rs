@@ -1022,7 +1022,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         ]
     );
 
-    // Many records at once (written together in batches): each lands in its own job's
+    // Many records at once: each lands in its own job's
     // journal, in its own workspace, and the fence still refuses a stranger's among them.
     let mut jobs = Vec::new();
     for tenant in [acme, acme, globex] {
