@@ -402,7 +402,8 @@ impl crate::kinds::JobKind for DeliverKind {
         let stop = sandbox::StopSwitch::default();
         let watching = stop.clone();
         let source = delivery.source;
-        let mut run = tokio::task::spawn_blocking(move || {
+        // Within the inline budget here, else on a blocking thread (see `crate::scripts`).
+        let run = crate::scripts::run(limits, move |limits| {
             sandbox::run(
                 &source,
                 &message,
@@ -412,6 +413,7 @@ impl crate::kinds::JobKind for DeliverKind {
                 &watching,
             )
         });
+        tokio::pin!(run);
         let result = tokio::select! {
             r = &mut run => r,
             _ = ctx.stopped() => {
@@ -421,7 +423,7 @@ impl crate::kinds::JobKind for DeliverKind {
             }
         };
         match result {
-            Ok(Ok(finished)) => {
+            Ok(finished) => {
                 for line in finished.logs {
                     ctx.log(line);
                 }
@@ -429,12 +431,8 @@ impl crate::kinds::JobKind for DeliverKind {
                     result: finished.value,
                 }
             }
-            Ok(Err(e)) => Outcome::Failed {
-                error: e.to_string(),
-                retryable: true,
-            },
             Err(e) => Outcome::Failed {
-                error: format!("the delivery's thread failed: {e}"),
+                error: e.to_string(),
                 retryable: true,
             },
         }

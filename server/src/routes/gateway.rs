@@ -418,8 +418,8 @@ async fn handle(
     } else {
         parts.method.as_str().to_owned()
     };
-    let (index, params) = match live.table.find(&asked, &path) {
-        Lookup::Found { route, params } => (route, params),
+    let lookup = match live.table.find(&asked, &path) {
+        Lookup::Found { route, params } => Ok((route, params)),
         Lookup::MethodNotAllowed { allowed } => {
             let mut response = error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -431,23 +431,18 @@ async fn handle(
             if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
                 response.headers_mut().insert(header::ALLOW, v);
             }
-            gateway.finished(
-                &live,
-                "unmatched",
-                &request_id,
-                &parts_line,
-                &response,
-                started,
-            );
-            return response;
+            Err(response)
         }
-        Lookup::NotFound => {
-            let response = error(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no route matches {asked} {path}"),
-                &request_id,
-            );
+        Lookup::NotFound => Err(error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route matches {asked} {path}"),
+            &request_id,
+        )),
+    };
+    let (index, params) = match lookup {
+        Ok(found) => found,
+        Err(response) => {
             gateway.finished(
                 &live,
                 "unmatched",

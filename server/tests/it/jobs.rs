@@ -980,13 +980,25 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
             "{who}"
         );
     }
-    assert!(
-        journals
-            .open(holder(globex, "w1", 1))
-            .record(&entry("c", json!(0)))
-            .await
-            .is_err(),
-        "another workspace's journal reaches nothing"
+    // Naming another workspace reaches nothing: the store refuses it as not this attempt's;
+    // over the bus the control plane stays silent about a job it holds for another
+    // workspace (as it must on a shared bus), so the worker hears nothing.
+    let foreign = journals
+        .open(holder(globex, "w1", 1))
+        .record(&entry("c", json!(0)))
+        .await;
+    if direct {
+        assert_eq!(foreign, Err(JournalError::Lost));
+    } else {
+        assert!(
+            matches!(foreign, Err(JournalError::Unavailable(_))),
+            "{foreign:?}"
+        );
+    }
+    assert_eq!(
+        journal_of(acme, job.id).await,
+        vec![("a".to_owned(), json!(3)), ("b".to_owned(), json!(2))],
+        "no stranger's record was written"
     );
 
     // The lease expires and w2 takes the job: w1's attempt can write nothing more.
