@@ -529,8 +529,9 @@ pub async fn topic_tail(
     mut out: impl FnMut(&str) -> bool,
 ) -> anyhow::Result<()> {
     let slug = named_workspace(client, dir)?;
-    // Per message seen: when it was published, and each delivery's last state shown.
-    type Shown = (i64, Vec<(String, JobStatus, i64)>);
+    // Per message seen: when it was published, and each delivery's last state shown (by
+    // its job).
+    type Shown = (i64, std::collections::HashMap<String, (JobStatus, i64)>);
     let mut seen: std::collections::HashMap<String, Shown> = std::collections::HashMap::new();
     let mut since: Option<i64> = None;
     loop {
@@ -551,14 +552,12 @@ pub async fn topic_tail(
             let mut lines = Vec::new();
             let (_, shown) = seen.entry(message.id.clone()).or_insert_with(|| {
                 lines.push(render_message(topic, message));
-                (message.at, Vec::new())
+                (message.at, Default::default())
             });
             for delivery in &message.deliveries {
-                let state = (delivery.job_id.clone(), delivery.status, delivery.attempts);
-                if !shown.contains(&state) {
+                let state = (delivery.status, delivery.attempts);
+                if shown.insert(delivery.job_id.clone(), state) != Some(state) {
                     lines.push(render_delivery(delivery));
-                    shown.retain(|(job, _, _)| *job != delivery.job_id);
-                    shown.push(state);
                 }
             }
             for line in lines {

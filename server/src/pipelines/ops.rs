@@ -584,12 +584,9 @@ impl PipelineOps {
         topic: &str,
         input: &serde_json::Value,
     ) -> ApiResult<usize> {
-        let ids = self.store.pipelines_on_topic(tenant, topic).await?;
-        for id in &ids {
-            let Some(pipeline) = self.store.pipeline(tenant, *id).await? else {
-                continue; // deleted meanwhile
-            };
-            self.start_triggered(tenant, &pipeline, input.clone(), Trigger::Topic)
+        let pipelines = self.store.pipelines_on_topic(tenant, topic).await?;
+        for pipeline in &pipelines {
+            self.start_triggered(tenant, pipeline, input.clone(), Trigger::Topic)
                 .await
                 .map_err(|e| {
                     ApiError::new(
@@ -601,7 +598,7 @@ impl PipelineOps {
                     )
                 })?;
         }
-        Ok(ids.len())
+        Ok(pipelines.len())
     }
 
     /// [`PipelineOps::start_triggered`] for a schedule's `tick` (a second run of one tick

@@ -372,17 +372,18 @@ impl Store {
         &self,
         tenant: TenantId,
         topic: &str,
-    ) -> StoreResult<Vec<PipelineId>> {
+    ) -> StoreResult<Vec<PipelineRecord>> {
         let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
-        let rows = sqlx::query(
-            "SELECT id FROM pipelines WHERE tenant_id = $1 AND live_topic = $2 ORDER BY created_at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {PIPELINE_COLUMNS} FROM pipelines WHERE tenant_id = $1 AND live_topic = $2
+             ORDER BY created_at, id"
+        ))
         .bind(tenant.to_string())
         .bind(topic)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter().map(|row| id(row, "id")).collect()
+        rows.iter().map(PipelineRecord::from_row).collect()
     }
 
     /// A pipeline's schedule.

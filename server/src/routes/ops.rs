@@ -107,13 +107,23 @@ impl RouteOps {
         body: serde_json::Value,
     ) -> ApiResult<Published> {
         let access = self.tenancy.authorize(p, slug, Permission::Develop).await?;
-        let live = self.live_manifest(access.tenant()).await?;
+        self.publish_live(access.tenant(), topic, body).await
+    }
+
+    /// Publishes `body` to `tenant`'s live topic `topic`.
+    async fn publish_live(
+        &self,
+        tenant: TenantId,
+        topic: &str,
+        body: serde_json::Value,
+    ) -> ApiResult<Published> {
+        let live = self.live_manifest(tenant).await?;
         super::topics::publish(
             &self.store,
             &self.jobs,
             self.gateway.pipelines(),
             self.gateway.config().pool.as_str(),
-            access.tenant(),
+            tenant,
             &live,
             topic,
             body,
@@ -138,23 +148,7 @@ impl RouteOps {
             Ok(None) => return Some(Err(ApiError::not_found("workspace"))),
             Err(e) => return Some(Err(e.into())),
         }
-        let live = match self.live_manifest(tenant).await {
-            Ok(live) => live,
-            Err(e) => return Some(Err(e)),
-        };
-        Some(
-            super::topics::publish(
-                &self.store,
-                &self.jobs,
-                self.gateway.pipelines(),
-                self.gateway.config().pool.as_str(),
-                tenant,
-                &live,
-                topic,
-                message,
-            )
-            .await,
-        )
+        Some(self.publish_live(tenant, topic, message).await)
     }
 
     /// A topic's messages with how each delivery stands, oldest first: published at or

@@ -1236,10 +1236,10 @@ async fn pipelines_publish_and_start_on_topics(backend: Backend) {
         "nodes": [node("start", "manual", json!({})), node("send", "publish", json!({"topic": "orders", "message": {"token": "{{ secrets.API_TOKEN }}"}}))],
         "edges": [edge("start", "out", "send")]
     });
-    for (graph, field, says) in [
-        (looping, "config.topic", "forever"),
-        (bad_name, "config.topic", "topic name"),
-        (secret, "config.message", "may not hold secrets"),
+    for (graph, node, field, says) in [
+        (looping, "again", "config.topic", "forever"),
+        (bad_name, "send", "config.topic", "topic name"),
+        (secret, "send", "config.message", "may not hold secrets"),
     ] {
         let a = app
             .call(
@@ -1255,12 +1255,7 @@ async fn pipelines_publish_and_start_on_topics(backend: Backend) {
             .cloned()
             .unwrap_or_default();
         assert!(
-            problems.iter().any(|p| p["node"]
-                == json!(if field == "config.topic" && says == "forever" {
-                    "again"
-                } else {
-                    "send"
-                })
+            problems.iter().any(|p| p["node"] == node
                 && p["field"] == field
                 && p["message"].as_str().unwrap_or("").contains(says)),
             "{}",
