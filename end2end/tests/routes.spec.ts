@@ -114,8 +114,26 @@ test("draft a script route, see it refused before its deploy, deploy, call it, c
   await expect(messages.getByTestId("message").first()).toContainText(id);
   await expect(messages.getByTestId("message").first()).toContainText('{"n":1}');
   const headers = { origin: new URL(page.url()).origin };
+  // A pipeline the topic starts: the tail links a message to the run it started.
+  const graph = {
+    nodes: [
+      { id: "orders", kind: "topic", config: { topic: "orders" }, position: { x: 0, y: 0 } },
+      { id: "result", kind: "output", config: {}, position: { x: 240, y: 0 } },
+    ],
+    edges: [{ from: { node: "orders", port: "out" }, to: { node: "result", port: "in" } }],
+  };
+  const pipeline = await page.request.post(`/api/v1/workspaces/${slug}/pipelines`, { data: { name: "On orders", graph }, headers });
+  expect(pipeline.status()).toBe(201);
   const published = await page.request.post(`/api/v1/workspaces/${slug}/topics/orders/messages`, { data: { n: 2 }, headers });
   expect(published.status()).toBe(202);
+  expect((await published.json()).deliveries).toBe(1);
   await expect(messages.getByTestId("message")).toHaveCount(2);
-  await expect(messages.getByTestId("message").first()).toContainText('{"n":2}');
+  const latest = messages.getByTestId("message").first();
+  await expect(latest).toContainText('{"n":2}');
+  await expect(latest.getByTestId("message-run")).toContainText("On orders");
+  await expect(latest.getByTestId("message-run")).toContainText("succeeded", { timeout: 15_000 });
+  await expect(messages.getByTestId("message").last().getByTestId("message-run")).toHaveCount(0);
+  await latest.getByTestId("message-run").click();
+  await expect(page).toHaveURL(new RegExp(`/w/${slug}/pipelines/${(await pipeline.json()).id}/runs/`));
+  await expect(page.getByTestId("run-status").first()).toHaveText("succeeded");
 });

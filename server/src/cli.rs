@@ -18,7 +18,9 @@
 
 use serde_json::{json, Value};
 use shared::jobs::JobStatus;
-use shared::routes::views::{DeliveryView, MessageView, PlanView, RouteLogLine, RouteLogs};
+use shared::routes::views::{
+    DeliveryView, MessageRunView, MessageView, PlanView, RouteLogLine, RouteLogs,
+};
 use shared::routes::{ChangeKind, Manifest};
 use std::path::{Component, Path, PathBuf};
 
@@ -517,6 +519,20 @@ pub fn render_delivery(delivery: &DeliveryView) -> String {
     )
 }
 
+/// A run a message started, as the terminal shows it.
+pub fn render_run(run: &MessageRunView) -> String {
+    let error = match &run.error {
+        Some(e) => format!(": {e}"),
+        None => String::new(),
+    };
+    format!(
+        "    => pipeline {} run {}: {}{error}",
+        run.pipeline,
+        run.run_id,
+        run.status.as_str()
+    )
+}
+
 /// `switchyard logs TOPIC [--follow]`: the topic's latest messages, oldest first, each
 /// with how its deliveries stand, through `out`; with `follow`, then every new message
 /// and every change of a delivery (a retry, its success, its death), until `out` answers
@@ -529,9 +545,9 @@ pub async fn topic_tail(
     mut out: impl FnMut(&str) -> bool,
 ) -> anyhow::Result<()> {
     let slug = named_workspace(client, dir)?;
-    // Per message seen: when it was published, and each delivery's last state shown (by
-    // its job).
-    type Shown = (i64, std::collections::HashMap<String, (JobStatus, i64)>);
+    // Per message seen: when it was published, and the last line shown of each delivery
+    // and run it started (by job).
+    type Shown = (i64, std::collections::HashMap<String, String>);
     let mut seen: std::collections::HashMap<String, Shown> = std::collections::HashMap::new();
     let mut since: Option<i64> = None;
     loop {
@@ -554,10 +570,15 @@ pub async fn topic_tail(
                 lines.push(render_message(topic, message));
                 (message.at, Default::default())
             });
-            for delivery in &message.deliveries {
-                let state = (delivery.status, delivery.attempts);
-                if shown.insert(delivery.job_id.clone(), state) != Some(state) {
-                    lines.push(render_delivery(delivery));
+            let deliveries = message
+                .deliveries
+                .iter()
+                .map(|d| (&d.job_id, render_delivery(d)));
+            let runs = message.runs.iter().map(|r| (&r.run_id, render_run(r)));
+            for (job, line) in deliveries.chain(runs) {
+                if shown.get(job) != Some(&line) {
+                    shown.insert(job.clone(), line.clone());
+                    lines.push(line);
                 }
             }
             for line in lines {
@@ -578,6 +599,7 @@ pub async fn topic_tail(
                 m.deliveries
                     .iter()
                     .any(|d| matches!(d.status, JobStatus::Queued | JobStatus::Running))
+                    || m.runs.iter().any(|r| !r.status.is_final())
             })
             .map(|m| m.at)
             .min();
@@ -594,6 +616,7 @@ pub async fn topic_tail(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::pipelines::views::RunStatus;
 
     #[test]
     fn deliveries_show_their_state_attempts_and_last_error() {
@@ -630,6 +653,25 @@ mod tests {
         assert_eq!(
             render_delivery(&delivery(JobStatus::Dead, 2, Some("Error: broken"), true)),
             "    -> audit (a replay): dead, 2 attempts: Error: broken"
+        );
+    }
+
+    #[test]
+    fn runs_show_their_pipeline_state_and_why_they_failed() {
+        let run = |status, error: Option<&str>| MessageRunView {
+            run_id: "r1".into(),
+            pipeline_id: "p1".into(),
+            pipeline: "billing".into(),
+            status,
+            error: error.map(str::to_owned),
+        };
+        assert_eq!(
+            render_run(&run(RunStatus::Running, None)),
+            "    => pipeline billing run r1: running"
+        );
+        assert_eq!(
+            render_run(&run(RunStatus::Failed, Some("node s1: boom"))),
+            "    => pipeline billing run r1: failed: node s1: boom"
         );
     }
 

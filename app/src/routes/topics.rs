@@ -330,8 +330,23 @@ fn MessageRow(message: MessageView) -> impl IntoView {
         body.truncate(cut);
         body.push('…');
     }
-    let deliveries = if message.deliveries.is_empty() {
-        view! { <span class="muted small">"no script subscribers"</span> }.into_any()
+    let quiet = message.deliveries.is_empty() && message.runs.is_empty();
+    let runs = message
+        .runs
+        .into_iter()
+        .map(|r| {
+            let href = format!("/w/{}/pipelines/{}/runs/{}", slug(), r.pipeline_id, r.run_id);
+            let title = r.error.clone().unwrap_or_default();
+            view! {
+                <A href=href attr:class="delivery run" attr:title=title attr:data-testid="message-run">
+                    "▸ "<code>{r.pipeline}</code>" "
+                    <span class=format!("badge status-{}", r.status.as_str())>{r.status.as_str()}</span>
+                </A>
+            }
+        })
+        .collect_view();
+    let deliveries = if quiet {
+        view! { <span class="muted small">"no subscribers"</span> }.into_any()
     } else {
         message
             .deliveries
@@ -357,7 +372,7 @@ fn MessageRow(message: MessageView) -> impl IntoView {
             <td><code>{message.id.clone()}</code></td>
             <td class="muted small"><Timestamp at=message.published_at.clone() precision=Precision::Second/></td>
             <td class="small"><code>{body}</code></td>
-            <td class="deliveries">{deliveries}</td>
+            <td class="deliveries">{deliveries}{runs}</td>
         </tr>
     }
     .into_any()

@@ -8,7 +8,7 @@
 //! the run's id.
 
 use super::ops::PipelineOps;
-use super::store::Trigger;
+use super::Cause;
 use crate::accounts::Principal;
 use crate::clock::now;
 use crate::secrets::cipher::Sealed;
@@ -197,7 +197,7 @@ impl PipelineOps {
             .filter(|w| w.is_finite() && *w > 0.0)
             .map(|w| Duration::from_secs_f64(w.min(MAX_WAIT_SECONDS)));
         let run = self
-            .start_triggered(workspace.id, &pipeline, input, Trigger::Webhook)
+            .start_triggered(workspace.id, &pipeline, input, Cause::Webhook)
             .await?;
         let Some(wait) = wait else {
             return Ok(HookAnswer::Started(run.to_string()));

@@ -19,6 +19,6 @@ pub mod store;
 mod views;
 mod waiting;
 
-pub use ops::{PipelineOps, MAX_INPUT_BYTES};
+pub use ops::{Cause, PipelineOps, MAX_INPUT_BYTES};
 pub use store::Trigger;
 pub use waiting::RunEnd;

@@ -4,7 +4,7 @@
 
 use super::schedules::Schedule;
 use super::store::{HookRecord, LiveTriggers, PipelineRecord, RunRecord, Trigger, VersionRecord};
-use super::views::{node_views, run_status, run_summary};
+use super::views::{node_views, run_status, run_summary, status_of};
 use crate::accounts::Principal;
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::code::indexer::Credential;
@@ -13,14 +13,16 @@ use crate::secrets::cipher::Keyring;
 use crate::store::{Store, StoreError};
 use crate::tenancy::{Access, Tenancy};
 use shared::error::{ApiError, ApiResult, ErrorCode};
-use shared::ids::{HookId, JobId, PipelineId, TenantId};
+use shared::ids::{HookId, JobId, MessageId, PipelineId, TenantId};
 use shared::pipelines::template::secrets_named;
 use shared::pipelines::views::{
     check_name, CreatePipeline, PipelineSaved, PipelineSummary, PipelineView, RerunFrom,
-    RunStarted, RunSummary, RunView, SetLive, StartRun, TriggerView, UpdatePipeline, VersionView,
+    RunStarted, RunStatus, RunSummary, RunView, SetLive, StartRun, TriggerView, UpdatePipeline,
+    VersionView,
 };
 use shared::pipelines::{compile, Graph, NodeKind, Plan, Problem};
 use shared::roles::Permission;
+use shared::routes::views::MessageRunView;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use workers::pipelines::{RunJob, RUN_KIND};
@@ -542,12 +544,7 @@ impl PipelineOps {
             shared::pipelines::schema::check_input(schema, &req.input)
                 .map_err(|m| ApiError::field("input", m))?;
         }
-        let launch = Launch {
-            trigger: Trigger::Manual,
-            by: Some(access.acting_user),
-            rerun_of: None,
-            tick: None,
-        };
+        let launch = Launch::by(Trigger::Manual, access.acting_user, None);
         let run = self
             .submit(
                 access.tenant(),
@@ -563,30 +560,34 @@ impl PipelineOps {
         })
     }
 
-    /// Starts a run from outside the console (a webhook's request, a schedule's tick).
+    /// Starts a run of `pipeline`'s live version from outside the console: a webhook's
+    /// request, a schedule's tick (a second run of one tick is a conflict), a route's
+    /// request, a topic's message.
     pub(crate) async fn start_triggered(
         &self,
         tenant: TenantId,
         pipeline: &PipelineRecord,
         input: serde_json::Value,
-        trigger: Trigger,
+        cause: Cause,
     ) -> ApiResult<JobId> {
-        self.start_triggered_at(tenant, pipeline, input, trigger, None)
+        let v = self.version_of(pipeline, pipeline.live_version).await?;
+        self.submit(tenant, pipeline, &v, input, cause.launch(), Vec::new())
             .await
     }
 
     /// Starts a run of each pipeline whose live version has a topic trigger on `topic`,
-    /// with `input` (the message); answers how many started. A pipeline that cannot start
-    /// stops the publish before its message is stored (see `routes::topics`).
+    /// with `input` (the message `message`); answers how many started. A pipeline that
+    /// cannot start stops the publish before its message is stored (see `routes::topics`).
     pub(crate) async fn start_on_topic(
         &self,
         tenant: TenantId,
         topic: &str,
+        message: MessageId,
         input: &serde_json::Value,
     ) -> ApiResult<usize> {
         let pipelines = self.store.pipelines_on_topic(tenant, topic).await?;
         for pipeline in &pipelines {
-            self.start_triggered(tenant, pipeline, input.clone(), Trigger::Topic)
+            self.start_triggered(tenant, pipeline, input.clone(), Cause::Topic { message })
                 .await
                 .map_err(|e| {
                     ApiError::new(
@@ -601,31 +602,24 @@ impl PipelineOps {
         Ok(pipelines.len())
     }
 
-    /// [`PipelineOps::start_triggered`] for a schedule's `tick` (a second run of one tick
-    /// is a conflict).
-    pub(crate) async fn start_triggered_at(
+    /// The runs the topic messages `messages` started, by message, oldest first.
+    pub(crate) async fn message_runs(
         &self,
         tenant: TenantId,
-        pipeline: &PipelineRecord,
-        input: serde_json::Value,
-        trigger: Trigger,
-        tick: Option<i64>,
-    ) -> ApiResult<JobId> {
-        let v = self.version_of(pipeline, pipeline.live_version).await?;
-        self.submit(
-            tenant,
-            pipeline,
-            &v,
-            input,
-            Launch {
-                trigger,
-                by: None,
-                rerun_of: None,
-                tick,
-            },
-            Vec::new(),
-        )
-        .await
+        messages: &[MessageId],
+    ) -> ApiResult<BTreeMap<MessageId, Vec<MessageRunView>>> {
+        let mut runs: BTreeMap<MessageId, Vec<MessageRunView>> = BTreeMap::new();
+        for run in self.store.message_runs(tenant, messages).await? {
+            let status = status_of(run.status, run.started);
+            runs.entry(run.message).or_default().push(MessageRunView {
+                run_id: run.run.to_string(),
+                pipeline_id: run.pipeline.to_string(),
+                pipeline: run.name,
+                status,
+                error: run.error.filter(|_| status == RunStatus::Failed),
+            });
+        }
+        Ok(runs)
     }
 
     /// Stores a run with its job (and a re-run's reused journal) in one transaction.
@@ -704,6 +698,7 @@ impl PipelineOps {
             created_by: launch.by,
             created_at: job.created_at,
             tick_at: launch.tick,
+            message_id: launch.message,
         };
         self.store
             .insert_run(&job, &run, &reused)
@@ -793,10 +788,7 @@ impl PipelineOps {
                 .result
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok()),
-            error: job
-                .error
-                .clone()
-                .filter(|_| status == shared::pipelines::views::RunStatus::Failed),
+            error: job.error.clone().filter(|_| status == RunStatus::Failed),
             created_at: rfc3339_ms(run.created_at),
             started_at: job.started_at,
             finished_at: job.finished_at,
@@ -878,12 +870,7 @@ impl PipelineOps {
             .collect();
         let payload: Option<super::runner::RunPayload> = serde_json::from_str(&job.payload).ok();
         let input = payload.map(|p| p.run.input).unwrap_or_default();
-        let launch = Launch {
-            trigger: Trigger::Rerun,
-            by: Some(access.acting_user),
-            rerun_of: Some(run.id),
-            tick: None,
-        };
+        let launch = Launch::by(Trigger::Rerun, access.acting_user, Some(run.id));
         let new = self
             .submit(access.tenant(), &pipeline, &version, input, launch, reused)
             .await?;
@@ -899,6 +886,57 @@ struct Launch {
     by: Option<shared::ids::UserId>,
     rerun_of: Option<JobId>,
     tick: Option<i64>,
+    message: Option<MessageId>,
+}
+
+impl Launch {
+    /// A run started in the console or the API by `by` (a manual run or a re-run).
+    fn by(trigger: Trigger, by: shared::ids::UserId, rerun_of: Option<JobId>) -> Launch {
+        Launch {
+            trigger,
+            by: Some(by),
+            rerun_of,
+            tick: None,
+            message: None,
+        }
+    }
+}
+
+/// What started a run from outside the console, with what the run keeps of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A request to one of its webhooks.
+    Webhook,
+    /// A tick of its schedule (Unix ms): one run per tick.
+    Schedule {
+        /// The tick.
+        tick: i64,
+    },
+    /// A request to a route whose handler it is.
+    Route,
+    /// A message to a topic it subscribes to or is triggered by.
+    Topic {
+        /// The message.
+        message: MessageId,
+    },
+}
+
+impl Cause {
+    fn launch(self) -> Launch {
+        let (trigger, tick, message) = match self {
+            Cause::Webhook => (Trigger::Webhook, None, None),
+            Cause::Schedule { tick } => (Trigger::Schedule, Some(tick), None),
+            Cause::Route => (Trigger::Route, None, None),
+            Cause::Topic { message } => (Trigger::Topic, None, Some(message)),
+        };
+        Launch {
+            trigger,
+            by: None,
+            rerun_of: None,
+            tick,
+            message,
+        }
+    }
 }
 
 fn problems_has(problems: &[Problem], node: Option<&str>, field: Option<&str>) -> bool {

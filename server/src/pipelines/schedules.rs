@@ -6,7 +6,8 @@
 //! and is taken as "already fired"; advancing the row is a compare-and-set on the tick.
 
 use super::ops::PipelineOps;
-use super::store::{ScheduleRecord, Trigger};
+use super::store::ScheduleRecord;
+use super::Cause;
 use crate::clock::{now_ms, rfc3339_ms};
 use chrono::TimeZone;
 use shared::error::ApiError;
@@ -244,7 +245,7 @@ impl PipelineOps {
         tick: i64,
     ) -> Result<bool, ApiError> {
         match self
-            .start_triggered_at(tenant, pipeline, input, Trigger::Schedule, Some(tick))
+            .start_triggered(tenant, pipeline, input, Cause::Schedule { tick })
             .await
         {
             Ok(_) => Ok(true),

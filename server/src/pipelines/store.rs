@@ -5,7 +5,8 @@
 use crate::jobs::store::insert_job_in;
 use crate::jobs::JobRecord;
 use crate::store::{id, unique_to_conflict, Scope, Store, StoreError, StoreResult};
-use shared::ids::{HookId, JobId, PipelineId, TenantId, UserId};
+use shared::ids::{HookId, JobId, MessageId, PipelineId, TenantId, UserId};
+use shared::jobs::JobStatus;
 use shared::pipelines::Graph;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -189,16 +190,38 @@ pub struct RunRecord {
     pub created_at: i64,
     /// The schedule tick it runs for (unique per pipeline).
     pub tick_at: Option<i64>,
+    /// The topic message that started it.
+    pub message_id: Option<MessageId>,
+}
+
+/// A run a topic message started, as its topic's tail lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRun {
+    /// The run (its job).
+    pub run: JobId,
+    /// The message.
+    pub message: MessageId,
+    /// Its pipeline.
+    pub pipeline: PipelineId,
+    /// The pipeline's name.
+    pub name: String,
+    /// Its job's status.
+    pub status: JobStatus,
+    /// Whether an attempt has started.
+    pub started: bool,
+    /// Its job's latest error.
+    pub error: Option<String>,
 }
 
 const RUN_COLUMNS: &str =
-    "r.id, r.tenant_id, r.pipeline_id, r.version, r.trigger, r.rerun_of, r.created_by, r.created_at, r.tick_at";
+    "r.id, r.tenant_id, r.pipeline_id, r.version, r.trigger, r.rerun_of, r.created_by, r.created_at, r.tick_at, r.message_id";
 
 impl RunRecord {
     fn from_row(row: &AnyRow) -> StoreResult<RunRecord> {
         let trigger: String = row.try_get("trigger")?;
         let rerun_of: Option<String> = row.try_get("rerun_of")?;
         let created_by: Option<String> = row.try_get("created_by")?;
+        let message_id: Option<String> = row.try_get("message_id")?;
         fn parse_id<T: std::str::FromStr>(raw: String) -> StoreResult<T> {
             raw.parse()
                 .map_err(|_| StoreError::Corrupt(format!("id {raw:?}")))
@@ -214,6 +237,7 @@ impl RunRecord {
             created_by: created_by.map(parse_id).transpose()?,
             created_at: row.try_get("created_at")?,
             tick_at: row.try_get("tick_at")?,
+            message_id: message_id.map(parse_id).transpose()?,
         })
     }
 }
@@ -604,8 +628,8 @@ impl Store {
         let mut tx = self.begin(Scope::Tenant(run.tenant_id)).await?;
         insert_job_in(&mut tx, job).await?;
         sqlx::query(
-            "INSERT INTO pipeline_runs (id, tenant_id, pipeline_id, version, trigger, rerun_of, created_by, created_at, tick_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO pipeline_runs (id, tenant_id, pipeline_id, version, trigger, rerun_of, created_by, created_at, tick_at, message_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(run.id.to_string())
         .bind(run.tenant_id.to_string())
@@ -616,6 +640,7 @@ impl Store {
         .bind(run.created_by.map(|u| u.to_string()))
         .bind(run.created_at)
         .bind(run.tick_at)
+        .bind(run.message_id.map(|m| m.to_string()))
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_to_conflict(e, "tick"))?;
@@ -651,6 +676,51 @@ impl Store {
         .await?;
         tx.commit().await?;
         row.as_ref().map(RunRecord::from_row).transpose()
+    }
+
+    /// The runs the topic messages `messages` started, oldest first: each with its
+    /// pipeline's name and its job's status, whether it has started, and its error.
+    pub async fn message_runs(
+        &self,
+        tenant: TenantId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<MessageRun>> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..messages.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT r.id, r.message_id, r.pipeline_id, p.name, j.status, j.started_at, j.error
+             FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN jobs j ON j.id = r.id
+             WHERE r.tenant_id = $1 AND r.message_id IN ({list})
+             ORDER BY r.created_at, r.id"
+        );
+        let mut query = sqlx::query(&sql).bind(tenant.to_string());
+        for message in messages {
+            query = query.bind(message.to_string());
+        }
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                Ok(MessageRun {
+                    run: id(row, "id")?,
+                    message: id(row, "message_id")?,
+                    pipeline: id(row, "pipeline_id")?,
+                    name: row.try_get("name")?,
+                    status: status
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt(format!("job status {status:?}")))?,
+                    started: row.try_get::<Option<i64>, _>("started_at")?.is_some(),
+                    error: row.try_get("error")?,
+                })
+            })
+            .collect()
     }
 
     /// A pipeline's runs, newest first, with their jobs.

@@ -14,8 +14,14 @@ use std::collections::BTreeMap;
 
 /// A run's status from its job's.
 pub fn run_status(job: &JobRecord) -> RunStatus {
-    match job.status {
-        JobStatus::Queued if job.started_at.is_some() => RunStatus::Running,
+    status_of(job.status, job.started_at.is_some())
+}
+
+/// A run's status from its job's status and whether an attempt of it has started (a
+/// queued job that has started is between attempts or asleep: its run is running).
+pub fn status_of(job: JobStatus, started: bool) -> RunStatus {
+    match job {
+        JobStatus::Queued if started => RunStatus::Running,
         JobStatus::Queued => RunStatus::Queued,
         JobStatus::Running => RunStatus::Running,
         JobStatus::Succeeded => RunStatus::Succeeded,

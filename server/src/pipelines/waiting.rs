@@ -4,7 +4,7 @@
 //! comes as soon as the run ends; a run that outlives the wait goes on.
 
 use super::ops::PipelineOps;
-use super::store::Trigger;
+use super::Cause;
 use futures::StreamExt;
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{JobId, TenantId};
@@ -31,7 +31,7 @@ impl PipelineOps {
         tenant: TenantId,
         pipeline: &str,
         input: serde_json::Value,
-        trigger: Trigger,
+        cause: Cause,
     ) -> ApiResult<JobId> {
         if input.to_string().len() > super::MAX_INPUT_BYTES {
             return Err(ApiError::new(
@@ -50,7 +50,7 @@ impl PipelineOps {
             .pipeline(tenant, id)
             .await?
             .ok_or_else(|| ApiError::not_found("pipeline"))?;
-        self.start_triggered(tenant, &record, input, trigger).await
+        self.start_triggered(tenant, &record, input, cause).await
     }
 
     /// Waits up to `wait` for the run `run` to end.

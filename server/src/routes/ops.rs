@@ -187,9 +187,18 @@ impl RouteOps {
             .store
             .messages(access.tenant(), topic, since, limit as i64)
             .await?;
+        let ids: Vec<_> = messages.iter().map(|(m, _)| m.id).collect();
+        let mut runs = self
+            .gateway
+            .pipelines()
+            .message_runs(access.tenant(), &ids)
+            .await?;
         Ok(messages
             .into_iter()
-            .map(|(message, deliveries)| super::topics::message_view(message, deliveries))
+            .map(|(message, deliveries)| {
+                let runs = runs.remove(&message.id).unwrap_or_default();
+                super::topics::message_view(message, deliveries, runs)
+            })
             .collect())
     }
 

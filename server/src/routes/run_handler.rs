@@ -6,7 +6,7 @@
 //! body?}`) is answered as one; any other output is a 200 with it as JSON.
 
 use super::gateway::{error, respond};
-use crate::pipelines::{PipelineOps, RunEnd, Trigger};
+use crate::pipelines::{Cause, PipelineOps, RunEnd};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
@@ -34,7 +34,7 @@ impl RunCall<'_> {
         };
         let run = match self
             .pipelines
-            .start_for(self.tenant, pipeline, input, Trigger::Route)
+            .start_for(self.tenant, pipeline, input, Cause::Route)
             .await
         {
             Ok(run) => run,

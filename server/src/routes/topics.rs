@@ -11,12 +11,12 @@
 use super::store::{DeadLetter, DeliveryRecord, MessageRecord};
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::jobs::{Jobs, NewJob};
-use crate::pipelines::{PipelineOps, Trigger};
+use crate::pipelines::{Cause, PipelineOps};
 use crate::store::Store;
 use serde_json::{json, Value};
 use shared::error::{ApiError, ApiResult, ErrorCode};
 use shared::ids::{MessageId, TenantId};
-use shared::routes::views::{DeadLetterView, DeliveryView, MessageView, Published};
+use shared::routes::views::{DeadLetterView, DeliveryView, MessageRunView, MessageView, Published};
 use shared::routes::{Manifest, SubscriberHandler};
 use workers::pools::PoolName;
 use workers::routes::{Delivery, PublishReply, PublishRequest, DELIVER_KIND};
@@ -64,7 +64,14 @@ pub(super) async fn publish(
             let input = json!({"id": message.id.to_string(), "topic": topic.name,
                 "subscriber": subscriber.name, "body": body, "published_at": now, "attempt": 1});
             pipelines
-                .start_for(tenant, pipeline_id, input, Trigger::Topic)
+                .start_for(
+                    tenant,
+                    pipeline_id,
+                    input,
+                    Cause::Topic {
+                        message: message.id,
+                    },
+                )
                 .await
                 .map_err(|e| {
                     ApiError::new(
@@ -82,7 +89,7 @@ pub(super) async fn publish(
     let input = json!({"id": message.id.to_string(), "topic": topic.name, "body": body,
         "published_at": now});
     runs += pipelines
-        .start_on_topic(tenant, &topic.name, &input)
+        .start_on_topic(tenant, &topic.name, message.id, &input)
         .await?;
     let mut deliveries = Vec::new();
     for subscriber in &topic.subscribers {
@@ -168,7 +175,11 @@ impl crate::jobs::WorkerRequests for PublishRequests {
 
 /// A message with its deliveries as the API shows them (a body that no longer parses, which
 /// only a corrupt row could hold, is shown as its text).
-pub(super) fn message_view(message: MessageRecord, deliveries: Vec<DeliveryRecord>) -> MessageView {
+pub(super) fn message_view(
+    message: MessageRecord,
+    deliveries: Vec<DeliveryRecord>,
+    runs: Vec<MessageRunView>,
+) -> MessageView {
     MessageView {
         id: message.id.to_string(),
         body: serde_json::from_str(&message.body).unwrap_or(Value::String(message.body)),
@@ -185,6 +196,7 @@ pub(super) fn message_view(message: MessageRecord, deliveries: Vec<DeliveryRecor
                 replay_of: d.replay_of.map(|j| j.to_string()),
             })
             .collect(),
+        runs,
     }
 }
 

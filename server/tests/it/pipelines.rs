@@ -1149,6 +1149,25 @@ async fn pipelines_publish_and_start_on_topics(backend: Backend) {
     let consumed = runs_ended(&app, &auth, &consumer, 2).await;
     let latest = finished(&app, &auth, consumed[0]["id"].as_str().expect("id")).await;
     assert_eq!(latest["output"]["got"], 10);
+    // The topic's tail lists the run each message started, with its pipeline and status.
+    let tail = app
+        .call(
+            Method::GET,
+            "/api/v1/workspaces/acme/topics/orders/messages",
+            None,
+            &auth,
+        )
+        .await;
+    assert_eq!(tail.status, StatusCode::OK, "{}", tail.body);
+    let run_of = |i: usize| {
+        json!([{"run_id": consumed[i]["id"], "pipeline_id": consumer, "pipeline": "Consumer",
+            "status": "succeeded"}])
+    };
+    assert_eq!(tail.body[0]["id"], message.as_str(), "{}", tail.body);
+    assert_eq!(tail.body[0]["runs"], run_of(1), "{}", tail.body);
+    assert_eq!(tail.body[1]["id"], published["id"], "{}", tail.body);
+    assert_eq!(tail.body[1]["runs"], run_of(0), "{}", tail.body);
+    assert_eq!(tail.body.as_array().map(Vec::len), Some(2), "{}", tail.body);
     let theirs = app
         .call(
             Method::GET,

@@ -266,9 +266,29 @@ pub struct MessageView {
     pub at: i64,
     /// When, RFC 3339.
     pub published_at: String,
-    /// Its deliveries to script subscribers (replays included), oldest first. Pipelines it
-    /// started are on their runs pages.
+    /// Its deliveries to script subscribers (replays included), oldest first.
     pub deliveries: Vec<DeliveryView>,
+    /// The pipeline runs it started (pipeline subscribers and topic triggers), oldest
+    /// first; each run's page has its nodes.
+    #[serde(default)]
+    pub runs: Vec<MessageRunView>,
+}
+
+/// A pipeline run a message started.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageRunView {
+    /// The run.
+    pub run_id: String,
+    /// Its pipeline.
+    pub pipeline_id: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// How it stands.
+    pub status: crate::pipelines::views::RunStatus,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One delivery of a message to one subscriber.
