@@ -132,12 +132,18 @@ release: tools
 
 ## Bench (figures, not a test) ----------------------------------------------------------------
 
+# The server's benchmarks run in the dev profile with the server crate optimised as well:
+# every crate on the measured paths is then optimised (see Cargo.toml), and the build reuses
+# `make test`'s compiled dependencies (an optimised LanceDB alone takes ~45 minutes on two
+# cores). Debug assertions stay on, so the figures are if anything pessimistic.
+SERVER_BENCH := cargo bench -p server --profile dev --config 'profile.dev.package.server.opt-level=3'
+
 bench: postgres nats model console
-	cargo bench -p server --bench jobs
-	cargo bench -p server --bench pipelines
+	$(SERVER_BENCH) --bench jobs
+	$(SERVER_BENCH) --bench pipelines
 	# The gateway under wrk (Debian's): bare axum, static, script and pipeline routes.
 	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
-	cargo bench -p server --bench routes
+	$(SERVER_BENCH) --bench routes
 	# The pipeline editor in Chromium: a 200-node graph's render time and drag frame times.
 	$(MAKE) --no-print-directory e2e PLAYWRIGHT_ARGS="-c bench.config.ts"
 	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,

@@ -354,8 +354,18 @@ fn main() {
             .await
             .expect("sqlite store");
         let mut rows = Vec::new();
-        measure(Setup::Embedded, sqlite, Arc::new(InProcessBus::new()), fib_n, &mut rows).await;
-        for setup in [Setup::Distributed, Setup::DistributedAsync] {
+        // `cargo bench --bench pipelines -- embedded` (or `distributed`) measures only that
+        // (to profile one).
+        let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+        let wanted = |setup: Setup| match only.as_deref() {
+            Some("embedded") => setup == Setup::Embedded,
+            Some("distributed") => setup != Setup::Embedded,
+            _ => true,
+        };
+        if wanted(Setup::Embedded) {
+            measure(Setup::Embedded, sqlite, Arc::new(InProcessBus::new()), fib_n, &mut rows).await;
+        }
+        for setup in [Setup::Distributed, Setup::DistributedAsync].into_iter().filter(|s| wanted(*s)) {
             let (pg, _db) = fresh_postgres().await;
             let bus = NatsBus::connect(&nats).await.expect("NATS");
             measure(setup, pg, Arc::new(bus), fib_n, &mut rows).await;

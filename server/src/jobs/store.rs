@@ -782,50 +782,43 @@ impl Store {
     /// refused. With `async_commit`, on PostgreSQL the commit does not wait for the disk
     /// (see `JobsConfig`).
     pub async fn record_step(&self, record: &StepRecord, async_commit: bool) -> StoreResult<bool> {
-        // One statement, written only while the attempt holds the job: the fence. On
-        // PostgreSQL it takes a share lock on the job's row, so an attempt replacing this one
-        // (an update of that row) waits for this write and cannot be overwritten by it; on
-        // SQLite the one writer connection runs it alone, without a transaction around it.
-        let lock = match self.backend {
-            Backend::Postgres => "FOR SHARE",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
-             SELECT $1, $2, $3, $4, $5 FROM jobs
-             WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
-             {lock}
-             ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at"
-        );
-        let query = sqlx::query(&sql)
+        let written: i64 = match self.backend {
+            // One statement, written only while the attempt holds the job: the fence. The one
+            // writer connection runs it alone, without a transaction around it.
+            Backend::Sqlite => sqlx::query(
+                "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
+                 SELECT $1, $2, $3, $4, $5 FROM jobs
+                 WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
+                 ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
+            )
             .bind(record.job.to_string())
             .bind(record.tenant.to_string())
             .bind(&record.key)
             .bind(&record.entry)
             .bind(record.at)
             .bind(&record.worker)
-            .bind(record.attempt);
-        let written = match self.backend {
-            Backend::Sqlite => query.execute(&self.pool).await?,
-            Backend::Postgres => {
-                // The workspace's scope (row security) and, when asked, an asynchronous
-                // commit, set in one round trip.
-                let mut tx = self.pool.begin().await?;
-                let scope = if async_commit {
-                    "SELECT set_config('app.tenant_id', $1, true), set_config('synchronous_commit', 'off', true)"
-                } else {
-                    "SELECT set_config('app.tenant_id', $1, true)"
-                };
-                sqlx::query(scope)
-                    .bind(record.tenant.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                let done = query.execute(&mut *tx).await?;
-                tx.commit().await?;
-                done
-            }
+            .bind(record.attempt)
+            .execute(&self.pool)
+            .await?
+            .rows_affected() as i64,
+            // The same statement inside `sy_record_step` (migration 0014), with the
+            // workspace's scope and the commit's durability: one round trip, its own
+            // transaction, a share lock on the job's row against a replacing attempt.
+            Backend::Postgres => sqlx::query_scalar(
+                "SELECT sy_record_step($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(record.job.to_string())
+            .bind(record.tenant.to_string())
+            .bind(&record.key)
+            .bind(&record.entry)
+            .bind(record.at)
+            .bind(&record.worker)
+            .bind(record.attempt)
+            .bind(async_commit)
+            .fetch_one(&self.pool)
+            .await?,
         };
-        Ok(written.rows_affected() == 1)
+        Ok(written == 1)
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.
