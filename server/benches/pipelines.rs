@@ -42,6 +42,8 @@ struct Workload {
     runs: usize,
     steps_per_run: usize,
     scripts: Vec<&'static str>,
+    /// Measurements taken (the best counts, of the run and of its baseline alike).
+    repeats: usize,
 }
 
 fn chain(n: usize, source: &str, output: bool) -> Graph {
@@ -73,6 +75,7 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 1,
             steps_per_run: 40,
             scripts: vec![NOOP; 40],
+            repeats: 1,
         },
         Workload {
             label: "(a2) 200 chained no-op scripts",
@@ -81,6 +84,7 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 1,
             steps_per_run: 200,
             scripts: vec![NOOP; 200],
+            repeats: 1,
         },
         Workload {
             label: "(a3) 1 no-op script (a run's fixed cost)",
@@ -89,6 +93,7 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 1,
             steps_per_run: 1,
             scripts: vec![NOOP; 1],
+            repeats: 1,
         },
         Workload {
             label: "(b) 10 chained Fibonacci scripts",
@@ -97,6 +102,9 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 1,
             steps_per_run: 10,
             scripts: vec![FIB; 10],
+            // Its scripts' time varies by more than its overhead from one run to the next:
+            // the best of three of each.
+            repeats: 3,
         },
         Workload {
             label: "(c) 100 runs of 3 nodes at once",
@@ -105,6 +113,7 @@ fn workloads(fib_n: u32) -> Vec<Workload> {
             runs: 100,
             steps_per_run: 2,
             scripts: vec![NOOP],
+            repeats: 1,
         },
     ]
 }
@@ -315,14 +324,18 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, fib_n: u32, rows
         runs: 1,
         steps_per_run: 2,
         scripts: vec![NOOP],
+        repeats: 1,
     };
     run(&warm, &jobs, &bus, tenant, &pool).await;
     for w in workloads(fib_n) {
-        // The baseline before and after the run, the faster counting (so noise cannot make
-        // the engine look cheaper than it is).
-        let before = back_to_back(&w);
-        let total = run(&w, &jobs, &bus, tenant, &pool).await;
-        let scripts = before.min(back_to_back(&w));
+        // The baseline before and after each run, the fastest counting (so noise cannot make
+        // the engine look cheaper than it is); the fastest run counting too.
+        let mut scripts = back_to_back(&w);
+        let mut total = f64::MAX;
+        for _ in 0..w.repeats {
+            total = total.min(run(&w, &jobs, &bus, tenant, &pool).await);
+            scripts = scripts.min(back_to_back(&w));
+        }
         rows.push(Row {
             label: w.label.to_owned(),
             setup: setup.label(),

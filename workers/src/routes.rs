@@ -238,9 +238,10 @@ async fn answer(bus: &dyn Bus, message: BusMessage) {
             let invocation = Arc::new(invocation);
             let limits = limits_of(&invocation);
             let here = |limits| call(&invocation, limits);
-            match crate::scripts::try_inline(limits, &here) {
+            let script = crate::scripts::key(&invocation.source);
+            match crate::scripts::try_inline(script, limits, &here) {
                 Some(done) => failed(done),
-                None => working(bus, &reply, invocation, limits).await,
+                None => working(bus, &reply, invocation, script, limits).await,
             }
         }
         Err(e) => Answer::Failed {
@@ -260,11 +261,12 @@ async fn working(
     bus: &dyn Bus,
     reply: &str,
     invocation: Arc<Invocation>,
+    script: u64,
     limits: sandbox::Limits,
 ) -> Answer {
     let note = Bytes::from(serde_json::to_vec(&Answer::Working).unwrap_or_default());
     let running =
-        crate::scripts::on_blocking_thread(limits, move |limits| call(&invocation, limits));
+        crate::scripts::on_blocking_thread(script, limits, move |limits| call(&invocation, limits));
     tokio::pin!(running);
     // The first tick is at once: the gateway hears that a worker took the request.
     let mut notes = tokio::time::interval(WORKING_EVERY);
@@ -403,7 +405,8 @@ impl crate::kinds::JobKind for DeliverKind {
         let watching = stop.clone();
         let source = delivery.source;
         // Within the inline budget here, else on a blocking thread (see `crate::scripts`).
-        let run = crate::scripts::run(limits, move |limits| {
+        let script = crate::scripts::key(&source);
+        let run = crate::scripts::run(script, limits, move |limits| {
             sandbox::run(
                 &source,
                 &message,

@@ -3,7 +3,7 @@
 //! reporting how they ended. The same code runs as tasks inside the server (embedded
 //! default) and as `switchyard worker` processes.
 
-use crate::bus::{Bus, BusError, Delivery, QueueConfig};
+use crate::bus::{Bus, BusError, Delivery, QueueConfig, Subscription};
 use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
 use crate::protocol::{
@@ -281,6 +281,18 @@ async fn handle_ticket(
         }
     };
     let bus = shared_bus.as_ref();
+    // Listening for a cancel before claiming: one asked for once the claim is granted is
+    // heard (one asked for before refuses the claim).
+    let cancels = match bus
+        .subscribe(&subjects::cancel(&ticket.tenant_id, &ticket.job_id))
+        .await
+    {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(job = %ticket.job_id, error = %e, "cannot listen for cancellation; heartbeats will carry it");
+            None
+        }
+    };
     let claim = Claim {
         worker_id: config.worker_id.clone(),
     };
@@ -307,10 +319,15 @@ async fn handle_ticket(
             return;
         }
     };
-    // From here the store's lease rules the job, whatever happens to this process.
-    if let Err(e) = delivery.ack().await {
-        tracing::warn!(job = %ticket.job_id, error = %e, "acking the ticket failed");
-    }
+    // From here the store's lease rules the job, whatever happens to this process: the
+    // ticket's ack (a round trip on NATS) does not hold up the work, since a ticket
+    // delivered again is refused at its claim.
+    let job = ticket.job_id.clone();
+    tokio::spawn(async move {
+        if let Err(e) = delivery.ack().await {
+            tracing::warn!(%job, error = %e, "acking the ticket failed");
+        }
+    });
     match reply {
         ClaimReply::Refused { reason } => {
             tracing::debug!(job = %ticket.job_id, reason, "claim refused");
@@ -341,6 +358,7 @@ async fn handle_ticket(
                 job: &ticket.job_id,
                 attempt,
                 cancel_seen: std::sync::atomic::AtomicBool::new(false),
+                cancels: std::sync::Mutex::new(cancels),
             };
             attempt
                 .run(
@@ -363,6 +381,8 @@ struct Attempt<'a> {
     job: &'a str,
     attempt: i64,
     cancel_seen: std::sync::atomic::AtomicBool,
+    /// The job's cancel subject, listened to since before the claim (taken by `run`).
+    cancels: std::sync::Mutex<Option<Subscription>>,
 }
 
 /// Aborts a task when dropped.
@@ -391,21 +411,13 @@ impl Attempt<'_> {
         run: durable::Run,
         mut release: watch::Receiver<bool>,
     ) {
+        let mut cancels = self
+            .cancels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         let (stop_tx, stop_rx) = watch::channel(false);
         let ctx = JobContext::continuing(log_seq, stop_rx, run, self.attempt);
-        // A cancel reaches the worker at once on the job's cancel subject (heartbeats carry
-        // it too, as a fallback).
-        let mut cancels = match self
-            .bus
-            .subscribe(&subjects::cancel(self.tenant, self.job))
-            .await
-        {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::warn!(job = %self.job, error = %e, "cannot listen for cancellation; heartbeats will carry it");
-                None
-            }
-        };
         // The work runs as a task of its own, so it goes on while this loop waits for the
         // control plane's answers (a heartbeat may take seconds when the control plane is
         // busy) — and a step the work is writing holds nothing this loop needs. Ending
@@ -421,8 +433,12 @@ impl Attempt<'_> {
         };
         let _abort_on_early_end = AbortOnDrop(work.abort_handle());
         tokio::pin!(work);
+        // A cancel reaches the worker at once on the job's cancel subject (`cancels`);
+        // heartbeats carry it too, as a fallback. The first is a third of the lease after
+        // the claim that granted it.
         let beat_every = (lease / 3).max(Duration::from_millis(200));
-        let mut beat = tokio::time::interval(beat_every);
+        let mut beat =
+            tokio::time::interval_at(tokio::time::Instant::now() + beat_every, beat_every);
         let mut ship = tokio::time::interval(Duration::from_millis(250));
         let outcome = loop {
             tokio::select! {

@@ -203,21 +203,16 @@ impl Jobs {
         self.kinds
             .validate(&job.kind, &job.payload, false)
             .map_err(JobsError::Invalid)?;
-        let in_pool = |counts: Vec<(String, JobStatus, i64)>| -> i64 {
-            counts
-                .into_iter()
-                .filter(|(pool, _, _)| pool == job.pool.as_str())
-                .map(|(_, _, n)| n)
-                .sum()
-        };
-        let own = in_pool(self.store.open_job_counts(Some(job.tenant)).await?);
+        let (own, depth) = self
+            .store
+            .pool_open_jobs(job.tenant, job.pool.as_str())
+            .await?;
         if own >= self.workspace_share() {
             return Err(JobsError::WorkspaceShareFull {
                 pool: job.pool.to_string(),
                 open: own,
             });
         }
-        let depth = self.store.pool_open_jobs(job.pool.as_str()).await?;
         if QueuePressure::of(depth.max(0) as u64, self.config.pool_capacity)
             == QueuePressure::Critical
         {

@@ -705,17 +705,20 @@ impl Store {
         Ok(row.try_get::<i64, _>("n")?)
     }
 
-    /// Open (queued or running) jobs of `pool`, every workspace's.
-    pub async fn pool_open_jobs(&self, pool: &str) -> StoreResult<i64> {
+    /// Open (queued or running, not asleep) jobs of `pool`: `tenant`'s, and every
+    /// workspace's, counted in one read (a submission's admission).
+    pub async fn pool_open_jobs(&self, tenant: TenantId, pool: &str) -> StoreResult<(i64, i64)> {
         let mut tx = self.begin_read(Scope::System).await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0 AND pool = $1",
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN tenant_id = $1 THEN 1 ELSE 0 END), 0) AS own, COUNT(*) AS all_open
+             FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0 AND pool = $2",
         )
+        .bind(tenant.to_string())
         .bind(pool)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(n)
+        Ok((row.try_get("own")?, row.try_get("all_open")?))
     }
 
     /// Jobs per pool and status that are not final: of one workspace, or (`None`) of every

@@ -255,23 +255,24 @@ impl Store {
         Ok(tx)
     }
 
-    /// A read-only transaction in `scope`, on the readers (see [`Store::readers`]). Only
-    /// for reads: on SQLite its connection refuses writes.
-    pub(crate) async fn begin_read(
-        &self,
-        scope: Scope<'_>,
-    ) -> StoreResult<Transaction<'static, Any>> {
-        let mut tx = self.readers.begin().await?;
-        if self.backend == Backend::Postgres {
-            set_scope(&mut tx, &scope).await?;
+    /// A read in `scope`, on the readers (see [`Store::readers`]). Only for reads: on
+    /// SQLite its connection refuses writes. On PostgreSQL it is a transaction holding the
+    /// scope (row security); on SQLite, which has none, a plain connection, so a read is
+    /// not three trips to its connection's thread (`BEGIN`, the query, `COMMIT`). Either way
+    /// each statement sees what was committed when it began (PostgreSQL's read committed).
+    pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> StoreResult<Read> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Read::Plain(self.readers.acquire().await?));
         }
-        Ok(tx)
+        let mut tx = self.readers.begin().await?;
+        set_scope(&mut tx, &scope).await?;
+        Ok(Read::Scoped(tx))
     }
 
     /// Within an open transaction, switches the RLS scope to `tenant` as well.
     pub(crate) async fn widen_to_tenant(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
         tenant: TenantId,
     ) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
@@ -283,7 +284,7 @@ impl Store {
     /// Within an open transaction, switches the RLS scope to `user`'s memberships as well.
     pub(crate) async fn widen_to_user(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
         user: UserId,
     ) -> StoreResult<()> {
         if self.backend == Backend::Postgres {
@@ -293,7 +294,10 @@ impl Store {
     }
 }
 
-async fn set_scope(tx: &mut Transaction<'static, Any>, scope: &Scope<'_>) -> StoreResult<()> {
+async fn set_scope(
+    tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
+    scope: &Scope<'_>,
+) -> StoreResult<()> {
     let (key, value) = match scope {
         Scope::Tenant(t) => ("app.tenant_id", t.to_string()),
         Scope::User(u) => ("app.user_id", u.to_string()),
@@ -308,6 +312,45 @@ async fn set_scope(tx: &mut Transaction<'static, Any>, scope: &Scope<'_>) -> Sto
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A read's connection (see [`Store::begin_read`]): use it as `&mut *read`, then
+/// [`Read::commit`].
+pub(crate) enum Read {
+    /// PostgreSQL: a transaction holding the scope.
+    Scoped(Transaction<'static, Any>),
+    /// SQLite: a reader connection.
+    Plain(sqlx::pool::PoolConnection<Any>),
+}
+
+impl Read {
+    /// Ends the read.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Read::Scoped(tx) => tx.commit().await,
+            Read::Plain(_) => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Read {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &sqlx::AnyConnection {
+        match self {
+            Read::Scoped(tx) => tx,
+            Read::Plain(conn) => conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Read {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        match self {
+            Read::Scoped(tx) => tx,
+            Read::Plain(conn) => conn,
+        }
+    }
 }
 
 /// The `role` column of a row.

@@ -8,7 +8,8 @@ use crate::store::{
 use shared::ids::{ApiKeyId, InvitationId, TenantId, UserId};
 use shared::roles::Role;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
+use std::ops::DerefMut;
 
 impl Store {
     // ---- workspaces --------------------------------------------------------------------
@@ -482,7 +483,10 @@ async fn lock_workspace(
     Ok(())
 }
 
-async fn count_members(tx: &mut Transaction<'static, Any>, tenant: TenantId) -> StoreResult<i64> {
+async fn count_members(
+    tx: &mut impl DerefMut<Target = AnyConnection>,
+    tenant: TenantId,
+) -> StoreResult<i64> {
     let row = sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = $1")
         .bind(tenant.to_string())
         .fetch_one(&mut **tx)
@@ -490,7 +494,10 @@ async fn count_members(tx: &mut Transaction<'static, Any>, tenant: TenantId) -> 
     Ok(row.try_get::<i64, _>("n")?)
 }
 
-async fn count_owners(tx: &mut Transaction<'static, Any>, tenant: TenantId) -> StoreResult<i64> {
+async fn count_owners(
+    tx: &mut impl DerefMut<Target = AnyConnection>,
+    tenant: TenantId,
+) -> StoreResult<i64> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS n FROM memberships WHERE tenant_id = $1 AND role = 'owner'",
     )
@@ -501,7 +508,7 @@ async fn count_owners(tx: &mut Transaction<'static, Any>, tenant: TenantId) -> S
 }
 
 async fn fetch_member(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut impl DerefMut<Target = AnyConnection>,
     tenant: TenantId,
     user: UserId,
 ) -> StoreResult<Option<MemberRecord>> {

@@ -275,7 +275,8 @@ async fn attempt(
                 ..env.limits
             };
             let stop = stop.clone();
-            let value = crate::scripts::run(limits, move |limits| {
+            let script = crate::scripts::key(&expression);
+            let value = crate::scripts::run(script, limits, move |limits| {
                 sandbox::evaluate(&expression, limits, &stop)
             })
             .await
@@ -304,7 +305,8 @@ async fn attempt(
             };
             let (input, run_input) = (input.clone(), run_input.clone());
             let (nodes, stop) = (outputs.clone(), stop.clone());
-            let done = crate::scripts::run(limits, move |limits| {
+            let script = crate::scripts::key(&source);
+            let done = crate::scripts::run(script, limits, move |limits| {
                 sandbox::run(&source, &input, &run_input, nodes.as_ref(), limits, &stop)
             })
             .await;
