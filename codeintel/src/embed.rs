@@ -7,12 +7,77 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// Word pieces per text the local model reads (sentence-transformers' limit for MiniLM).
 const MAX_TOKENS: usize = 256;
-/// Texts per forward pass.
+/// Texts per forward pass at most.
 pub const BATCH: usize = 32;
+/// Word pieces per forward pass at most, padding included (its rows × its longest row): a
+/// batch of long texts has fewer rows, so a pass's activations stay about one size.
+pub const BATCH_TOKENS: usize = 4096;
+
+/// How much of the local model's work was padding: every row of a forward pass is as long
+/// as its longest, and the model computes over the padding too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Padding {
+    /// The texts' own word pieces.
+    pub tokens: u64,
+    /// The word pieces the passes computed (the texts' own and their padding).
+    pub computed: u64,
+    /// The pairs of word pieces attention computed (each pass's rows × its width²).
+    pub pairs: u64,
+}
+
+impl Padding {
+    /// The share of computed word pieces that were padding (0 when nothing was computed).
+    pub fn share(&self) -> f64 {
+        if self.computed == 0 {
+            return 0.0;
+        }
+        1.0 - self.tokens as f64 / self.computed as f64
+    }
+}
+
+/// The most of a forward pass's computed word pieces that may be padding.
+pub const MAX_PADDING: f64 = 0.1;
+
+/// The forward passes for texts of word-piece `lengths`: indexes into `lengths`, each pass
+/// a run of texts of similar length (sorted, shortest first), at most [`BATCH`] texts,
+/// [`BATCH_TOKENS`] computed word pieces (a text longer than that alone) and a
+/// [`MAX_PADDING`] share of padding; and the padding they compute.
+pub fn plan_batches(lengths: &[usize]) -> (Vec<Vec<usize>>, Padding) {
+    let mut order: Vec<usize> = (0..lengths.len()).collect();
+    order.sort_by_key(|&i| (lengths[i], i));
+    let mut batches: Vec<Vec<usize>> = Vec::new();
+    let mut padding = Padding::default();
+    let mut current: Vec<usize> = Vec::new();
+    let mut own = 0usize; // the current pass's own word pieces
+    let close = |batch: &mut Vec<usize>, batches: &mut Vec<Vec<usize>>, padding: &mut Padding| {
+        if let Some(&last) = batch.last() {
+            // Sorted: the last is the longest.
+            padding.computed += (lengths[last] * batch.len()) as u64;
+            padding.pairs += (lengths[last] * lengths[last] * batch.len()) as u64;
+            batches.push(std::mem::take(batch));
+        }
+    };
+    for i in order {
+        padding.tokens += lengths[i] as u64;
+        let computed = (current.len() + 1) * lengths[i];
+        let padded = computed - own - lengths[i];
+        if current.len() == BATCH
+            || computed > BATCH_TOKENS
+            || padded as f64 > MAX_PADDING * computed as f64
+        {
+            close(&mut current, &mut batches, &mut padding);
+            own = 0;
+        }
+        own += lengths[i];
+        current.push(i);
+    }
+    close(&mut current, &mut batches, &mut padding);
+    (batches, padding)
+}
 
 /// Why texts could not be embedded.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +116,8 @@ pub enum EmbeddingConfig {
 #[derive(Clone)]
 pub struct Embedder {
     inner: Arc<Inner>,
+    /// The local model's padding so far (for the benchmark and the index report).
+    padding: Arc<std::sync::Mutex<Padding>>,
 }
 
 enum Inner {
@@ -100,7 +167,24 @@ impl Embedder {
         };
         Ok(Embedder {
             inner: Arc::new(inner),
+            padding: Arc::default(),
         })
+    }
+
+    /// How many word pieces the local model reads of each text (after truncation).
+    pub fn token_lengths(&self, texts: &[String]) -> Result<Vec<usize>, EmbedError> {
+        let Inner::Local { tokenizer, .. } = &*self.inner else {
+            return Err(EmbedError::Failed("not a local model".into()));
+        };
+        let encodings = tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Failed(e.to_string()))?;
+        Ok(encodings.iter().map(|e| e.get_ids().len()).collect())
+    }
+
+    /// The local model's padding so far.
+    pub fn padding(&self) -> Padding {
+        *self.padding.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The length of the vectors this model makes; an index is opened for one length.
@@ -142,12 +226,25 @@ impl Embedder {
         else {
             return Err(EmbedError::Failed("not a local model".into()));
         };
-        let mut out = Vec::with_capacity(texts.len());
-        for batch in texts.chunks(BATCH) {
-            out.extend(
-                forward(model, tokenizer, batch).map_err(|e| EmbedError::Failed(e.to_string()))?,
-            );
+        // Every text's word pieces first, then passes over texts of similar length: padding
+        // to a pass's longest text is computed like any word piece.
+        let encodings = tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedError::Failed(e.to_string()))?;
+        let lengths: Vec<usize> = encodings.iter().map(|e| e.get_ids().len()).collect();
+        let (batches, padding) = plan_batches(&lengths);
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        for batch in batches {
+            let rows: Vec<&tokenizers::Encoding> = batch.iter().map(|&i| &encodings[i]).collect();
+            let vectors = forward(model, &rows).map_err(|e| EmbedError::Failed(e.to_string()))?;
+            for (i, vector) in batch.into_iter().zip(vectors) {
+                out[i] = vector;
+            }
         }
+        let mut total = self.padding.lock().unwrap_or_else(|p| p.into_inner());
+        total.tokens += padding.tokens;
+        total.computed += padding.computed;
+        total.pairs += padding.pairs;
         Ok(out)
     }
 
@@ -243,10 +340,8 @@ fn load_local(dir: &Path) -> Result<Inner, EmbedError> {
             ..Default::default()
         }))
         .map_err(|e| fail(format!("tokenizer truncation: {e}")))?;
-    tokenizer.with_padding(Some(PaddingParams {
-        strategy: PaddingStrategy::BatchLongest,
-        ..Default::default()
-    }));
+    // Texts are padded per forward pass (see `plan_batches`), not by the tokenizer.
+    tokenizer.with_padding(None);
     // SAFETY: the weights file is memory-mapped read-only; the model directory is installed
     // by `make model` and not modified while the process runs.
     let weights = unsafe {
@@ -271,24 +366,28 @@ fn load_local(dir: &Path) -> Result<Inner, EmbedError> {
     })
 }
 
-/// One forward pass: mean of the token vectors under the attention mask, L2-normalised
+/// One forward pass over `encodings`, each padded to the longest ([PAD] is 0 and masked
+/// out): mean of the token vectors under the attention mask, L2-normalised
 /// (sentence-transformers' pooling for this model).
 fn forward(
     model: &BertModel,
-    tokenizer: &Tokenizer,
-    texts: &[String],
+    encodings: &[&tokenizers::Encoding],
 ) -> candle_core::Result<Vec<Vec<f32>>> {
-    let encodings = tokenizer
-        .encode_batch(texts.to_vec(), true)
-        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
     let device = Device::Cpu;
     let rows = encodings.len();
-    let width = encodings.first().map(|e| e.get_ids().len()).unwrap_or(0);
+    let width = encodings
+        .iter()
+        .map(|e| e.get_ids().len())
+        .max()
+        .unwrap_or(0);
     let mut ids = Vec::with_capacity(rows * width);
     let mut mask = Vec::with_capacity(rows * width);
-    for encoding in &encodings {
+    for encoding in encodings {
+        let pad = width - encoding.get_ids().len();
         ids.extend_from_slice(encoding.get_ids());
+        ids.extend(std::iter::repeat_n(0u32, pad));
         mask.extend_from_slice(encoding.get_attention_mask());
+        mask.extend(std::iter::repeat_n(0u32, pad));
     }
     let ids = Tensor::from_vec(ids, (rows, width), &device)?;
     let mask = Tensor::from_vec(mask, (rows, width), &device)?;
@@ -313,4 +412,47 @@ fn normalise(mut v: Vec<f32>) -> Vec<f32> {
 /// Cosine similarity of two normalised vectors.
 pub fn similarity(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_take_texts_of_one_length_and_count_their_padding_exactly() {
+        // Lengths out of order: sorted into passes, shortest first. The 3 beside the 5s
+        // would be 20% padding and the 250 beside them mostly padding, so each starts a
+        // pass; the 250 and the 256 share one.
+        let lengths = [5, 256, 3, 5, 250, 5];
+        let (batches, padding) = plan_batches(&lengths);
+        assert_eq!(batches, vec![vec![2], vec![0, 3, 5], vec![4, 1]]);
+        assert_eq!(padding.tokens, 524);
+        assert_eq!(padding.computed, 3 + 3 * 5 + 2 * 256);
+        // 4096 word pieces at most per pass: sixteen 256s fill one, the seventeenth starts
+        // the next; a pass of short texts stops at 32 rows.
+        let mut lengths = vec![256; 17];
+        lengths.extend([10; 40]);
+        let (batches, padding) = plan_batches(&lengths);
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![32, 8, 16, 1]);
+        assert!(batches[0].iter().all(|&i| lengths[i] == 10));
+        assert_eq!(padding.tokens, 17 * 256 + 400);
+        assert_eq!(padding.computed, padding.tokens);
+        assert_eq!(padding.share(), 0.0);
+        // A mixed pass's share of padding, within the bound; past it, two passes.
+        let (batches, mixed) = plan_batches(&[10, 9]);
+        assert_eq!(batches, vec![vec![1, 0]]);
+        assert_eq!(
+            mixed,
+            Padding {
+                tokens: 19,
+                computed: 20,
+                pairs: 200
+            }
+        );
+        assert!((mixed.share() - 0.05).abs() < 1e-12);
+        let (batches, _) = plan_batches(&[10, 7]);
+        assert_eq!(batches, vec![vec![1], vec![0]]);
+        assert_eq!(plan_batches(&[]), (vec![], Padding::default()));
+    }
 }

@@ -33,6 +33,9 @@ pub const BATCH_TEXT_BYTES: u64 = 4 * 1024 * 1024;
 /// The most files one chunk-and-embed batch reads.
 const BATCH_FILES: usize = 500;
 
+/// Texts embedded between two progress reports.
+const EMBED_PART: usize = BATCH * 4;
+
 /// Why an index run failed. Nothing of a failed run counts as done: the next run redoes it.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -281,10 +284,25 @@ pub async fn index_repository(
             new_symbols.extend(symbols);
         }
         drop(texts);
-        let mut vectors: Vec<Vec<f32>> = Vec::with_capacity(chunks.len());
-        for part in chunks.chunks(BATCH * 2) {
-            let texts = part.iter().map(Chunk::embedding_text).collect();
-            vectors.extend(embedder.embed(texts).await?);
+        // Embedded longest text last, so each forward pass's texts are of about one length
+        // (its padding is computed like any word piece), a part at a time with the progress
+        // moving between files' counts in proportion.
+        let texts: Vec<String> = chunks.iter().map(Chunk::embedding_text).collect();
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); chunks.len()];
+        let mut embedded = 0;
+        for part in order.chunks(EMBED_PART) {
+            let batch = part.iter().map(|&i| texts[i].clone()).collect();
+            for (&i, vector) in part.iter().zip(embedder.embed(batch).await?) {
+                vectors[i] = vector;
+            }
+            embedded += part.len();
+            progress(Progress {
+                phase: Phase::Embedding,
+                done: start as u64 + ((end - start) * embedded / texts.len()) as u64,
+                total,
+            });
         }
         report.chunks_embedded += chunks.len() as u64;
         index.add_chunks(&chunks, vectors).await?;

@@ -509,3 +509,38 @@ async fn a_huge_repository_is_ingested_within_bounded_memory() {
     assert_eq!(report.files_indexed + report.files_skipped, 20_001);
     assert!(grew_kb < 256 * 1024, "peak memory grew by {grew_kb} kB");
 }
+
+#[tokio::test]
+async fn a_text_embeds_the_same_alone_and_among_longer_texts_and_padding_is_counted() {
+    // Its own instance: the shared one's padding counts every test's texts.
+    let dir =
+        std::env::var("EMBEDDING_MODEL_DIR").expect("EMBEDDING_MODEL_DIR (make test sets it)");
+    let embedder =
+        Embedder::load(&EmbeddingConfig::Local(PathBuf::from(dir))).expect("the model loads");
+    let short = "fn add(a: i32, b: i32) -> i32 { a + b }".to_owned();
+    let long = format!(
+        "{short}\n{}",
+        "let total = items.iter().map(|i| i.price).sum();\n".repeat(12)
+    );
+    let alone = embedder.embed(vec![short.clone()]).await.expect("alone");
+    let before = embedder.padding();
+    // Shortest first within passes, answered in the order asked.
+    let mixed = embedder
+        .embed(vec![long.clone(), short.clone(), long])
+        .await
+        .expect("mixed");
+    assert_eq!(mixed.len(), 3);
+    let same: f32 = similarity(&alone[0], &mixed[1]);
+    assert!(
+        same > 0.9999,
+        "the short text's vector changed among longer ones: {same}"
+    );
+    assert!(similarity(&mixed[0], &mixed[2]) > 0.9999);
+    // Its own pass (the long ones would make it mostly padding): nothing padded.
+    let after = embedder.padding();
+    assert!(after.tokens > before.tokens);
+    assert_eq!(
+        after.computed - before.computed,
+        after.tokens - before.tokens
+    );
+}
