@@ -173,13 +173,15 @@ async fn main() {
     // order, each padded to its longest.
     let texts: Vec<String> = chunks.iter().map(Chunk::embedding_text).collect();
     let lengths = embedder.token_lengths(&texts).expect("lengths");
-    let in_order = lengths.chunks(32).fold((0u64, 0u64), |(own, computed), pass| {
-        let longest = pass.iter().max().copied().unwrap_or(0);
-        (
-            own + pass.iter().sum::<usize>() as u64,
-            computed + (longest * pass.len()) as u64,
-        )
-    });
+    let in_order = lengths
+        .chunks(32)
+        .fold((0u64, 0u64), |(own, computed), pass| {
+            let longest = pass.iter().max().copied().unwrap_or(0);
+            (
+                own + pass.iter().sum::<usize>() as u64,
+                computed + (longest * pass.len()) as u64,
+            )
+        });
     println!(
         "padding with passes of 32 in file order (before): {:.1}% of {} computed word pieces",
         (1.0 - in_order.0 as f64 / in_order.1 as f64) * 100.0,
