@@ -380,6 +380,12 @@ fn forward(
         .map(|e| e.get_ids().len())
         .max()
         .unwrap_or(0);
+    if width == 0 {
+        // The tokenizer adds [CLS] and [SEP] to every text; a pass of empty rows is not ours.
+        return Err(candle_core::Error::Msg(
+            "a text has no word pieces (not even [CLS])".to_owned(),
+        ));
+    }
     let mut ids = Vec::with_capacity(rows * width);
     let mut mask = Vec::with_capacity(rows * width);
     for encoding in encodings {

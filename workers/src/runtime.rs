@@ -320,8 +320,10 @@ async fn handle_ticket(
         }
     };
     // From here the store's lease rules the job, whatever happens to this process: the
-    // ticket's ack (a round trip on NATS) does not hold up the work, since a ticket
-    // delivered again is refused at its claim.
+    // ticket's ack (a round trip on NATS) does not hold up the work. A ticket delivered
+    // again is refused at its claim while the job runs or once it has ended; a job queued
+    // again meanwhile (a retry) may be claimed by it, which is that job's next attempt,
+    // one at a time (a claim is a compare-and-set).
     let job = ticket.job_id.clone();
     tokio::spawn(async move {
         if let Err(e) = delivery.ack().await {
@@ -435,7 +437,8 @@ impl Attempt<'_> {
         tokio::pin!(work);
         // A cancel reaches the worker at once on the job's cancel subject (`cancels`);
         // heartbeats carry it too, as a fallback. The first is a third of the lease after
-        // the claim that granted it.
+        // the claim's answer arrived (the lease began a little earlier, when the claim was
+        // written: leases are 10 s or more, so the margin stays wide).
         let beat_every = (lease / 3).max(Duration::from_millis(200));
         let mut beat =
             tokio::time::interval_at(tokio::time::Instant::now() + beat_every, beat_every);

@@ -785,41 +785,37 @@ impl Store {
     /// refused. With `async_commit`, on PostgreSQL the commit does not wait for the disk
     /// (see `JobsConfig`).
     pub async fn record_step(&self, record: &StepRecord, async_commit: bool) -> StoreResult<bool> {
+        // The same fenced insert on both: written only while the attempt holds the job.
+        let bound = |sql: &'static str| {
+            sqlx::query(sql)
+                .bind(record.job.to_string())
+                .bind(record.tenant.to_string())
+                .bind(&record.key)
+                .bind(&record.entry)
+                .bind(record.at)
+                .bind(&record.worker)
+                .bind(record.attempt)
+        };
         let written: i64 = match self.backend {
-            // One statement, written only while the attempt holds the job: the fence. The one
-            // writer connection runs it alone, without a transaction around it.
-            Backend::Sqlite => sqlx::query(
+            // One statement; the one writer connection runs it alone, without a
+            // transaction around it.
+            Backend::Sqlite => bound(
                 "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
                  SELECT $1, $2, $3, $4, $5 FROM jobs
                  WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
                  ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
             )
-            .bind(record.job.to_string())
-            .bind(record.tenant.to_string())
-            .bind(&record.key)
-            .bind(&record.entry)
-            .bind(record.at)
-            .bind(&record.worker)
-            .bind(record.attempt)
             .execute(&self.pool)
             .await?
             .rows_affected() as i64,
-            // The same statement inside `sy_record_step` (migration 0014), with the
-            // workspace's scope and the commit's durability: one round trip, its own
-            // transaction, a share lock on the job's row against a replacing attempt.
-            Backend::Postgres => sqlx::query_scalar(
-                "SELECT sy_record_step($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(record.job.to_string())
-            .bind(record.tenant.to_string())
-            .bind(&record.key)
-            .bind(&record.entry)
-            .bind(record.at)
-            .bind(&record.worker)
-            .bind(record.attempt)
-            .bind(async_commit)
-            .fetch_one(&self.pool)
-            .await?,
+            // Inside `sy_record_step` (migration 0014), with the workspace's scope and the
+            // commit's durability: one round trip, its own transaction, a share lock on the
+            // job's row against a replacing attempt.
+            Backend::Postgres => bound("SELECT sy_record_step($1, $2, $3, $4, $5, $6, $7, $8) AS written")
+                .bind(async_commit)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("written")?,
         };
         Ok(written == 1)
     }

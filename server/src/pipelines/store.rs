@@ -694,7 +694,9 @@ impl Store {
             .join(", ");
         let sql = format!(
             "SELECT r.id, r.message_id, r.pipeline_id, p.name, j.status, j.started_at, j.error
-             FROM pipeline_runs r JOIN pipelines p ON p.id = r.pipeline_id JOIN jobs j ON j.id = r.id
+             FROM pipeline_runs r
+             JOIN pipelines p ON p.id = r.pipeline_id AND p.tenant_id = r.tenant_id
+             JOIN jobs j ON j.id = r.id AND j.tenant_id = r.tenant_id
              WHERE r.tenant_id = $1 AND r.message_id IN ({list})
              ORDER BY r.created_at, r.id"
         );

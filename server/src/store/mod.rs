@@ -8,9 +8,11 @@
 //! - SQL is written once, portable between the two backends (`$n` parameters, `BIGINT` Unix
 //!   seconds, UUIDs as text). What differs — migrations and row-level security — is decided by
 //!   [`Backend`] in this module only.
-//! - Every method that touches a workspace's rows takes its [`TenantId`] explicitly and runs in
-//!   a transaction scoped to it; on PostgreSQL the scope is also set for the RLS policies, so a
-//!   query that forgot its `tenant_id` filter still cannot see another workspace.
+//! - Every method that touches a workspace's rows takes its [`TenantId`] explicitly and filters
+//!   by it; on PostgreSQL it runs in a transaction whose scope is also set for the RLS
+//!   policies, so a query that forgot its `tenant_id` filter still cannot see another
+//!   workspace. (SQLite has no row security: its reads use a plain connection, see
+//!   [`Store::begin_read`].)
 //! - Multi-row changes (a workspace and its owner, accepting an invitation, a password change
 //!   and the sessions it ends) commit in one transaction or not at all.
 
@@ -269,7 +271,8 @@ impl Store {
         Ok(Read::Scoped(tx))
     }
 
-    /// Within an open transaction, switches the RLS scope to `tenant` as well.
+    /// Within an open transaction (or a read), switches the RLS scope to `tenant` as well
+    /// (PostgreSQL; nothing on SQLite).
     pub(crate) async fn widen_to_tenant(
         &self,
         tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
@@ -281,7 +284,8 @@ impl Store {
         Ok(())
     }
 
-    /// Within an open transaction, switches the RLS scope to `user`'s memberships as well.
+    /// Within an open transaction (or a read), switches the RLS scope to `user`'s
+    /// memberships as well (PostgreSQL; nothing on SQLite).
     pub(crate) async fn widen_to_user(
         &self,
         tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
