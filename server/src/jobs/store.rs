@@ -255,6 +255,26 @@ impl Store {
         row.map(|r| JobRecord::from_row(&r)).transpose()
     }
 
+    /// `tenant`'s jobs of `ids` (those it has), in one read.
+    pub async fn jobs_by_id(&self, tenant: TenantId, ids: &[JobId]) -> StoreResult<Vec<JobRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..ids.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND id IN ({list})");
+        let mut query = sqlx::query(&sql).bind(tenant.to_string());
+        for id in ids {
+            query = query.bind(id.to_string());
+        }
+        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        rows.iter().map(JobRecord::from_row).collect()
+    }
+
     /// A job by id alone, for the control plane's own bookkeeping (any tenant).
     pub async fn job_any_tenant(&self, id: JobId) -> StoreResult<Option<JobRecord>> {
         let mut tx = self.begin_read(Scope::System).await?;

@@ -747,13 +747,20 @@ impl Store {
             .iter()
             .map(RunRecord::from_row)
             .collect::<StoreResult<_>>()?;
-        let mut out = Vec::with_capacity(runs.len());
-        for run in runs {
-            if let Some(job) = self.job(tenant, run.id).await? {
-                out.push((run, job));
-            }
-        }
-        Ok(out)
+        let ids: Vec<JobId> = runs.iter().map(|r| r.id).collect();
+        let mut jobs: std::collections::HashMap<JobId, JobRecord> = self
+            .jobs_by_id(tenant, &ids)
+            .await?
+            .into_iter()
+            .map(|j| (j.id, j))
+            .collect();
+        Ok(runs
+            .into_iter()
+            .filter_map(|run| {
+                let job = jobs.remove(&run.id)?;
+                Some((run, job))
+            })
+            .collect())
     }
 }
 
