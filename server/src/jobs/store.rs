@@ -260,11 +260,10 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = (0..ids.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND id IN ({list})");
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND id IN ({})",
+            crate::store::placeholders(2, ids.len())
+        );
         let mut query = sqlx::query(&sql).bind(tenant.to_string());
         for id in ids {
             query = query.bind(id.to_string());

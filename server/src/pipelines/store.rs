@@ -688,10 +688,7 @@ impl Store {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        let list = (0..messages.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = crate::store::placeholders(2, messages.len());
         let sql = format!(
             "SELECT r.id, r.message_id, r.pipeline_id, p.name, j.status, j.started_at, j.error
              FROM pipeline_runs r

@@ -357,6 +357,15 @@ impl std::ops::DerefMut for Read {
     }
 }
 
+/// `count` numbered parameters from `$first`, comma-separated: an `IN (...)` list bound
+/// value by value (`placeholders(2, 3)` is `$2, $3, $4`).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The `role` column of a row.
 pub(crate) fn parse_role(row: &AnyRow) -> StoreResult<Role> {
     let raw: String = row.try_get("role")?;
@@ -402,4 +411,14 @@ pub(crate) fn id<T: FromStr>(row: &AnyRow, column: &str) -> StoreResult<T> {
     let raw: String = row.try_get(column)?;
     raw.parse()
         .map_err(|_| StoreError::Corrupt(format!("{column} {raw:?} is not a UUID")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(super::placeholders(1, 1), "$1");
+        assert_eq!(super::placeholders(5, 0), "");
+    }
 }
