@@ -5,20 +5,27 @@
 //! language's built-ins and what it is given: its input and a `ctx` with the run's input, the
 //! upstream nodes' outputs and `log`.
 //!
-//! Every call gets a fresh runtime, so nothing one script leaves in its globals is visible to
-//! another run, of the same workspace or another. Calls are synchronous and CPU-bound: the
-//! async callers run them on blocking threads.
+//! Every script runs in a runtime of its own, so nothing one script leaves in its globals is
+//! visible to another script, of the same workspace or another. [`run`] loads the script for
+//! one call; [`run_warm`] keeps its module loaded for the next call of the same script in the
+//! same workspace (`warm.rs`: what such a module keeps between calls may survive, without any
+//! promise that it will). Calls are synchronous and CPU-bound (see `workers::scripts` for
+//! how async callers run them).
 //!
 //! A script is an ES module whose default export (or a function named `main`) is called with
 //! `(input, ctx)`; it may be `async`. What it returns must be JSON (a value JSON cannot hold
 //! is an error naming it, not a silent `null`).
 
-use rquickjs::{CatchResultExt, CaughtError, Context, Ctx, Function, Module, Runtime, Value};
-use std::cell::RefCell;
-use std::rc::Rc;
+mod module;
+mod warm;
+
+pub use warm::{evaluate_warm, run_warm, warm_modules, WARM_MODULES};
+
+use module::{is_out_of_memory, Engine, Loaded};
+use rquickjs::{CatchResultExt, CaughtError, Ctx, Module, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How much a script may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,12 +124,12 @@ impl StopSwitch {
     }
 }
 
-const MODULE: &str = "script";
+pub(crate) const MODULE: &str = "script";
 
 /// Checks that `source` parses as a module, without running any of it.
 pub fn check(source: &str) -> Result<(), ScriptError> {
-    let limits = Limits::default();
-    with_engine(limits, &StopSwitch::default(), |ctx, _| {
+    let engine = Engine::start(Limits::default(), &StopSwitch::default())?;
+    engine.with(|ctx| {
         Module::declare(ctx.clone(), MODULE, source)
             .catch(&ctx)
             .map(|_| ())
@@ -130,8 +137,9 @@ pub fn check(source: &str) -> Result<(), ScriptError> {
     })
 }
 
-/// Runs a script: its default export (or `main`) is called with `(input, ctx)`, where `ctx`
-/// is `{input: run_input, nodes, log}`.
+/// Runs a script in a runtime of its own: its default export (or `main`) is called with
+/// `(input, ctx)`, where `ctx` is `{input: run_input, nodes, log}`. [`run_warm`] does the
+/// same with the script's module kept for its next call.
 pub fn run<N: serde::Serialize + ?Sized>(
     source: &str,
     input: &serde_json::Value,
@@ -141,71 +149,7 @@ pub fn run<N: serde::Serialize + ?Sized>(
     stop: &StopSwitch,
 ) -> Result<Finished, ScriptError> {
     check_source_size(source)?;
-    // A non-exported `main` is reachable too: a line after the source names it (line numbers
-    // of the source are unchanged).
-    let full = format!(
-        "{source}\n;export const __switchyard_main = typeof main === \"function\" ? main : undefined;"
-    );
-    with_engine(limits, stop, |ctx, lines| {
-        let module = match Module::declare(ctx.clone(), MODULE, full.as_str()).catch(&ctx) {
-            Ok(m) => m,
-            Err(e) => return Err(syntax(e, source)),
-        };
-        let (module, promise) = module.eval().catch(&ctx).map_err(thrown)?;
-        promise.finish::<()>().catch(&ctx).map_err(thrown)?;
-        let entry: Value = module.get("default").catch(&ctx).map_err(thrown)?;
-        let entry = match entry.into_function() {
-            Some(f) => f,
-            None => {
-                let main: Value = module
-                    .get("__switchyard_main")
-                    .catch(&ctx)
-                    .map_err(thrown)?;
-                main.into_function().ok_or(ScriptError::NoEntry)?
-            }
-        };
-        let make_ctx: Function = ctx
-            .eval(
-                "(input, nodes, push) => Object.freeze({ input, nodes, log: (...args) => push(args.map(a => { \
-                   if (typeof a === 'string') return a; \
-                   try { const s = JSON.stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); } \
-                 }).join(' ')) })",
-            )
-            .catch(&ctx)
-            .map_err(thrown)?;
-        let logs = lines.clone();
-        let push = Function::new(ctx.clone(), move |line: String| {
-            let mut kept = lines.borrow_mut();
-            if kept.len() < limits.log_lines {
-                kept.push(cut(line, MAX_LOG_LINE));
-            }
-        })
-        .catch(&ctx)
-        .map_err(thrown)?;
-        let js_ctx: Value = make_ctx
-            .call((to_js(&ctx, run_input)?, to_js(&ctx, nodes)?, push))
-            .catch(&ctx)
-            .map_err(thrown)?;
-        let returned: Value = entry
-            .call((to_js(&ctx, input)?, js_ctx))
-            .catch(&ctx)
-            .map_err(thrown)?;
-        let value = match returned.as_promise() {
-            Some(promise) => match promise.finish::<Value>() {
-                Err(rquickjs::Error::WouldBlock) => {
-                    return Err(ScriptError::Result(
-                        "the script awaits something that never settles (there are no timers or I/O here)"
-                            .to_owned(),
-                    ))
-                }
-                other => other.catch(&ctx).map_err(thrown)?,
-            },
-            None => returned,
-        };
-        let value = from_js(&ctx, value, limits.output_bytes)?;
-        let logs = logs.borrow().clone();
-        Ok(Finished { value, logs })
-    })
+    Loaded::load(source, limits, stop)?.call(input, run_input, nodes)
 }
 
 /// Evaluates a JavaScript expression (a branch's condition, already rendered) to a value.
@@ -215,7 +159,7 @@ pub fn evaluate(
     stop: &StopSwitch,
 ) -> Result<serde_json::Value, ScriptError> {
     check_source_size(expression)?;
-    with_engine(limits, stop, |ctx, _| {
+    Engine::start(limits, stop)?.with(|ctx| {
         // Parenthesised, so it is one expression and not statements.
         let value: Value =
             ctx.eval(format!("({expression}\n)"))
@@ -253,7 +197,7 @@ pub fn truthy(value: &serde_json::Value) -> bool {
 /// The most source a script may have.
 pub const MAX_SOURCE_BYTES: usize = 256 << 10;
 
-fn check_source_size(source: &str) -> Result<(), ScriptError> {
+pub(crate) fn check_source_size(source: &str) -> Result<(), ScriptError> {
     if source.len() > MAX_SOURCE_BYTES {
         return Err(ScriptError::Syntax {
             line: 1,
@@ -264,61 +208,7 @@ fn check_source_size(source: &str) -> Result<(), ScriptError> {
     Ok(())
 }
 
-/// Runs `f` in a fresh runtime with `limits`, and turns the engine's stops (interrupt,
-/// memory, stack) into their errors whatever `f` made of them.
-fn with_engine<T>(
-    limits: Limits,
-    stop: &StopSwitch,
-    f: impl for<'js> FnOnce(Ctx<'js>, Rc<RefCell<Vec<String>>>) -> Result<T, ScriptError>,
-) -> Result<T, ScriptError> {
-    let runtime = Runtime::new()
-        .map_err(|e| ScriptError::Result(format!("the sandbox did not start: {e}")))?;
-    runtime.set_memory_limit(limits.memory_bytes);
-    runtime.set_max_stack_size(limits.stack_bytes);
-    let deadline = Instant::now() + limits.time;
-    let timed_out = Arc::new(AtomicBool::new(false));
-    {
-        let (timed_out, stop) = (timed_out.clone(), stop.clone());
-        runtime.set_interrupt_handler(Some(Box::new(move || {
-            if Instant::now() >= deadline {
-                timed_out.store(true, Ordering::SeqCst);
-                return true;
-            }
-            stop.is_stopped()
-        })));
-    }
-    let context = Context::full(&runtime).map_err(|e| match e {
-        rquickjs::Error::Allocation => ScriptError::OutOfMemory(limits.memory_bytes),
-        e => ScriptError::Result(format!("the sandbox did not start: {e}")),
-    })?;
-    let lines = Rc::new(RefCell::new(Vec::new()));
-    let result = context.with(|ctx| f(ctx, lines.clone()));
-    if timed_out.load(Ordering::SeqCst) {
-        return Err(ScriptError::TimedOut(limits.time));
-    }
-    if stop.is_stopped() {
-        return Err(ScriptError::Stopped);
-    }
-    match result {
-        Err(ScriptError::Thrown { message, .. }) if is_out_of_memory(&message) => {
-            Err(ScriptError::OutOfMemory(limits.memory_bytes))
-        }
-        Err(ScriptError::Thrown { message, .. }) if is_stack_overflow(&message) => {
-            Err(ScriptError::StackOverflow)
-        }
-        other => other,
-    }
-}
-
-fn is_out_of_memory(message: &str) -> bool {
-    message.contains("out of memory")
-}
-
-fn is_stack_overflow(message: &str) -> bool {
-    message.contains("stack overflow") || message.contains("Maximum call stack size exceeded")
-}
-
-fn to_js<'js, T: serde::Serialize + ?Sized>(
+pub(crate) fn to_js<'js, T: serde::Serialize + ?Sized>(
     ctx: &Ctx<'js>,
     value: &T,
 ) -> Result<Value<'js>, ScriptError> {
@@ -327,7 +217,7 @@ fn to_js<'js, T: serde::Serialize + ?Sized>(
     ctx.json_parse(text).catch(ctx).map_err(thrown)
 }
 
-fn from_js<'js>(
+pub(crate) fn from_js<'js>(
     ctx: &Ctx<'js>,
     value: Value<'js>,
     cap: usize,
@@ -372,7 +262,7 @@ fn from_js<'js>(
 }
 
 /// A caught exception as a [`ScriptError::Thrown`] with the line it came from.
-fn thrown(e: CaughtError<'_>) -> ScriptError {
+pub(crate) fn thrown(e: CaughtError<'_>) -> ScriptError {
     match e {
         CaughtError::Exception(x) => {
             let name: Option<String> = x.get("name").ok();
@@ -413,7 +303,7 @@ fn thrown(e: CaughtError<'_>) -> ScriptError {
 }
 
 /// A syntax error with its line (from the exception's `lineNumber`, else its stack).
-fn syntax(e: CaughtError<'_>, source: &str) -> ScriptError {
+pub(crate) fn syntax(e: CaughtError<'_>, source: &str) -> ScriptError {
     let last_line = source.lines().count().max(1) as u32;
     match e {
         CaughtError::Exception(x) => {
@@ -448,7 +338,7 @@ fn line_in_stack(stack: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-fn cut(mut line: String, max: usize) -> String {
+pub(crate) fn cut(mut line: String, max: usize) -> String {
     if line.len() > max {
         let mut end = max;
         while !line.is_char_boundary(end) {

@@ -279,22 +279,38 @@ fn logs_are_capped() {
 #[test]
 fn conditions_evaluate_to_values() {
     let stop = StopSwitch::default();
-    assert_eq!(
-        evaluate("200 == 200 && \"a\" != \"\"", Limits::default(), &stop),
-        Ok(json!(true))
-    );
-    assert_eq!(
-        evaluate("[1,2].length", Limits::default(), &stop),
-        Ok(json!(2))
-    );
-    assert!(matches!(
-        evaluate("1 +", Limits::default(), &stop),
-        Err(ScriptError::Syntax { .. })
-    ));
-    assert!(matches!(
-        evaluate("1); for(;;){}; (1", quick(), &stop),
-        Err(ScriptError::TimedOut(_)) | Err(ScriptError::Syntax { .. })
-    ));
+    // A fresh runtime, and the workspace's warm evaluator, alike.
+    let fresh = |e: &str, limits| evaluate(e, limits, &stop);
+    let warm = |e: &str, limits| sandbox::evaluate_warm("conditions", e, limits, &stop);
+    for (how, evaluate) in [
+        ("fresh", &fresh as &dyn Fn(&str, Limits) -> _),
+        ("warm", &warm),
+    ] {
+        assert_eq!(
+            evaluate("200 == 200 && \"a\" != \"\"", Limits::default()),
+            Ok(json!(true)),
+            "{how}"
+        );
+        assert_eq!(
+            evaluate("[1,2].length", Limits::default()),
+            Ok(json!(2)),
+            "{how}"
+        );
+        assert!(
+            matches!(
+                evaluate("1 +", Limits::default()),
+                Err(ScriptError::Syntax { line: 1, .. })
+            ),
+            "{how}"
+        );
+        assert!(
+            matches!(
+                evaluate("1); for(;;){}; (1", quick()),
+                Err(ScriptError::TimedOut(_)) | Err(ScriptError::Syntax { .. })
+            ),
+            "{how}"
+        );
+    }
     assert!(truthy(&json!(1)) && truthy(&json!("x")) && truthy(&json!({})) && truthy(&json!([])));
     assert!(
         !truthy(&json!(0))

@@ -122,7 +122,8 @@ fn call(invocation: &Invocation, limits: sandbox::Limits) -> Result<Answer, sand
             })
         }
     };
-    sandbox::run(
+    sandbox::run_warm(
+        &invocation.tenant_id,
         &invocation.source,
         &request,
         &request,
@@ -358,6 +359,10 @@ pub fn publisher(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Delivery {
+    /// The workspace (its script's module is kept warm for it alone; a delivery queued
+    /// before this field existed has none and loads its script every time).
+    #[serde(default)]
+    pub tenant_id: String,
     /// The topic.
     pub topic: String,
     /// The subscriber's name.
@@ -403,17 +408,16 @@ impl crate::kinds::JobKind for DeliverKind {
         };
         let stop = sandbox::StopSwitch::default();
         let watching = stop.clone();
-        let source = delivery.source;
+        let (source, tenant) = (delivery.source, delivery.tenant_id);
         // Within the inline budget here, else on a blocking thread (see `crate::scripts`).
         let script = crate::scripts::key(&source);
         let run = crate::scripts::run(script, limits, move |limits| {
-            sandbox::run(
-                &source,
-                &message,
-                &message,
-                &Value::Object(Default::default()),
-                limits,
-                &watching,
+            let nodes = Value::Object(Default::default());
+            if tenant.is_empty() {
+                return sandbox::run(&source, &message, &message, &nodes, limits, &watching);
+            }
+            sandbox::run_warm(
+                &tenant, &source, &message, &message, &nodes, limits, &watching,
             )
         });
         tokio::pin!(run);

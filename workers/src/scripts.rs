@@ -6,7 +6,8 @@
 //! start, on a blocking thread with its whole time.
 //!
 //! Running a script again is safe: it has no effects outside its result and its log lines
-//! (no I/O of any kind, see `sandbox`), and the first try's result and lines are dropped.
+//! (no I/O of any kind, see `sandbox`), the first try's result and lines are dropped, and a
+//! warm module the budget stopped is dropped with them (its state is unknown).
 //! The cost of a long script is one budget of CPU more; an async worker thread is never
 //! held longer than the budget. A script whose last call needed longer (a pipeline's
 //! Fibonacci step, run again for every run) goes straight to a blocking thread the next

@@ -97,6 +97,7 @@ pub(super) async fn publish(
             continue;
         };
         let payload = serde_json::to_value(Delivery {
+            tenant_id: tenant.to_string(),
             topic: topic.name.clone(),
             subscriber: subscriber.name.clone(),
             message_id: message.id.to_string(),

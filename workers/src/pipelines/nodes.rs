@@ -274,10 +274,10 @@ async fn attempt(
                 time: timeout,
                 ..env.limits
             };
-            let stop = stop.clone();
+            let (stop, tenant) = (stop.clone(), env.tenant_id.clone());
             let script = crate::scripts::key(&expression);
             let value = crate::scripts::run(script, limits, move |limits| {
-                sandbox::evaluate(&expression, limits, &stop)
+                sandbox::evaluate_warm(&tenant, &expression, limits, &stop)
             })
             .await
             .map_err(|e| AttemptError::fatal(format!("the condition: {e}")))?;
@@ -305,9 +305,11 @@ async fn attempt(
             };
             let (input, run_input) = (input.clone(), run_input.clone());
             let (nodes, stop) = (outputs.clone(), stop.clone());
+            let tenant = env.tenant_id.clone();
             let script = crate::scripts::key(&source);
             let done = crate::scripts::run(script, limits, move |limits| {
-                sandbox::run(&source, &input, &run_input, nodes.as_ref(), limits, &stop)
+                let nodes = nodes.as_ref();
+                sandbox::run_warm(&tenant, &source, &input, &run_input, nodes, limits, &stop)
             })
             .await;
             match done {
