@@ -10,7 +10,7 @@ use super::Jobs;
 use crate::clock::now_ms;
 use crate::store::StoreError;
 use bytes::Bytes;
-use shared::ids::TenantId;
+use shared::ids::{JobId, TenantId};
 use shared::jobs::RetryPolicy;
 use workers::bus::BusError;
 use workers::protocol::Ticket;
@@ -23,29 +23,43 @@ impl Jobs {
     pub async fn dispatch_once(&self) -> Result<usize, StoreError> {
         let now = now_ms();
         let stale = now - self.config.redispatch_after.as_millis() as i64;
-        let mut sent = 0;
         // A ticket not claimed for this long was lost (a bus restarted): send it again. It
         // replaces the lost one, so it takes no new slot.
+        let mut sent = Vec::new();
         for job in self.store.stale_dispatches(stale, 200).await? {
-            if self.dispatch(&job, now).await? {
-                sent += 1;
+            if self.send(&job).await {
+                sent.push((job.id, job.attempt));
             }
         }
+        let mut filled = Ok(());
         for pool in self.store.pools_with_due_jobs(now).await? {
-            sent += self.dispatch_pool(&pool, now).await?;
+            filled = self.dispatch_pool(&pool, now, &mut sent).await;
+            if filled.is_err() {
+                break;
+            }
         }
-        Ok(sent)
+        // The round's tickets noted in one write, even when a pool's reads failed (a ticket
+        // sent but not noted, if this process dies now, is sent again next round and
+        // refused at its second claim).
+        self.store.mark_dispatched(&sent, now).await?;
+        filled.map(|()| sent.len())
     }
 
-    /// Fills `pool`'s free slots fairly. Tickets are sent only for free slots (the pool's
-    /// online workers' slots, less what runs or waits on the bus), so the queue never holds
-    /// a backlog that a later workspace would wait behind.
-    async fn dispatch_pool(&self, pool: &str, now: i64) -> Result<usize, StoreError> {
+    /// Fills `pool`'s free slots fairly, adding the jobs whose tickets went out to `sent`.
+    /// Tickets are sent only for free slots (the pool's online workers' slots, less what
+    /// runs or waits on the bus), so the queue never holds a backlog that a later workspace
+    /// would wait behind.
+    async fn dispatch_pool(
+        &self,
+        pool: &str,
+        now: i64,
+        sent: &mut Vec<(JobId, i64)>,
+    ) -> Result<(), StoreError> {
         // With no worker online yet, one ticket waits for the first to arrive.
         let capacity = self.store.online_slots(pool).await?.max(1);
         let mut free = capacity - self.store.pool_outstanding(pool).await?;
         if free <= 0 {
-            return Ok(0);
+            return Ok(());
         }
         let waiting = self.store.tenants_waiting(pool, now).await?;
         let last = self
@@ -69,7 +83,6 @@ impl Jobs {
             let jobs = self.store.due_jobs_of(pool, tenant, now, take).await?;
             queues.push(std::collections::VecDeque::from(jobs));
         }
-        let mut sent = 0;
         while free > 0 && queues.iter().any(|q| !q.is_empty()) {
             for queue in queues.iter_mut() {
                 if free == 0 {
@@ -78,9 +91,9 @@ impl Jobs {
                 let Some(job) = queue.pop_front() else {
                     continue;
                 };
-                if self.dispatch(&job, now).await? {
+                if self.send(&job).await {
                     free -= 1;
-                    sent += 1;
+                    sent.push((job.id, job.attempt));
                     self.last_served
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -88,18 +101,17 @@ impl Jobs {
                 }
             }
         }
-        Ok(sent)
+        Ok(())
     }
 
-    /// Puts `job`'s ticket on its queue and records it; `false` if the bus refused (the
-    /// next round tries again).
-    async fn dispatch(&self, job: &JobRecord, now: i64) -> Result<bool, StoreError> {
+    /// Puts `job`'s ticket on its queue; `false` if the bus refused (the next round tries
+    /// again).
+    async fn send(&self, job: &JobRecord) -> bool {
         if let Err(e) = self.send_ticket(job).await {
             tracing::warn!(job = %job.id, error = %e, "could not put the job on its queue; will retry");
-            return Ok(false);
+            return false;
         }
-        self.store.mark_dispatched(job.id, job.attempt, now).await?;
-        Ok(true)
+        true
     }
 
     async fn send_ticket(&self, job: &JobRecord) -> Result<(), BusError> {

@@ -52,6 +52,9 @@ pub struct JobRecord {
     pub progress: Option<String>,
 }
 
+/// Jobs marked dispatched in one statement at most (two parameters each).
+const MARKED_AT_ONCE: usize = 200;
+
 const JOB_COLUMNS: &str = "id, tenant_id, pool, kind, payload, status, attempt, max_attempts, lease_holder, \
      lease_expires_at, run_at, dispatched_at, cancel_requested, result, error, created_at, started_at, finished_at, progress";
 
@@ -449,17 +452,30 @@ impl Store {
         Ok(n.unwrap_or(0))
     }
 
-    /// Notes that a queued job was put on the bus, unless it moved on meanwhile (claimed,
-    /// failed and queued again: that retry must not inherit this dispatch).
-    pub async fn mark_dispatched(&self, id: JobId, attempt: i64, now: i64) -> StoreResult<()> {
-        let mut tx = self.begin(Scope::System).await?;
-        sqlx::query("UPDATE jobs SET dispatched_at = $1 WHERE id = $2 AND status = 'queued' AND attempt = $3")
-            .bind(now)
-            .bind(id.to_string())
-            .bind(attempt)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+    /// Notes that queued jobs (id and attempt) were put on the bus, in one statement, each
+    /// unless it moved on meanwhile (claimed, failed and queued again: that retry must not
+    /// inherit this dispatch).
+    pub async fn mark_dispatched(&self, jobs: &[(JobId, i64)], now: i64) -> StoreResult<()> {
+        for part in jobs.chunks(MARKED_AT_ONCE) {
+            let ids = crate::store::placeholders(2, part.len());
+            let attempts: String = (0..part.len())
+                .map(|i| format!(" WHEN ${} THEN ${}", 2 + i, 2 + part.len() + i))
+                .collect();
+            let sql = format!(
+                "UPDATE jobs SET dispatched_at = $1 WHERE id IN ({ids}) AND status = 'queued'
+                 AND attempt = CASE id{attempts} END"
+            );
+            let mut query = sqlx::query(&sql).bind(now);
+            for (id, _) in part {
+                query = query.bind(id.to_string());
+            }
+            for (_, attempt) in part {
+                query = query.bind(*attempt);
+            }
+            let mut tx = self.begin(Scope::System).await?;
+            query.execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
         Ok(())
     }
 

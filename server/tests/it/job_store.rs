@@ -67,7 +67,24 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
         .collect();
     assert_eq!(due, vec![j.id]);
     assert_eq!(store.pool_outstanding("default").await.unwrap(), 0);
-    store.mark_dispatched(j.id, 0, 1_001).await.unwrap();
+    // Marked in one statement with a job (of another pool) whose attempt moved on: that
+    // one is not marked.
+    let mut moved_on = job(acme, 1_000);
+    moved_on.pool = "other".into();
+    store.insert_job(&moved_on).await.unwrap();
+    store
+        .mark_dispatched(&[(j.id, 0), (moved_on.id, 1)], 1_001)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pools_with_due_jobs(2_000).await.unwrap(),
+        vec!["other"],
+        "its ticket was for an attempt it is past"
+    );
+    store
+        .mark_dispatched(&[(moved_on.id, 0)], 1_600)
+        .await
+        .unwrap();
     assert_eq!(
         store.pool_outstanding("default").await.unwrap(),
         1,

@@ -133,7 +133,16 @@ impl Plan {
     /// Every node's state, given the nodes that finished. The trigger counts as succeeded
     /// from the start (its output is the run's input).
     pub fn states(&self, finished: &BTreeMap<String, Finished>) -> BTreeMap<String, NodeState> {
-        let mut states: BTreeMap<String, NodeState> = BTreeMap::new();
+        self.states_by_id(finished)
+            .into_iter()
+            .map(|(id, state)| (id.to_owned(), state))
+            .collect()
+    }
+
+    /// [`Plan::states`] keyed by the plan's own ids (nothing copied: the engine asks after
+    /// every step).
+    fn states_by_id(&self, finished: &BTreeMap<String, Finished>) -> BTreeMap<&str, NodeState> {
+        let mut states: BTreeMap<&str, NodeState> = BTreeMap::new();
         for step in &self.steps {
             let state = match finished.get(&step.id) {
                 Some(Finished::Succeeded(_)) => NodeState::Succeeded,
@@ -143,7 +152,7 @@ impl Plan {
                     let mut unresolved = false;
                     let mut active = false;
                     for (from, port) in &step.inputs {
-                        match states.get(from) {
+                        match states.get(from.as_str()) {
                             Some(NodeState::Succeeded) => {
                                 active |= match finished.get(from) {
                                     Some(Finished::Succeeded(Some(taken))) => taken == port,
@@ -162,17 +171,17 @@ impl Plan {
                     }
                 }
             };
-            states.insert(step.id.clone(), state);
+            states.insert(step.id.as_str(), state);
         }
         states
     }
 
     /// The nodes that may start now, in plan order.
     pub fn ready(&self, finished: &BTreeMap<String, Finished>) -> Vec<String> {
-        let states = self.states(finished);
+        let states = self.states_by_id(finished);
         self.steps
             .iter()
-            .filter(|s| states.get(&s.id) == Some(&NodeState::Ready))
+            .filter(|s| states.get(s.id.as_str()) == Some(&NodeState::Ready))
             .map(|s| s.id.clone())
             .collect()
     }
