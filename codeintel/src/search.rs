@@ -50,7 +50,8 @@ pub struct Hit {
     pub line_end: u32,
     /// The fused reciprocal-rank score: higher is better, comparable within one search.
     pub score: f32,
-    /// Ranks (1-based) in the keyword and vector rankings, when the hit was in them.
+    /// Ranks (1-based, among symbols: see [`fuse_symbols`]) in the keyword and vector
+    /// rankings, when the hit was in them.
     pub keyword_rank: Option<usize>,
     /// See `keyword_rank`.
     pub vector_rank: Option<usize>,
@@ -81,6 +82,49 @@ pub fn fuse(rankings: &[&[String]]) -> Vec<(String, f32, Vec<Option<usize>>)> {
         .collect();
     fused.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     fused
+}
+
+/// The symbol a chunk belongs to, from the chunk's id (`{symbol id}:{first line}`).
+pub fn symbol_of(chunk_id: &str) -> &str {
+    chunk_id
+        .rsplit_once(':')
+        .map_or(chunk_id, |(symbol, _)| symbol)
+}
+
+/// Fuses chunk rankings (each best first) per symbol: in each ranking a symbol counts once,
+/// at its best chunk's place (the chunks of one long symbol would otherwise fill the top),
+/// the symbols are fused by reciprocal rank ([`fuse`]), and each is answered by the chunk
+/// of it that ranked best (the earlier ranking on a tie). Ranks are among symbols.
+pub fn fuse_symbols(rankings: &[&[String]]) -> Vec<(String, f32, Vec<Option<usize>>)> {
+    let chunks: Vec<Vec<&String>> = rankings
+        .iter()
+        .map(|ranking| {
+            let mut seen = std::collections::HashSet::new();
+            ranking
+                .iter()
+                .filter(|chunk| seen.insert(symbol_of(chunk)))
+                .collect()
+        })
+        .collect();
+    let symbols: Vec<Vec<String>> = chunks
+        .iter()
+        .map(|ranking| ranking.iter().map(|c| symbol_of(c).to_owned()).collect())
+        .collect();
+    let symbols: Vec<&[String]> = symbols.iter().map(Vec::as_slice).collect();
+    fuse(&symbols)
+        .into_iter()
+        .map(|(symbol, score, ranks)| {
+            let best = ranks
+                .iter()
+                .enumerate()
+                .filter_map(|(r, rank)| rank.map(|at| (at, r)))
+                .min();
+            let chunk = best
+                .and_then(|(at, r)| chunks[r].get(at - 1))
+                .map_or(symbol, |c| (*c).clone());
+            (chunk, score, ranks)
+        })
+        .collect()
 }
 
 /// The lower-cased words and sub-words of a query, for highlighting.
@@ -140,5 +184,48 @@ mod tests {
         assert_eq!(fused[0].2, vec![Some(2), Some(1)]);
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
         assert_eq!(fused.len(), 4);
+    }
+
+    #[test]
+    fn a_symbol_counts_once_at_its_best_chunk() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // `long` has three chunks in the keyword ranking and two in the vector ranking.
+        let keyword = ids(&[
+            "r:a.py:long:1",
+            "r:a.py:long:40",
+            "r:a.py:long:80",
+            "r:b.py:f:3",
+        ]);
+        let vector = ids(&[
+            "r:b.py:g:9",
+            "r:a.py:long:40",
+            "r:a.py:long:1",
+            "r:b.py:f:3",
+        ]);
+        let fused = fuse_symbols(&[&keyword, &vector]);
+        let chunks: Vec<&str> = fused.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(chunks, vec!["r:a.py:long:1", "r:b.py:f:3", "r:b.py:g:9"]);
+        // Ranks among symbols: `f` is second in keyword (after `long`), third in vector.
+        assert_eq!(fused[0].2, vec![Some(1), Some(2)]);
+        assert_eq!(fused[1].2, vec![Some(2), Some(3)]);
+        assert!((fused[0].1 - (1.0 / 61.0 + 1.0 / 62.0)).abs() < 1e-6);
+        // The chunk that ranked best answers, whichever ranking it came from.
+        let vector_first = fuse_symbols(&[&ids(&["r:a.py:long:80"]), &ids(&["r:a.py:long:40"])]);
+        assert_eq!(
+            vector_first[0].0, "r:a.py:long:80",
+            "a tie goes to the first ranking"
+        );
+        let better = fuse_symbols(&[
+            &ids(&["r:x:1", "r:a.py:long:80"]),
+            &ids(&["r:a.py:long:40"]),
+        ]);
+        assert_eq!(
+            better
+                .iter()
+                .find(|f| f.0.contains("long"))
+                .map(|f| f.0.as_str()),
+            Some("r:a.py:long:40")
+        );
+        assert_eq!(symbol_of("no-colon"), "no-colon");
     }
 }

@@ -6,7 +6,7 @@ use super::schema::{collect, read_chunks, strings};
 use super::{in_list, lit, CodeIndex, Result, StoreError};
 use crate::chunk::Chunk;
 use crate::filters::{glob_to_regex, Filters};
-use crate::search::{fuse, query_terms, snippet, Hit, Mode};
+use crate::search::{fuse_symbols, query_terms, snippet, Hit, Mode};
 use lancedb::index::vector::IvfPqIndexBuilder;
 use lancedb::index::Index as LanceIndex;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
@@ -110,7 +110,7 @@ impl CodeIndex {
             (Mode::Keyword, _) | (_, None) => Vec::new(),
             (_, Some(v)) => self.vector_search(v, filters, candidates).await?,
         };
-        let fused = fuse(&[&keyword, &vectors]);
+        let fused = fuse_symbols(&[&keyword, &vectors]);
         let top: Vec<_> = fused.into_iter().take(limit).collect();
         let ids: Vec<String> = top.iter().map(|(id, _, _)| id.clone()).collect();
         let chunks: HashMap<String, Chunk> = self

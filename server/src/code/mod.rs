@@ -41,14 +41,71 @@ pub fn kinds(engine: Arc<CodeEngine>) -> workers::kinds::Kinds {
     workers::kinds::Kinds::builtin().with(indexer::IndexKind::new(engine))
 }
 
-/// Per-process handles: the embedding model (loaded once, on first use) and the opened
-/// indexes of workspaces.
+/// The most workspace indexes a process keeps open; past it, the least recently used is
+/// closed (opened again on its next use).
+pub const OPEN_INDEXES: usize = 32;
+
+/// The most query embeddings remembered (about 1.5 KiB each), per workspace and query text.
+pub const QUERY_VECTORS: usize = 1_024;
+
+/// Per-process handles: the embedding model (loaded once, on first use), the opened indexes
+/// of workspaces, and the embeddings of recent queries.
 pub struct CodeEngine {
     config: CodeConfig,
     embedder: tokio::sync::OnceCell<Result<Embedder, String>>,
-    indexes: tokio::sync::Mutex<HashMap<String, CodeIndex>>,
+    indexes: tokio::sync::Mutex<Recent<String, CodeIndex>>,
+    query_vectors: std::sync::Mutex<Recent<(String, String), Vec<f32>>>,
     git_home: PathBuf,
     keyring: Arc<Keyring>,
+}
+
+/// A map of at most `bound` entries that forgets the least recently used.
+struct Recent<K, V> {
+    entries: HashMap<K, (V, u64)>,
+    clock: u64,
+    bound: usize,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Recent<K, V> {
+    fn new(bound: usize) -> Recent<K, V> {
+        Recent {
+            entries: HashMap::new(),
+            clock: 0,
+            bound,
+        }
+    }
+
+    fn get(&mut self, key: &K) -> Option<V> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.entries.get_mut(key).map(|(value, used)| {
+            *used = clock;
+            value.clone()
+        })
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        self.clock += 1;
+        if self.entries.len() >= self.bound && !self.entries.contains_key(&key) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.entries.insert(key, (value, self.clock));
+    }
+
+    fn remove(&mut self, key: &K) {
+        self.entries.remove(key);
+    }
+
+    fn retain(&mut self, keep: impl Fn(&K) -> bool) {
+        self.entries.retain(|k, _| keep(k));
+    }
 }
 
 impl CodeEngine {
@@ -60,7 +117,8 @@ impl CodeEngine {
             keyring,
             config,
             embedder: tokio::sync::OnceCell::new(),
-            indexes: tokio::sync::Mutex::new(HashMap::new()),
+            indexes: tokio::sync::Mutex::new(Recent::new(OPEN_INDEXES)),
+            query_vectors: std::sync::Mutex::new(Recent::new(QUERY_VECTORS)),
         })
     }
 
@@ -84,11 +142,11 @@ impl CodeEngine {
             .clone()
     }
 
-    /// A workspace's index, opened once per process.
+    /// A workspace's index, opened once and kept (at most [`OPEN_INDEXES`] at a time).
     pub async fn index(&self, tenant: &str) -> Result<CodeIndex, String> {
         let mut indexes = self.indexes.lock().await;
-        if let Some(index) = indexes.get(tenant) {
-            return Ok(index.clone());
+        if let Some(index) = indexes.get(&tenant.to_owned()) {
+            return Ok(index);
         }
         let index = CodeIndex::open(&self.config.workspace_dir(tenant), self.config.dims())
             .await
@@ -97,9 +155,51 @@ impl CodeEngine {
         Ok(index)
     }
 
-    /// Closes a workspace's index (it was deleted).
+    /// Closes a workspace's index, so its next use opens what is on disk now (an index run
+    /// committed, maybe in another process, whose rows a kept LanceDB handle would not see).
     pub async fn forget(&self, tenant: &str) {
-        self.indexes.lock().await.remove(tenant);
+        self.indexes.lock().await.remove(&tenant.to_owned());
+    }
+
+    /// [`CodeEngine::forget`], and the workspace's remembered query embeddings too (it was
+    /// deleted).
+    pub async fn forget_workspace(&self, tenant: &str) {
+        self.forget(tenant).await;
+        self.query_vectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(t, _)| t != tenant);
+    }
+
+    /// The embedding of `query` searched in the workspace `tenant`: remembered (per
+    /// workspace, so one workspace's searches cannot be timed from another) for the next
+    /// time the same query is asked.
+    pub async fn query_vector(
+        &self,
+        embedder: &Embedder,
+        tenant: &str,
+        query: &str,
+    ) -> Result<Vec<f32>, EmbedError> {
+        let key = (tenant.to_owned(), query.to_owned());
+        let remembered = self
+            .query_vectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key);
+        if let Some(vector) = remembered {
+            return Ok(vector);
+        }
+        let vector = embedder
+            .embed(vec![query.to_owned()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EmbedError::Failed("the model gave no embedding".into()))?;
+        self.query_vectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, vector.clone());
+        Ok(vector)
     }
 
     /// Removes a repository's clone or upload (the index rows are deleted separately).
@@ -174,5 +274,22 @@ mod tests {
         assert_eq!(languages, shared::code::LANGUAGES);
         let kinds: Vec<&str> = SymbolKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(kinds, shared::code::SYMBOL_KINDS);
+    }
+
+    #[test]
+    fn recent_keeps_its_bound_and_forgets_the_least_recently_used() {
+        let mut recent: super::Recent<&str, u32> = super::Recent::new(2);
+        recent.insert("a", 1);
+        recent.insert("b", 2);
+        assert_eq!(recent.get(&"a"), Some(1), "a is now more recent than b");
+        recent.insert("c", 3);
+        assert_eq!(recent.get(&"b"), None, "b was the least recently used");
+        assert_eq!((recent.get(&"a"), recent.get(&"c")), (Some(1), Some(3)));
+        // Replacing a kept key evicts nothing.
+        recent.insert("a", 10);
+        assert_eq!((recent.get(&"a"), recent.get(&"c")), (Some(10), Some(3)));
+        recent.remove(&"a");
+        recent.retain(|k| *k != "c");
+        assert!(recent.entries.is_empty());
     }
 }

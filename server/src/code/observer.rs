@@ -63,6 +63,8 @@ impl JobObserver for RepositoryObserver {
                     .store
                     .finish_code_run(tenant, job_id, &outcome, now)
                     .await;
+                // Searches open the index again, seeing what the run committed.
+                self.engine.forget(&tenant.to_string()).await;
                 self.forget_if_removed(job).await;
                 done
             }
@@ -134,6 +136,6 @@ impl WorkspaceObserver for WorkspaceFiles {
     }
 
     async fn deleted(&self, tenant: TenantId) {
-        self.engine.forget(&tenant.to_string()).await;
+        self.engine.forget_workspace(&tenant.to_string()).await;
     }
 }

@@ -413,6 +413,17 @@ impl CodeOps {
 
     /// The workspace's index, and the ids of the repositories it may show.
     async fn readable(&self, p: &Principal, slug: &str) -> ApiResult<(CodeIndex, Vec<String>)> {
+        self.readable_in(p, slug)
+            .await
+            .map(|(index, repos, _)| (index, repos))
+    }
+
+    /// [`CodeOps::readable`], with the workspace's id.
+    async fn readable_in(
+        &self,
+        p: &Principal,
+        slug: &str,
+    ) -> ApiResult<(CodeIndex, Vec<String>, String)> {
         let access = self
             .tenancy
             .authorize(p, slug, Permission::ReadWorkspace)
@@ -424,12 +435,9 @@ impl CodeOps {
             .into_iter()
             .map(|r| r.id.to_string())
             .collect();
-        let index = self
-            .engine
-            .index(&access.tenant().to_string())
-            .await
-            .map_err(index_failure)?;
-        Ok((index, repos))
+        let tenant = access.tenant().to_string();
+        let index = self.engine.index(&tenant).await.map_err(index_failure)?;
+        Ok((index, repos, tenant))
     }
 
     /// Hybrid search (BM25 + vectors fused by reciprocal rank) over the workspace's code.
@@ -446,7 +454,7 @@ impl CodeOps {
             SearchMode::Vector => Mode::Vector,
         };
         let (q, limit) = (query.q.as_str(), query.limit);
-        let (index, repos) = self.readable(p, slug).await?;
+        let (index, repos, index_tenant) = self.readable_in(p, slug).await?;
         let repo_id = query.repo.clone();
         if let Some(repo) = &repo_id {
             if !repos.contains(repo) {
@@ -462,13 +470,12 @@ impl CodeOps {
         let vector = match mode {
             Mode::Keyword => None,
             _ => match self.engine.embedder().await {
-                Ok(embedder) => {
-                    let v = embedder
-                        .embed(vec![q.to_owned()])
+                Ok(embedder) => Some(
+                    self.engine
+                        .query_vector(&embedder, &index_tenant, q)
                         .await
-                        .map_err(index_failure)?;
-                    v.into_iter().next()
-                }
+                        .map_err(index_failure)?,
+                ),
                 Err(message) if mode == Mode::Hybrid => {
                     tracing::warn!(%message, "searching by keyword only");
                     mode = Mode::Keyword;

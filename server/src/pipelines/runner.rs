@@ -146,12 +146,12 @@ async fn search(
     }
     let index = engine.index(tenant).await?;
     let vector = match engine.embedder().await {
-        Ok(embedder) => embedder
-            .embed(vec![query.to_owned()])
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .next(),
+        Ok(embedder) => Some(
+            engine
+                .query_vector(&embedder, tenant, query)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
         Err(_) => None,
     };
     let mode = if vector.is_some() {
