@@ -213,18 +213,20 @@ async fn run(w: &Workload, jobs: &Jobs, bus: &Arc<dyn Bus>, tenant: TenantId, po
     })
     .expect("payload");
     let start = Instant::now();
+    // Started at once: every run submitted concurrently, as triggers firing together would.
+    let submitted = futures::future::join_all((0..w.runs).map(|_| {
+        jobs.submit(NewJob {
+            tenant,
+            kind: workers::pipelines::RUN_KIND.into(),
+            pool: PoolName::parse(pool).expect("pool"),
+            payload: payload.clone(),
+            max_attempts: 1,
+        })
+    }))
+    .await;
     let mut ids = HashSet::new();
-    for _ in 0..w.runs {
-        let job = jobs
-            .submit(NewJob {
-                tenant,
-                kind: workers::pipelines::RUN_KIND.into(),
-                pool: PoolName::parse(pool).expect("pool"),
-                payload: payload.clone(),
-                max_attempts: 1,
-            })
-            .await
-            .expect("submit");
+    for job in submitted {
+        let job = job.expect("submit");
         ids.insert(job.id.to_string());
     }
     let mut done = 0;
@@ -329,7 +331,16 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, fib_n: u32, rows
         repeats: 1,
     };
     run(&warm, &jobs, &bus, tenant, &pool).await;
-    for w in workloads(fib_n) {
+    // `-- embedded c` (a workload's letter after the setup) measures only that workload.
+    let letter: Option<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .nth(1);
+    let workloads = workloads(fib_n).into_iter().filter(|w| match &letter {
+        Some(l) => w.label.starts_with(&format!("({l})")),
+        None => true,
+    });
+    for w in workloads {
         // The baseline before and after each run, the fastest counting (so noise cannot make
         // the engine look cheaper than it is); the fastest run counting too.
         let mut scripts = back_to_back(&w);
@@ -369,8 +380,8 @@ fn main() {
             .await
             .expect("sqlite store");
         let mut rows = Vec::new();
-        // `cargo bench --bench pipelines -- embedded` (or `distributed`) measures only that
-        // (to profile one).
+        // `cargo bench --bench pipelines -- embedded` (or `distributed`) measures only that,
+        // and `-- embedded c` only its workload (c) (to profile one).
         let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
         let wanted = |setup: Setup| match only.as_deref() {
             Some("embedded") => setup == Setup::Embedded,

@@ -484,7 +484,11 @@ impl Attempt<'_> {
         let give_up = tokio::time::Instant::now() + Duration::from_secs(120);
         let mut delay = Duration::ZERO;
         while tokio::time::Instant::now() < give_up {
-            tokio::time::sleep(delay).await;
+            // The first report goes at once: even a zero sleep waits for the timer's next
+            // tick (up to a millisecond, on every job).
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             delay = (delay * 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
             self.ship_logs(&ctx).await;
             match ask::<_, Recorded>(

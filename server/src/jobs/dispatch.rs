@@ -16,6 +16,10 @@ use workers::bus::BusError;
 use workers::protocol::Ticket;
 use workers::runtime::pool_queue_config;
 
+/// How often the dispatcher looks for tickets lost on the bus (they are lost only when
+/// older than `JobsConfig::redispatch_after`, which is far longer).
+const STALE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Jobs {
     /// One round of dispatching: tickets lost on the bus are sent again, then each pool's
     /// free slots are shared out among the workspaces waiting on it, one job per workspace
@@ -24,11 +28,14 @@ impl Jobs {
         let now = now_ms();
         let stale = now - self.config.redispatch_after.as_millis() as i64;
         // A ticket not claimed for this long was lost (a bus restarted): send it again. It
-        // replaces the lost one, so it takes no new slot.
+        // replaces the lost one, so it takes no new slot. Looked for at most every
+        // [`STALE_CHECK_EVERY`], not in every round (rounds follow every submission).
         let mut sent = Vec::new();
-        for job in self.store.stale_dispatches(stale, 200).await? {
-            if self.send(&job).await {
-                sent.push((job.id, job.attempt));
+        if self.stale_check_due() {
+            for job in self.store.stale_dispatches(stale, 200).await? {
+                if self.send(&job).await {
+                    sent.push((job.id, job.attempt));
+                }
             }
         }
         let mut filled = Ok(());
@@ -55,13 +62,14 @@ impl Jobs {
         now: i64,
         sent: &mut Vec<(JobId, i64)>,
     ) -> Result<(), StoreError> {
+        let (slots, outstanding) = self.store.pool_room(pool).await?;
         // With no worker online yet, one ticket waits for the first to arrive.
-        let capacity = self.store.online_slots(pool).await?.max(1);
-        let mut free = capacity - self.store.pool_outstanding(pool).await?;
+        let mut free = slots.max(1) - outstanding;
         if free <= 0 {
             return Ok(());
         }
-        let waiting = self.store.tenants_waiting(pool, now).await?;
+        let waiting = self.store.tenants_waiting_with_active(pool, now).await?;
+        let active: std::collections::HashMap<TenantId, i64> = waiting.iter().copied().collect();
         let last = self
             .last_served
             .lock()
@@ -69,9 +77,8 @@ impl Jobs {
             .get(pool)
             .copied();
         let mut room = Vec::new();
-        for tenant in fair_order(waiting, last) {
-            let active = self.store.active_jobs(tenant).await?;
-            let left = self.config.tenant_concurrency - active;
+        for tenant in fair_order(waiting.iter().map(|(t, _)| *t).collect(), last) {
+            let left = self.config.tenant_concurrency - active.get(&tenant).copied().unwrap_or(0);
             if left > 0 {
                 room.push((tenant, left));
             }
@@ -102,6 +109,16 @@ impl Jobs {
             }
         }
         Ok(())
+    }
+
+    /// Whether lost tickets are to be looked for now (then not again for a while).
+    fn stale_check_due(&self) -> bool {
+        let mut checked = self.stale_checked.lock().unwrap_or_else(|p| p.into_inner());
+        let due = checked.is_none_or(|at| at.elapsed() >= STALE_CHECK_EVERY);
+        if due {
+            *checked = Some(std::time::Instant::now());
+        }
+        due
     }
 
     /// Puts `job`'s ticket on its queue; `false` if the bus refused (the next round tries

@@ -63,6 +63,8 @@ pub struct Jobs {
     deleted: std::sync::Mutex<HashSet<TenantId>>,
     /// Per pool, the workspace whose job was dispatched last (the next round starts after it).
     pub(super) last_served: Mutex<std::collections::HashMap<String, TenantId>>,
+    /// When the dispatcher last looked for lost tickets.
+    pub(super) stale_checked: Mutex<Option<std::time::Instant>>,
     /// Open jobs per pool and status, as the sweeper last counted them (what `/metrics`
     /// shows: a scrape reads this, never the jobs table).
     open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
@@ -95,6 +97,7 @@ impl Jobs {
             observers: std::sync::RwLock::new(Vec::new()),
             deleted: std::sync::Mutex::new(HashSet::new()),
             last_served: Mutex::new(std::collections::HashMap::new()),
+            stale_checked: Mutex::new(None),
             open_counts: std::sync::RwLock::new(Vec::new()),
             answerers: std::sync::RwLock::new(Vec::new()),
         }
@@ -260,7 +263,8 @@ impl Jobs {
         i64::try_from(share.max(1)).unwrap_or(i64::MAX)
     }
 
-    /// Tells the worker of a running job to stop it (after the store has the request).
+    /// Tells the observers (run and repository bookkeeping) and the job's event
+    /// subscribers of a job's new state, in that order.
     pub async fn announce(&self, job: &JobRecord) {
         let observers = self
             .observers

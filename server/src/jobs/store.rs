@@ -223,24 +223,12 @@ pub struct StepRecord {
     pub at: i64,
 }
 
-/// The job `id` as it is inside `tx`.
-async fn fetch_job(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: JobId,
-) -> StoreResult<JobRecord> {
-    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_one(&mut **tx)
-        .await?;
-    JobRecord::from_row(&row)
-}
-
 impl Store {
     /// Records a new job (queued, not yet dispatched).
     pub async fn insert_job(&self, job: &JobRecord) -> StoreResult<()> {
-        let mut tx = self.begin(Scope::Tenant(job.tenant_id)).await?;
-        insert_job_in(&mut tx, job).await?;
-        tx.commit().await?;
+        let mut one = self.begin_statement(Scope::Tenant(job.tenant_id)).await?;
+        insert_job_in(&mut one, job).await?;
+        one.commit().await?;
         Ok(())
     }
 
@@ -319,23 +307,33 @@ impl Store {
         Ok(pools)
     }
 
-    /// The workspaces with jobs due at `now` in `pool` and no ticket on the bus yet.
-    pub async fn tenants_waiting(&self, pool: &str, now: i64) -> StoreResult<Vec<TenantId>> {
-        let mut tx = self.begin_read(Scope::System).await?;
-        let tenants: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT tenant_id FROM jobs WHERE pool = $1 AND status = 'queued'
-             AND dispatched_at IS NULL AND run_at <= $2",
+    /// The workspaces with jobs due at `now` in `pool` and no ticket on the bus yet, each
+    /// with its active jobs in every pool ([`Store::active_jobs`]), in one read.
+    pub async fn tenants_waiting_with_active(
+        &self,
+        pool: &str,
+        now: i64,
+    ) -> StoreResult<Vec<(TenantId, i64)>> {
+        let mut read = self.begin_read(Scope::System).await?;
+        let rows = sqlx::query(
+            "SELECT w.tenant_id AS tenant_id,
+                    (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id
+                     AND (a.status = 'running' OR (a.status = 'queued' AND a.dispatched_at IS NOT NULL))) AS active
+             FROM (SELECT DISTINCT tenant_id FROM jobs WHERE pool = $1 AND status = 'queued'
+                   AND dispatched_at IS NULL AND run_at <= $2) w",
         )
         .bind(pool)
         .bind(now)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *read)
         .await?;
-        tx.commit().await?;
-        tenants
-            .iter()
-            .map(|t| {
-                t.parse()
-                    .map_err(|_| StoreError::Corrupt(format!("job tenant {t:?}")))
+        read.commit().await?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = row.try_get("tenant_id")?;
+                let tenant = tenant
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("job tenant {tenant:?}")))?;
+                Ok((tenant, row.try_get("active")?))
             })
             .collect()
     }
@@ -382,6 +380,23 @@ impl Store {
         .await?;
         tx.commit().await?;
         rows.iter().map(JobRecord::from_row).collect()
+    }
+
+    /// `pool`'s room in one read: its online workers' slots ([`Store::online_slots`]) and
+    /// the jobs that hold one or are about to ([`Store::pool_outstanding`]).
+    pub async fn pool_room(&self, pool: &str) -> StoreResult<(i64, i64)> {
+        let mut read = self.begin_read(Scope::System).await?;
+        let row = sqlx::query(
+            "SELECT (SELECT CAST(COALESCE(SUM(concurrency), 0) AS BIGINT) FROM workers
+                     WHERE pool = $1 AND status = 'online') AS slots,
+                    (SELECT COUNT(*) FROM jobs WHERE pool = $1
+                     AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))) AS outstanding",
+        )
+        .bind(pool)
+        .fetch_one(&mut *read)
+        .await?;
+        read.commit().await?;
+        Ok((row.try_get("slots")?, row.try_get("outstanding")?))
     }
 
     /// Jobs of `pool` that hold a slot or are about to: running, or with a ticket on the bus.
@@ -472,40 +487,40 @@ impl Store {
             for (_, attempt) in part {
                 query = query.bind(*attempt);
             }
-            let mut tx = self.begin(Scope::System).await?;
-            query.execute(&mut *tx).await?;
-            tx.commit().await?;
+            let mut one = self.begin_statement(Scope::System).await?;
+            query.execute(&mut *one).await?;
+            one.commit().await?;
         }
         Ok(())
     }
 
-    /// Starts an attempt: a queued job becomes running under `worker`'s lease until
-    /// `lease_until`. `None` when the job is not queued (claimed already, cancelled, done).
+    /// Starts an attempt: `tenant`'s queued job becomes running under `worker`'s lease
+    /// until `lease_until`, in one statement. `None` when the job is not `tenant`'s queued
+    /// job (claimed already, cancelled, done, another workspace's, gone).
     pub async fn claim_job(
         &self,
+        tenant: TenantId,
         id: JobId,
         worker: &str,
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Option<JobRecord>> {
-        let mut tx = self.begin(Scope::System).await?;
-        let done = sqlx::query(
+        let mut one = self.begin_statement(Scope::System).await?;
+        let row = sqlx::query(&format!(
             "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
              started_at = COALESCE(started_at, $3), asleep = 0
-             WHERE id = $4 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0",
-        )
+             WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0
+             RETURNING {JOB_COLUMNS}"
+        ))
         .bind(worker)
         .bind(lease_until)
         .bind(now)
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *one)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let job = fetch_job(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Some(job))
+        one.commit().await?;
+        row.as_ref().map(JobRecord::from_row).transpose()
     }
 
     /// Extends the lease of a running attempt; `false` when `worker` no longer holds it.
@@ -619,14 +634,16 @@ impl Store {
         };
         // A released or sleeping attempt does not count against the job's attempts.
         let extra_attempts = i64::from(matches!(end, AttemptEnd::Released | AttemptEnd::Sleep(_)));
-        let mut tx = self.begin(Scope::System).await?;
-        let done = sqlx::query(
+        // One statement (its row back with RETURNING): on SQLite one trip to the writer.
+        let mut one = self.begin_statement(Scope::System).await?;
+        let row = sqlx::query(&format!(
             "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
              finished_at = $5, lease_holder = NULL, lease_expires_at = NULL, dispatched_at = NULL,
              max_attempts = max_attempts + $10, asleep = $11
              WHERE id = $6 AND status = 'running' AND attempt = $7
-             AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)",
-        )
+             AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)
+             RETURNING {JOB_COLUMNS}"
+        ))
         .bind(status.as_str())
         .bind(result)
         .bind(error)
@@ -638,14 +655,10 @@ impl Store {
         .bind(expired_before.unwrap_or(-1))
         .bind(extra_attempts)
         .bind(i64::from(matches!(end, AttemptEnd::Sleep(_))))
-        .execute(&mut *tx)
+        .fetch_optional(&mut *one)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(None);
-        }
-        let job = fetch_job(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(Some(job))
+        one.commit().await?;
+        row.as_ref().map(JobRecord::from_row).transpose()
     }
 
     /// Asks a job of `tenant` to stop: a queued job is cancelled at once, a running one is
@@ -996,7 +1009,7 @@ impl Store {
 /// Inserts a new job inside `tx` (a caller that writes rows beside it in one transaction,
 /// like a pipeline run and its journal).
 pub(crate) async fn insert_job_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     job: &JobRecord,
 ) -> StoreResult<()> {
     sqlx::query(&format!(
@@ -1022,7 +1035,7 @@ pub(crate) async fn insert_job_in(
     .bind(job.finished_at)
     .bind(job.progress.clone())
     .bind(job.max_attempts - job.attempt)
-    .execute(&mut **tx)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -137,25 +137,22 @@ impl Jobs {
         (tenant, job): (TenantId, JobId),
         claim: Claim,
     ) -> Result<Option<ClaimReply>, StoreError> {
-        let Some(known) = self.store.job_any_tenant(job).await? else {
-            return Ok(self.unknown_is_gone(tenant).then(|| ClaimReply::Refused {
-                reason: "the job no longer exists".to_owned(),
-            }));
-        };
-        if known.tenant_id != tenant {
-            return Ok(Some(ClaimReply::Refused {
-                reason: "the ticket names another workspace".to_owned(),
-            }));
-        }
         let now = now_ms();
         let lease_until = now + self.config.lease.as_millis() as i64;
-        let Some(record) = self
+        // The claim first (it names the workspace): why it was refused is read only then.
+        let claimed = self
             .store
-            .claim_job(job, &claim.worker_id, now, lease_until)
-            .await?
-        else {
+            .claim_job(tenant, job, &claim.worker_id, now, lease_until)
+            .await?;
+        let Some(record) = claimed else {
+            let reason = match self.store.job_any_tenant(job).await? {
+                None if self.unknown_is_gone(tenant) => "the job no longer exists",
+                None => return Ok(None),
+                Some(known) if known.tenant_id != tenant => "the ticket names another workspace",
+                Some(_) => "the job is not waiting to run",
+            };
             return Ok(Some(ClaimReply::Refused {
-                reason: "the job is not waiting to run".to_owned(),
+                reason: reason.to_owned(),
             }));
         };
         self.announce(&record).await;

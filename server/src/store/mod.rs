@@ -257,18 +257,29 @@ impl Store {
         Ok(tx)
     }
 
+    /// A connection for one writing statement in `scope`: on SQLite the writer connection
+    /// with no transaction around the statement (it is its own: one trip to the
+    /// connection's thread instead of three); on PostgreSQL a transaction holding the
+    /// scope. Only for a write that is one statement.
+    pub(crate) async fn begin_statement(&self, scope: Scope<'_>) -> StoreResult<Session> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Session::Plain(self.pool.acquire().await?));
+        }
+        Ok(Session::Scoped(self.begin(scope).await?))
+    }
+
     /// A read in `scope`, on the readers (see [`Store::readers`]). Only for reads: on
     /// SQLite its connection refuses writes. On PostgreSQL it is a transaction holding the
     /// scope (row security); on SQLite, which has none, a plain connection, so a read is
     /// not three trips to its connection's thread (`BEGIN`, the query, `COMMIT`). Either way
     /// each statement sees what was committed when it began (PostgreSQL's read committed).
-    pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> StoreResult<Read> {
+    pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> StoreResult<Session> {
         if self.backend == Backend::Sqlite {
-            return Ok(Read::Plain(self.readers.acquire().await?));
+            return Ok(Session::Plain(self.readers.acquire().await?));
         }
         let mut tx = self.readers.begin().await?;
         set_scope(&mut tx, &scope).await?;
-        Ok(Read::Scoped(tx))
+        Ok(Session::Scoped(tx))
     }
 
     /// Within an open transaction (or a read), switches the RLS scope to `tenant` as well
@@ -319,40 +330,40 @@ async fn set_scope(
 }
 
 /// A read's connection (see [`Store::begin_read`]): use it as `&mut *read`, then
-/// [`Read::commit`].
-pub(crate) enum Read {
+/// [`Session::commit`].
+pub(crate) enum Session {
     /// PostgreSQL: a transaction holding the scope.
     Scoped(Transaction<'static, Any>),
-    /// SQLite: a reader connection.
+    /// SQLite: a plain connection (each statement its own transaction).
     Plain(sqlx::pool::PoolConnection<Any>),
 }
 
-impl Read {
-    /// Ends the read.
+impl Session {
+    /// Ends the read, or commits the statement's transaction (PostgreSQL).
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Read::Scoped(tx) => tx.commit().await,
-            Read::Plain(_) => Ok(()),
+            Session::Scoped(tx) => tx.commit().await,
+            Session::Plain(_) => Ok(()),
         }
     }
 }
 
-impl std::ops::Deref for Read {
+impl std::ops::Deref for Session {
     type Target = sqlx::AnyConnection;
 
     fn deref(&self) -> &sqlx::AnyConnection {
         match self {
-            Read::Scoped(tx) => tx,
-            Read::Plain(conn) => conn,
+            Session::Scoped(tx) => tx,
+            Session::Plain(conn) => conn,
         }
     }
 }
 
-impl std::ops::DerefMut for Read {
+impl std::ops::DerefMut for Session {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
         match self {
-            Read::Scoped(tx) => tx,
-            Read::Plain(conn) => conn,
+            Session::Scoped(tx) => tx,
+            Session::Plain(conn) => conn,
         }
     }
 }

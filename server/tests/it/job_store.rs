@@ -55,8 +55,11 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
         vec!["default"]
     );
     assert_eq!(
-        store.tenants_waiting("default", 1_000).await.unwrap(),
-        vec![acme]
+        store
+            .tenants_waiting_with_active("default", 1_000)
+            .await
+            .unwrap(),
+        vec![(acme, 0)]
     );
     let due: Vec<JobId> = store
         .due_jobs_of("default", acme, 1_000, 10)
@@ -106,8 +109,16 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
         "a ticket never claimed is sent again"
     );
 
+    assert!(
+        store
+            .claim_job(TenantId::new(), j.id, "w0", 1_100, 31_100)
+            .await
+            .unwrap()
+            .is_none(),
+        "a claim naming another workspace is refused"
+    );
     let running = store
-        .claim_job(j.id, "w1", 1_100, 31_100)
+        .claim_job(j.tenant_id, j.id, "w1", 1_100, 31_100)
         .await
         .unwrap()
         .expect("claimed");
@@ -121,7 +132,10 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     );
     assert_eq!(running.started_at, Some(1_100));
     assert_eq!(
-        store.claim_job(j.id, "w2", 1_101, 31_101).await.unwrap(),
+        store
+            .claim_job(j.tenant_id, j.id, "w2", 1_101, 31_101)
+            .await
+            .unwrap(),
         None,
         "one claim per attempt"
     );
@@ -169,7 +183,7 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
     store
-        .claim_job(j.id, "w1", 1_000, 2_000)
+        .claim_job(j.tenant_id, j.id, "w1", 1_000, 2_000)
         .await
         .unwrap()
         .unwrap();
@@ -209,7 +223,7 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     );
 
     let second = store
-        .claim_job(j.id, "w2", 5_000, 6_000)
+        .claim_job(j.tenant_id, j.id, "w2", 5_000, 6_000)
         .await
         .unwrap()
         .unwrap();
@@ -246,7 +260,7 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     // Each retry grants the attempts the job was submitted with (3), never what has piled
     // up before (5).
     let third = store
-        .claim_job(j.id, "w3", 7_000, 8_000)
+        .claim_job(j.tenant_id, j.id, "w3", 7_000, 8_000)
         .await
         .unwrap()
         .unwrap();
@@ -283,7 +297,7 @@ async fn expired_leases_are_reclaimed_and_a_heartbeat_wins(backend: Backend) {
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
     store
-        .claim_job(j.id, "w1", 1_000, 1_100)
+        .claim_job(j.tenant_id, j.id, "w1", 1_000, 1_100)
         .await
         .unwrap()
         .unwrap();
@@ -323,7 +337,7 @@ async fn expired_leases_are_reclaimed_and_a_heartbeat_wins(backend: Backend) {
         "a worker that lost its lease cannot record a result"
     );
     let next = store
-        .claim_job(j.id, "w2", 2_300, 3_000)
+        .claim_job(j.tenant_id, j.id, "w2", 2_300, 3_000)
         .await
         .unwrap()
         .unwrap();
@@ -344,7 +358,7 @@ async fn cancellation_stops_queued_jobs_and_flags_running_ones(backend: Backend)
     store.insert_job(&queued).await.unwrap();
     store.insert_job(&running).await.unwrap();
     store
-        .claim_job(running.id, "w1", 1_000, 9_000)
+        .claim_job(running.tenant_id, running.id, "w1", 1_000, 9_000)
         .await
         .unwrap()
         .unwrap();
@@ -368,7 +382,7 @@ async fn cancellation_stops_queued_jobs_and_flags_running_ones(backend: Backend)
     );
     assert_eq!(
         store
-            .claim_job(queued.id, "w1", 1_200, 9_000)
+            .claim_job(queued.tenant_id, queued.id, "w1", 1_200, 9_000)
             .await
             .unwrap(),
         None,
@@ -454,7 +468,7 @@ async fn logs_counts_and_listing_stay_in_their_workspace(backend: Backend) {
     assert!(store.jobs(acme, &running).await.unwrap().is_empty());
 
     store
-        .claim_job(j.id, "w1", 1_000, 9_000)
+        .claim_job(j.tenant_id, j.id, "w1", 1_000, 9_000)
         .await
         .unwrap()
         .unwrap();

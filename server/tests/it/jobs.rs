@@ -903,7 +903,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
             let job = JobRecord::queued(tenant, pool, "diagnostic".into(), "{}".into(), 3, now);
             store.insert_job(&job).await.expect("a job");
             store
-                .claim_job(job.id, "w1", now, now + 60_000)
+                .claim_job(job.tenant_id, job.id, "w1", now, now + 60_000)
                 .await
                 .expect("the store")
                 .expect("claimed by w1");
@@ -1012,7 +1012,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         .expect("the store")
         .expect("requeued");
     app.store
-        .claim_job(job.id, "w2", now + 120_001, now + 180_000)
+        .claim_job(job.tenant_id, job.id, "w2", now + 120_001, now + 180_000)
         .await
         .expect("the store")
         .expect("claimed by w2");
