@@ -6,7 +6,8 @@
 //! upstream nodes' outputs and `log`.
 //!
 //! Every script runs in a runtime of its own, so nothing one script leaves in its globals is
-//! visible to another script, of the same workspace or another. [`run`] loads the script for
+//! visible to another script, of the same workspace or another (a workspace's branch
+//! conditions share one evaluator, whose globals are frozen). [`run`] loads the script for
 //! one call; [`run_warm`] keeps its module loaded for the next call of the same script in the
 //! same workspace (`warm.rs`: what such a module keeps between calls may survive, without any
 //! promise that it will). Calls are synchronous and CPU-bound (see `workers::scripts` for
@@ -19,7 +20,9 @@
 mod module;
 mod warm;
 
-pub use warm::{evaluate_warm, run_warm, warm_modules, WARM_MODULES};
+pub use warm::{
+    evaluate_warm, run_warm, warm_modules, KEPT_BYTES, PER_SOURCE, PER_WORKSPACE, WARM_MODULES,
+};
 
 use module::{is_out_of_memory, Engine, Loaded};
 use rquickjs::{CatchResultExt, CaughtError, Ctx, Module, Value};

@@ -135,9 +135,10 @@ pub(crate) struct Loaded {
 }
 
 // SAFETY: with rquickjs's `parallel` feature the runtime and context are `Send`; the
-// persistent values point into this struct's own runtime and are only used inside its
-// context. A `Loaded` is used by one thread at a time (the warm pool hands it out by
-// value), so moving the whole of it to another thread moves nothing another thread holds.
+// persistent values point into this struct's own runtime and are restored only inside its
+// context. A `Loaded` has one owner and is used by one thread at a time (the warm pool
+// hands it out by value; nothing of it is shared or cloned out), so moving the whole of it
+// to another thread moves nothing another thread holds.
 unsafe impl Send for Loaded {}
 
 impl Loaded {
@@ -175,12 +176,14 @@ impl Loaded {
                     main.into_function().ok_or(ScriptError::NoEntry)?
                 }
             };
+            // `Object.freeze` and `JSON.stringify` held now: a script that replaces them
+            // later does not break its own `ctx`.
             let make_ctx: Function = ctx
                 .eval(
-                    "(input, nodes, push) => Object.freeze({ input, nodes, log: (...args) => push(args.map(a => { \
+                    "((freeze, stringify) => (input, nodes, push) => freeze({ input, nodes, log: (...args) => push(args.map(a => { \
                        if (typeof a === 'string') return a; \
-                       try { const s = JSON.stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); } \
-                     }).join(' ')) })",
+                       try { const s = stringify(a); return s === undefined ? String(a) : s; } catch (e) { return String(a); } \
+                     }).join(' ')) }))(Object.freeze, JSON.stringify)",
                 )
                 .catch(&ctx)
                 .map_err(thrown)?;
@@ -206,6 +209,11 @@ impl Loaded {
             log_cap,
             engine,
         })
+    }
+
+    /// What the module's runtime holds now, in bytes.
+    pub(crate) fn memory_bytes(&self) -> usize {
+        usize::try_from(self.engine.runtime.memory_usage().malloc_size).unwrap_or(usize::MAX)
     }
 
     /// Arms the module for another call (see [`Engine::arm`]).

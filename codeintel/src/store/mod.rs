@@ -75,7 +75,12 @@ impl CodeIndex {
         let uri = lance_dir
             .to_str()
             .ok_or_else(|| StoreError::Data("the index directory is not valid UTF-8".into()))?;
-        let db = lancedb::connect(uri).execute().await?;
+        // A kept handle looks for rows other processes committed (an indexer worker writing
+        // beside a control plane, another replica) at most a second after its last look.
+        let db = lancedb::connect(uri)
+            .read_consistency_interval(std::time::Duration::from_secs(1))
+            .execute()
+            .await?;
         let chunks = open_or_create(&db, "chunks", chunk_schema(dims)).await?;
         let stored_dims = chunks
             .schema()

@@ -48,6 +48,10 @@ pub const OPEN_INDEXES: usize = 32;
 /// The most query embeddings remembered (about 1.5 KiB each), per workspace and query text.
 pub const QUERY_VECTORS: usize = 1_024;
 
+/// Queries longer than this are embedded every time, not remembered (the cache's memory
+/// stays bounded whatever a pipeline renders into a query).
+const REMEMBERED_QUERY_BYTES: usize = 1_024;
+
 /// Per-process handles: the embedding model (loaded once, on first use), the opened indexes
 /// of workspaces, and the embeddings of recent queries.
 pub struct CodeEngine {
@@ -156,7 +160,8 @@ impl CodeEngine {
     }
 
     /// Closes a workspace's index, so its next use opens what is on disk now (an index run
-    /// committed, maybe in another process, whose rows a kept LanceDB handle would not see).
+    /// ended; kept handles of other processes see its rows within a second, see
+    /// `CodeIndex::open`).
     pub async fn forget(&self, tenant: &str) {
         self.indexes.lock().await.remove(&tenant.to_owned());
     }
@@ -181,11 +186,15 @@ impl CodeEngine {
         query: &str,
     ) -> Result<Vec<f32>, EmbedError> {
         let key = (tenant.to_owned(), query.to_owned());
-        let remembered = self
-            .query_vectors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key);
+        let remember = query.len() <= REMEMBERED_QUERY_BYTES;
+        let remembered = remember
+            .then(|| {
+                self.query_vectors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&key)
+            })
+            .flatten();
         if let Some(vector) = remembered {
             return Ok(vector);
         }
@@ -195,10 +204,12 @@ impl CodeEngine {
             .into_iter()
             .next()
             .ok_or_else(|| EmbedError::Failed("the model gave no embedding".into()))?;
-        self.query_vectors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(key, vector.clone());
+        if remember {
+            self.query_vectors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, vector.clone());
+        }
         Ok(vector)
     }
 

@@ -30,6 +30,10 @@ impl JobObserver for RepositoryObserver {
             return;
         }
         let tenant = job.tenant_id;
+        if job.status.is_final() {
+            // Searches here open the index again, seeing whatever the run committed.
+            self.engine.forget(&tenant.to_string()).await;
+        }
         let job_id = job.id;
         let now = now_ms();
         let result = match job.status {
@@ -63,8 +67,6 @@ impl JobObserver for RepositoryObserver {
                     .store
                     .finish_code_run(tenant, job_id, &outcome, now)
                     .await;
-                // Searches open the index again, seeing what the run committed.
-                self.engine.forget(&tenant.to_string()).await;
                 self.forget_if_removed(job).await;
                 done
             }

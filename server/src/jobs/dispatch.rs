@@ -30,26 +30,29 @@ impl Jobs {
         // A ticket not claimed for this long was lost (a bus restarted): send it again. It
         // replaces the lost one, so it takes no new slot. Looked for at most every
         // [`STALE_CHECK_EVERY`], not in every round (rounds follow every submission).
-        let mut sent = Vec::new();
+        let mut sent = 0;
         if self.stale_check_due() {
+            let mut resent = Vec::new();
             for job in self.store.stale_dispatches(stale, 200).await? {
                 if self.send(&job).await {
-                    sent.push((job.id, job.attempt));
+                    resent.push((job.id, job.attempt));
                 }
             }
+            self.store.mark_dispatched(&resent, now).await?;
+            sent += resent.len();
         }
-        let mut filled = Ok(());
         for pool in self.store.pools_with_due_jobs(now).await? {
-            filled = self.dispatch_pool(&pool, now, &mut sent).await;
-            if filled.is_err() {
-                break;
-            }
+            let mut tickets = Vec::new();
+            let filled = self.dispatch_pool(&pool, now, &mut tickets).await;
+            // A pool's tickets noted in one write before the next pool's room is read (a
+            // workspace's active jobs count across pools), and even when the pool's reads
+            // failed midway. A ticket sent but not noted, if this process dies now, is sent
+            // again next round and refused at its second claim.
+            self.store.mark_dispatched(&tickets, now).await?;
+            filled?;
+            sent += tickets.len();
         }
-        // The round's tickets noted in one write, even when a pool's reads failed (a ticket
-        // sent but not noted, if this process dies now, is sent again next round and
-        // refused at its second claim).
-        self.store.mark_dispatched(&sent, now).await?;
-        filled.map(|()| sent.len())
+        Ok(sent)
     }
 
     /// Fills `pool`'s free slots fairly, adding the jobs whose tickets went out to `sent`.

@@ -1006,8 +1006,8 @@ impl Store {
     }
 }
 
-/// Inserts a new job inside `tx` (a caller that writes rows beside it in one transaction,
-/// like a pipeline run and its journal).
+/// Inserts a new job on `conn`: a caller's transaction that writes rows beside it (a
+/// pipeline run and its journal), or [`Store::begin_statement`]'s connection.
 pub(crate) async fn insert_job_in(
     conn: &mut sqlx::AnyConnection,
     job: &JobRecord,
