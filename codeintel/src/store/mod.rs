@@ -6,12 +6,16 @@
 //!   the stored parses the next run starts from.
 //! - `graph` — graph queries: definitions, outlines, callers / callees, references, code.
 //! - `search` — keyword, vector and hybrid search over the chunks, and the vector index.
+//! - `flat` — the vectors of an index up to `ANN_THRESHOLD` chunks held in memory and
+//!   scanned there.
 
+mod flat;
 mod graph;
 mod schema;
 mod search;
 mod write;
 
+pub use flat::{flat_bytes_held, FLAT_BUDGET_BYTES};
 pub use graph::Reached;
 pub use search::ANN_THRESHOLD;
 
@@ -65,6 +69,8 @@ struct Inner {
     edges: Table,
     files: Table,
     bm25: Bm25,
+    /// The chunks' vectors in memory, for the table version they were read at.
+    flat: tokio::sync::Mutex<Option<Arc<flat::Flat>>>,
 }
 
 impl CodeIndex {
@@ -110,6 +116,7 @@ impl CodeIndex {
                 files: open_or_create(&db, "files", file_schema()).await?,
                 chunks,
                 bm25,
+                flat: tokio::sync::Mutex::new(None),
             }),
         })
     }

@@ -1,7 +1,9 @@
-//! Searching the chunks: the keyword ranking (Tantivy), the vector ranking (LanceDB), their
+//! Searching the chunks: the keyword ranking (Tantivy), the vector ranking (in memory, or
+//! LanceDB's vector index for large workspaces), their
 //! fusion into hits (the pure part is `crate::search`), and the vector index that keeps the
 //! vector ranking fast as a workspace grows.
 
+use super::flat::Flat;
 use super::schema::{collect, read_chunks, strings};
 use super::{in_list, lit, CodeIndex, Result, StoreError};
 use crate::chunk::Chunk;
@@ -12,10 +14,14 @@ use lancedb::index::Index as LanceIndex;
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
 use lancedb::DistanceType;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Rows of `chunks` past which a vector index replaces brute-force search. Below this,
-/// a flat scan of 384-dimensional vectors answers in single-digit milliseconds.
+/// Rows of `chunks` past which a vector index replaces brute-force search. Up to this, the
+/// vectors are scanned in memory (`flat`): 50,000 of 384 dimensions in a few milliseconds.
 pub const ANN_THRESHOLD: usize = 50_000;
+/// Up to this many rows an in-memory scan runs on the calling task (well under a
+/// millisecond); larger ones on a blocking thread.
+const INLINE_ROWS: usize = 8_192;
 /// Per ranking, how many candidates hybrid search fuses.
 const CANDIDATES: usize = 50;
 
@@ -64,8 +70,47 @@ impl CodeIndex {
         Ok(hits.into_iter().map(|(id, _)| id).collect())
     }
 
-    /// Vector ranking: chunk ids nearest first (cosine distance).
+    /// Vector ranking: chunk ids nearest first (cosine distance). In memory up to
+    /// [`ANN_THRESHOLD`] chunks (see `flat`), else LanceDB's vector index.
     pub async fn vector_search(
+        &self,
+        vector: &[f32],
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        if let Some(flat) = self.flat().await? {
+            if flat.len() <= INLINE_ROWS {
+                return Ok(flat.search(vector, filters, limit));
+            }
+            let (vector, filters) = (vector.to_vec(), filters.clone());
+            return tokio::task::spawn_blocking(move || flat.search(&vector, &filters, limit))
+                .await
+                .map_err(|e| StoreError::Data(e.to_string()));
+        }
+        self.lance_vector_search(vector, filters, limit).await
+    }
+
+    /// The in-memory copy of the chunks' vectors for the table's current version, read now
+    /// when the kept one is older; `None` when the index is too large for one or the
+    /// budget has no room.
+    async fn flat(&self) -> Result<Option<Arc<Flat>>> {
+        let version = self.inner.chunks.version().await?;
+        let mut kept = self.inner.flat.lock().await;
+        if let Some(flat) = kept.as_ref().filter(|f| f.version == version) {
+            return Ok(Some(flat.clone()));
+        }
+        // The older copy's room is given back before the new one is read.
+        *kept = None;
+        let loaded = Flat::load(&self.inner.chunks, self.inner.dims, version)
+            .await?
+            .map(Arc::new);
+        kept.clone_from(&loaded);
+        Ok(loaded)
+    }
+
+    /// Vector ranking by LanceDB (its vector index past [`ANN_THRESHOLD`] chunks, a scan of
+    /// the table's files below).
+    pub async fn lance_vector_search(
         &self,
         vector: &[f32],
         filters: &Filters,

@@ -159,6 +159,26 @@ fn all() -> Filters {
     Filters::default()
 }
 
+/// The vector ranking of `query` under `filters`, asserted to be the same in memory (the
+/// index's own scan) as LanceDB's scan of the table's files.
+async fn vector_ranking(index: &CodeIndex, query: &str, filters: &Filters) -> Vec<String> {
+    let vector = embedder()
+        .embed(vec![query.into()])
+        .await
+        .expect("query vector")
+        .remove(0);
+    let in_memory = index
+        .vector_search(&vector, filters, 10)
+        .await
+        .expect("in memory");
+    let lance = index
+        .lance_vector_search(&vector, filters, 10)
+        .await
+        .expect("lancedb");
+    assert_eq!(in_memory, lance, "{query:?} under {filters:?}");
+    in_memory
+}
+
 #[tokio::test]
 async fn the_model_embeds_meaning() {
     let vectors = embedder()
@@ -257,6 +277,7 @@ async fn indexes_searches_and_reindexes_incrementally() {
     assert_eq!(hits[0].symbol, "CircleArea");
     assert_eq!(hits[0].language, "go");
     assert_eq!(hits[0].matched_lines, [6], "{:#?}", hits[0]);
+    let circle_chunk = hits[0].chunk_id.clone();
 
     // Hybrid with filters.
     let query = "store a value under a key";
@@ -310,6 +331,39 @@ async fn indexes_searches_and_reindexes_incrementally() {
         !hits.is_empty() && hits.iter().all(|h| h.path.starts_with("py/")),
         "{hits:#?}"
     );
+
+    // The in-memory vector ranking is LanceDB's exact one, under every kind of filter.
+    let filter_sets = [
+        all(),
+        rust_only.clone(),
+        in_py.clone(),
+        Filters {
+            repo_id: Some("repo-1".into()),
+            language: Some("go".into()),
+            ..Filters::default()
+        },
+        Filters {
+            repo_ids: vec!["repo-1".into(), "another".into()],
+            path_glob: Some("**/*.rs".into()),
+            ..Filters::default()
+        },
+    ];
+    for filters in &filter_sets {
+        for query in ["area of a circle", "count the words", "a key value store"] {
+            vector_ranking(&index, query, filters).await;
+        }
+    }
+    let everything = vector_ranking(&index, "area of a circle", &all()).await;
+    assert_eq!(everything.len(), 8, "{everything:?}");
+    assert!(everything.contains(&circle_chunk), "{everything:?}");
+    assert!(codeintel::store::flat_bytes_held() >= 8 * 384 * 4);
+    let nowhere = Filters {
+        repo_id: Some("another".into()),
+        ..Filters::default()
+    };
+    assert!(vector_ranking(&index, "area of a circle", &nowhere)
+        .await
+        .is_empty());
 
     // Graph: Article.__init__ calls slugify through the import.
     let slugify = index
@@ -392,6 +446,11 @@ async fn indexes_searches_and_reindexes_incrementally() {
         gone.iter().all(|h| h.symbol != "CircleArea"),
         "deleted files leave the index: {gone:#?}"
     );
+    // The in-memory vectors follow the table: the deleted chunk is gone from them too, the
+    // new ones are in.
+    let nearest = vector_ranking(&index, "area of a circle", &all()).await;
+    assert_eq!(nearest.len(), 9, "{nearest:?}");
+    assert!(!nearest.contains(&circle_chunk), "{nearest:?}");
     assert!(index
         .definitions("CircleArea", &[], 5)
         .await
