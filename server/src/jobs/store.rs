@@ -506,21 +506,51 @@ impl Store {
         lease_until: i64,
     ) -> StoreResult<Option<JobRecord>> {
         let mut one = self.begin_statement(Scope::System).await?;
-        let row = sqlx::query(&format!(
-            "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
-             started_at = COALESCE(started_at, $3), asleep = 0
-             WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0
-             RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(worker)
-        .bind(lease_until)
-        .bind(now)
-        .bind(id.to_string())
-        .bind(tenant.to_string())
-        .fetch_optional(&mut *one)
-        .await?;
+        let record = claim_in(&mut one, tenant, id, worker, now, lease_until).await?;
         one.commit().await?;
-        row.as_ref().map(JobRecord::from_row).transpose()
+        Ok(record)
+    }
+
+    /// [`Store::claim_job`], with what the attempt resumes from: the job's last log
+    /// sequence number and its journal ([`Store::job_steps`]). On PostgreSQL in the
+    /// claim's transaction (one `BEGIN` and `COMMIT` for the three); on SQLite the claim
+    /// on the writer and the reads on the readers, so the one writer is held for one
+    /// statement.
+    pub async fn claim_job_to_resume(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Option<Claimed>> {
+        if self.backend == Backend::Sqlite {
+            let Some(record) = self.claim_job(tenant, id, worker, now, lease_until).await? else {
+                return Ok(None);
+            };
+            return Ok(Some(Claimed {
+                record,
+                log_seq: self.last_log_seq(id).await?,
+                steps: self.job_steps(tenant, id).await?,
+            }));
+        }
+        let mut tx = self.begin_statement(Scope::System).await?;
+        let Some(record) = claim_in(&mut tx, tenant, id, worker, now, lease_until).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let log_seq: i64 = sqlx::query(LAST_LOG_SEQ)
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        let steps = steps_in(&mut tx, tenant, id).await?;
+        tx.commit().await?;
+        Ok(Some(Claimed {
+            record,
+            log_seq,
+            steps,
+        }))
     }
 
     /// Extends the lease of a running attempt; `false` when `worker` no longer holds it.
@@ -556,7 +586,22 @@ impl Store {
         end: &AttemptEnd,
         now: i64,
     ) -> StoreResult<Option<JobRecord>> {
-        self.end_running(id, Some(worker), attempt, None, end, now)
+        self.end_running(None, id, Some(worker), attempt, None, end, now)
+            .await
+    }
+
+    /// [`Store::end_attempt`] of `tenant`'s job only: `None` too when the job is another
+    /// workspace's.
+    pub async fn end_attempt_of(
+        &self,
+        tenant: TenantId,
+        id: JobId,
+        worker: &str,
+        attempt: i64,
+        end: &AttemptEnd,
+        now: i64,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.end_running(Some(tenant), id, Some(worker), attempt, None, end, now)
             .await
     }
 
@@ -584,12 +629,14 @@ impl Store {
         end: &AttemptEnd,
         now: i64,
     ) -> StoreResult<Option<JobRecord>> {
-        self.end_running(id, None, attempt, Some(now), end, now)
+        self.end_running(None, id, None, attempt, Some(now), end, now)
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn end_running(
         &self,
+        tenant: Option<TenantId>,
         id: JobId,
         worker: Option<&str>,
         attempt: i64,
@@ -642,6 +689,7 @@ impl Store {
              max_attempts = max_attempts + $10, asleep = $11
              WHERE id = $6 AND status = 'running' AND attempt = $7
              AND ($8 = '' OR lease_holder = $8) AND ($9 < 0 OR lease_expires_at < $9)
+             AND ($12 = '' OR tenant_id = $12)
              RETURNING {JOB_COLUMNS}"
         ))
         .bind(status.as_str())
@@ -655,6 +703,7 @@ impl Store {
         .bind(expired_before.unwrap_or(-1))
         .bind(extra_attempts)
         .bind(i64::from(matches!(end, AttemptEnd::Sleep(_))))
+        .bind(tenant.map(|t| t.to_string()).unwrap_or_default())
         .fetch_optional(&mut *one)
         .await?;
         one.commit().await?;
@@ -730,7 +779,7 @@ impl Store {
     /// The highest log sequence number of a job so far (0 without lines).
     pub async fn last_log_seq(&self, job: JobId) -> StoreResult<i64> {
         let mut tx = self.begin_read(Scope::System).await?;
-        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1")
+        let row = sqlx::query(LAST_LOG_SEQ)
             .bind(job.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -871,17 +920,9 @@ impl Store {
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.
     pub async fn job_steps(&self, tenant: TenantId, job: JobId) -> StoreResult<Vec<String>> {
         let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
-        let rows = sqlx::query(
-            "SELECT entry FROM job_steps WHERE job_id = $1 AND tenant_id = $2 ORDER BY recorded_at, key",
-        )
-        .bind(job.to_string())
-        .bind(tenant.to_string())
-        .fetch_all(&mut *tx)
-        .await?;
+        let steps = steps_in(&mut tx, tenant, job).await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>("entry").map_err(Into::into))
-            .collect()
+        Ok(steps)
     }
 
     /// Records the latest progress report of a job's running attempt (JSON).
@@ -1004,6 +1045,63 @@ impl Store {
             .filter(|w| pools.contains(&w.pool))
             .collect())
     }
+}
+
+/// A job's last log sequence number (0 without lines).
+const LAST_LOG_SEQ: &str = "SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1";
+
+/// A job that became running, with what its attempt resumes from.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    /// The job as it is now.
+    pub record: JobRecord,
+    /// Its last log sequence number (0 without lines).
+    pub log_seq: i64,
+    /// Its journal: the recorded steps (JSON entries) in the order they were recorded.
+    pub steps: Vec<String>,
+}
+
+/// The claim's statement (see [`Store::claim_job`]) on `conn`.
+async fn claim_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: TenantId,
+    id: JobId,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+) -> StoreResult<Option<JobRecord>> {
+    let row = sqlx::query(&format!(
+        "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
+         started_at = COALESCE(started_at, $3), asleep = 0
+         WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0
+         RETURNING {JOB_COLUMNS}"
+    ))
+    .bind(worker)
+    .bind(lease_until)
+    .bind(now)
+    .bind(id.to_string())
+    .bind(tenant.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(JobRecord::from_row).transpose()
+}
+
+/// A job's journal entries on `conn`, in the order they were recorded.
+async fn steps_in(
+    conn: &mut sqlx::AnyConnection,
+    tenant: TenantId,
+    job: JobId,
+) -> StoreResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT entry FROM job_steps WHERE job_id = $1 AND tenant_id = $2 ORDER BY recorded_at, key",
+    )
+    .bind(job.to_string())
+    .bind(tenant.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>("entry").map_err(Into::into))
+        .collect()
 }
 
 /// Inserts a new job on `conn`: a caller's transaction that writes rows beside it (a

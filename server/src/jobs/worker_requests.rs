@@ -142,9 +142,9 @@ impl Jobs {
         // The claim first (it names the workspace): why it was refused is read only then.
         let claimed = self
             .store
-            .claim_job(tenant, job, &claim.worker_id, now, lease_until)
+            .claim_job_to_resume(tenant, job, &claim.worker_id, now, lease_until)
             .await?;
-        let Some(record) = claimed else {
+        let Some(claimed) = claimed else {
             let reason = match self.store.job_any_tenant(job).await? {
                 None if self.unknown_is_gone(tenant) => "the job no longer exists",
                 None => return Ok(None),
@@ -155,37 +155,15 @@ impl Jobs {
                 reason: reason.to_owned(),
             }));
         };
-        self.announce(&record).await;
+        self.announce(&claimed.record).await;
         Ok(Some(ClaimReply::Granted {
-            attempt: record.attempt,
-            kind: record.kind,
-            payload: record.payload,
+            attempt: claimed.record.attempt,
+            kind: claimed.record.kind,
+            payload: claimed.record.payload,
             lease_ms: self.config.lease.as_millis() as u64,
-            log_seq: self.store.last_log_seq(job).await?,
-            journal: self.journal(tenant, job).await?,
+            log_seq: claimed.log_seq,
+            journal: journal_entries(job, claimed.steps),
         }))
-    }
-
-    /// A job's journal as the worker replays it. An entry that does not parse is left out
-    /// (its step runs again) and logged.
-    async fn journal(
-        &self,
-        tenant: TenantId,
-        job: JobId,
-    ) -> Result<Vec<durable::Entry>, StoreError> {
-        Ok(self
-            .store
-            .job_steps(tenant, job)
-            .await?
-            .into_iter()
-            .filter_map(|raw| match serde_json::from_str(&raw) {
-                Ok(entry) => Some(entry),
-                Err(e) => {
-                    tracing::error!(%job, error = %e, "unreadable journal entry ignored");
-                    None
-                }
-            })
-            .collect())
     }
 
     async fn on_step(
@@ -307,37 +285,68 @@ impl Jobs {
         (tenant, job): (TenantId, JobId),
         complete: Complete,
     ) -> Result<Option<Recorded>, StoreError> {
-        let Some(current) = self.store.job_any_tenant(job).await? else {
-            return Ok(self
-                .unknown_is_gone(tenant)
-                .then_some(Recorded { recorded: false }));
-        };
-        if current.tenant_id != tenant {
-            return Ok(None);
-        }
-        let now = now_ms();
-        let end = match complete.outcome {
-            Outcome::Succeeded { result } => AttemptEnd::Succeeded(result.to_string()),
-            Outcome::Failed { error, retryable } => {
-                self.after_failure(&current, error, retryable, now)
+        // A success or a cancellation is written at once (the write names the workspace);
+        // a failure or a sleep depends on the job as it is (its attempts left, whether it
+        // was asked to stop), read first.
+        let current = match complete.outcome {
+            Outcome::Succeeded { .. } | Outcome::Cancelled => None,
+            Outcome::Failed { .. } | Outcome::Sleeping { .. } => {
+                match self.store.job_any_tenant(job).await? {
+                    None => {
+                        return Ok(self
+                            .unknown_is_gone(tenant)
+                            .then_some(Recorded { recorded: false }))
+                    }
+                    Some(known) if known.tenant_id != tenant => return Ok(None),
+                    Some(known) => Some(known),
+                }
             }
-            Outcome::Cancelled => AttemptEnd::Cancelled,
+        };
+        let now = now_ms();
+        let end = match (complete.outcome, &current) {
+            (Outcome::Succeeded { result }, _) => AttemptEnd::Succeeded(result.to_string()),
+            (Outcome::Cancelled, _) => AttemptEnd::Cancelled,
+            (Outcome::Failed { error, retryable }, Some(current)) => {
+                self.after_failure(current, error, retryable, now)
+            }
             // A run cancelled while it decided to sleep ends now, not at its wake-up.
-            Outcome::Sleeping { .. } if current.cancel_requested => AttemptEnd::Cancelled,
-            Outcome::Sleeping { until } => AttemptEnd::Sleep(until.max(now)),
+            (Outcome::Sleeping { .. }, Some(current)) if current.cancel_requested => {
+                AttemptEnd::Cancelled
+            }
+            (Outcome::Sleeping { until }, Some(_)) => AttemptEnd::Sleep(until.max(now)),
+            (Outcome::Failed { .. } | Outcome::Sleeping { .. }, None) => {
+                return Err(StoreError::Corrupt(
+                    "a failure or a sleep is decided with the job read first".into(),
+                ))
+            }
         };
         let updated = self
             .store
-            .end_attempt(job, &complete.worker_id, complete.attempt, &end, now)
+            .end_attempt_of(
+                tenant,
+                job,
+                &complete.worker_id,
+                complete.attempt,
+                &end,
+                now,
+            )
             .await?;
-        if let Some(updated) = &updated {
-            self.announce(updated).await;
-            // A slot freed (and a retry may be queued): the next job goes out now.
-            self.wake.notify_one();
-        }
-        Ok(Some(Recorded {
-            recorded: updated.is_some(),
-        }))
+        let Some(updated) = updated else {
+            // Refused: say so, unless the job is unknown here on a shared bus (another
+            // control plane's) or another workspace's.
+            if current.is_none() {
+                match self.store.job_any_tenant(job).await? {
+                    None if !self.unknown_is_gone(tenant) => return Ok(None),
+                    Some(known) if known.tenant_id != tenant => return Ok(None),
+                    _ => {}
+                }
+            }
+            return Ok(Some(Recorded { recorded: false }));
+        };
+        self.announce(&updated).await;
+        // A slot freed (and a retry may be queued): the next job goes out now.
+        self.wake.notify_one();
+        Ok(Some(Recorded { recorded: true }))
     }
 
     async fn on_release(
@@ -461,4 +470,19 @@ impl durable::Journal for StoreJournal {
             tracing::debug!(job = %self.attempt.job, error = %e, "announcing a step failed");
         }
     }
+}
+
+/// A job's journal as the worker replays it. An entry that does not parse is left out (its
+/// step runs again) and logged.
+fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
+    steps
+        .into_iter()
+        .filter_map(|raw| match serde_json::from_str(&raw) {
+            Ok(entry) => Some(entry),
+            Err(e) => {
+                tracing::error!(%job, error = %e, "unreadable journal entry ignored");
+                None
+            }
+        })
+        .collect()
 }

@@ -250,11 +250,10 @@ impl Store {
     }
 
     pub(crate) async fn begin(&self, scope: Scope<'_>) -> StoreResult<Transaction<'static, Any>> {
-        let mut tx = self.pool.begin().await?;
         if self.backend == Backend::Postgres {
-            set_scope(&mut tx, &scope).await?;
+            return begin_scoped(&self.pool, &scope).await;
         }
-        Ok(tx)
+        Ok(self.pool.begin().await?)
     }
 
     /// A connection for one writing statement in `scope`: on SQLite the writer connection
@@ -277,9 +276,7 @@ impl Store {
         if self.backend == Backend::Sqlite {
             return Ok(Session::Plain(self.readers.acquire().await?));
         }
-        let mut tx = self.readers.begin().await?;
-        set_scope(&mut tx, &scope).await?;
-        Ok(Session::Scoped(tx))
+        Ok(Session::Scoped(begin_scoped(&self.readers, &scope).await?))
     }
 
     /// Within an open transaction (or a read), switches the RLS scope to `tenant` as well
@@ -309,17 +306,42 @@ impl Store {
     }
 }
 
-async fn set_scope(
-    tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
-    scope: &Scope<'_>,
-) -> StoreResult<()> {
-    let (key, value) = match scope {
+/// The setting a scope puts in the transaction (row security reads it); none for
+/// [`Scope::Global`].
+fn scope_setting(scope: &Scope<'_>) -> Option<(&'static str, String)> {
+    Some(match scope {
         Scope::Tenant(t) => ("app.tenant_id", t.to_string()),
         Scope::User(u) => ("app.user_id", u.to_string()),
         Scope::ApiKey(h) => ("app.api_key", (*h).to_owned()),
         Scope::Invitation(h) => ("app.invitation", (*h).to_owned()),
         Scope::System => ("app.system", "on".to_owned()),
-        Scope::Global => return Ok(()),
+        Scope::Global => return None,
+    })
+}
+
+/// A PostgreSQL transaction holding `scope`, begun in one round trip: `BEGIN` and the
+/// scope's `set_config` sent together as one simple query. The value is written into the
+/// text only when it is made of letters, digits and hyphens (ids and key hashes are);
+/// anything else is bound in a second round trip.
+async fn begin_scoped(pool: &AnyPool, scope: &Scope<'_>) -> StoreResult<Transaction<'static, Any>> {
+    let Some((key, value)) = scope_setting(scope) else {
+        return Ok(pool.begin().await?);
+    };
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        let statement = format!("BEGIN; SELECT set_config('{key}', '{value}', true)");
+        return Ok(pool.begin_with(statement).await?);
+    }
+    let mut tx = pool.begin().await?;
+    set_scope(&mut tx, scope).await?;
+    Ok(tx)
+}
+
+async fn set_scope(
+    tx: &mut impl std::ops::DerefMut<Target = sqlx::AnyConnection>,
+    scope: &Scope<'_>,
+) -> StoreResult<()> {
+    let Some((key, value)) = scope_setting(scope) else {
+        return Ok(());
     };
     sqlx::query("SELECT set_config($1, $2, true)")
         .bind(key)
