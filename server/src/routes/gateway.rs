@@ -71,10 +71,54 @@ pub struct Live {
     table: RouteTable,
     /// Per route (by index), its per-client-IP limiter when it has a rate limit.
     limiters: Vec<Option<DefaultKeyedRateLimiter<IpAddr>>>,
+    /// Per route (by index), its name and metric series; then those of requests no route
+    /// matched.
+    metrics: Vec<RouteMetrics>,
+}
+
+/// A route's name and its series, looked up once per manifest so that counting a request
+/// allocates nothing. A status class's counter is made at its first request, so `/metrics`
+/// shows only classes that happened.
+struct RouteMetrics {
+    name: String,
+    labels: LatencyLabels,
+    classes: [std::sync::OnceLock<Counter>; 5],
+    latency: Histogram,
+}
+
+impl RouteMetrics {
+    fn new(gateway: &Gateway, workspace: &str, name: String) -> RouteMetrics {
+        let labels = LatencyLabels {
+            workspace: workspace.to_owned(),
+            route: name.clone(),
+        };
+        RouteMetrics {
+            latency: gateway.latency.get_or_create(&labels).clone(),
+            labels,
+            name,
+            classes: Default::default(),
+        }
+    }
+
+    fn observe(&self, requests: &Family<RouteLabels, Counter>, status: StatusCode, seconds: f64) {
+        let class = usize::from(status.as_u16() / 100).clamp(1, 5);
+        self.classes[class - 1]
+            .get_or_init(|| {
+                requests
+                    .get_or_create(&RouteLabels {
+                        workspace: self.labels.workspace.clone(),
+                        route: self.labels.route.clone(),
+                        class: format!("{class}xx"),
+                    })
+                    .clone()
+            })
+            .inc();
+        self.latency.observe(seconds);
+    }
 }
 
 impl Live {
-    fn new(tenant: TenantId, version: Option<i64>, manifest: Manifest) -> Live {
+    fn new(gateway: &Gateway, tenant: TenantId, version: Option<i64>, manifest: Manifest) -> Live {
         let table = RouteTable::new(manifest.routes.iter().map(|r| (r.method, r.path.as_str())));
         let limiters = manifest
             .routes
@@ -84,15 +128,33 @@ impl Live {
                 Some(RateLimiter::keyed(Quota::per_minute(per_minute)))
             })
             .collect();
+        let workspace = tenant.to_string();
+        let metrics = manifest
+            .routes
+            .iter()
+            .map(Route::name)
+            .chain(std::iter::once(UNMATCHED.to_owned()))
+            .map(|name| RouteMetrics::new(gateway, &workspace, name))
+            .collect();
         Live {
             tenant,
             version,
             manifest,
             table,
             limiters,
+            metrics,
         }
     }
+
+    /// The name and series of route `index`, or of requests no route matched.
+    fn metrics(&self, index: Option<usize>) -> &RouteMetrics {
+        let unmatched = self.metrics.len() - 1;
+        &self.metrics[index.filter(|&i| i < unmatched).unwrap_or(unmatched)]
+    }
 }
+
+/// The route name requests that matched no route are logged and counted under.
+const UNMATCHED: &str = "unmatched";
 
 enum Cached {
     Live(Arc<Live>, Instant),
@@ -247,7 +309,12 @@ impl Gateway {
             })?,
             None => Manifest::default(),
         };
-        let live = Arc::new(Live::new(workspace.id, deploy.map(|d| d.version), manifest));
+        let live = Arc::new(Live::new(
+            self,
+            workspace.id,
+            deploy.map(|d| d.version),
+            manifest,
+        ));
         if let Ok(mut cache) = self.cache.write() {
             // Under the lock forgets take: no forget can slip in between check and insert.
             if self.forgets.load(std::sync::atomic::Ordering::SeqCst) == before {
@@ -282,23 +349,25 @@ impl Gateway {
     }
 
     /// A request answered: its line in the server's log, its access line in its route's
-    /// log, and its metrics.
+    /// log, and its metrics. `route` is the route's index, `None` when none matched.
     fn finished(
         &self,
         live: &Live,
-        route: &str,
+        route: Option<usize>,
         request_id: &str,
         request: &str,
         response: &Response,
         started: Instant,
     ) {
+        let metrics = live.metrics(route);
         let status = response.status();
-        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let seconds = started.elapsed().as_secs_f64();
+        let ms = seconds * 1e3;
         tracing::info!(
             target: "switchyard::gateway",
             workspace = %live.tenant,
             version = live.version,
-            route = %route,
+            route = %metrics.name,
             status = status.as_u16(),
             ms,
             request_id = %request_id,
@@ -306,30 +375,12 @@ impl Gateway {
         );
         self.logs.push(
             live.tenant,
-            route,
+            &metrics.name,
             request_id,
             Some((status.as_u16(), ms)),
             &format!("{request} → {} in {ms:.1} ms", status.as_u16()),
         );
-        self.observe(live, route, status, started);
-    }
-
-    fn observe(&self, live: &Live, route: &str, status: StatusCode, started: Instant) {
-        let workspace = live.tenant.to_string();
-        let class = format!("{}xx", status.as_u16() / 100);
-        self.requests
-            .get_or_create(&RouteLabels {
-                workspace: workspace.clone(),
-                route: route.to_owned(),
-                class,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&LatencyLabels {
-                workspace,
-                route: route.to_owned(),
-            })
-            .observe(started.elapsed().as_secs_f64());
+        metrics.observe(&self.requests, status, seconds);
     }
 }
 
@@ -443,14 +494,7 @@ async fn handle(
     let (index, params) = match lookup {
         Ok(found) => found,
         Err(response) => {
-            gateway.finished(
-                &live,
-                "unmatched",
-                &request_id,
-                &parts_line,
-                &response,
-                started,
-            );
+            gateway.finished(&live, None, &request_id, &parts_line, &response, started);
             return response;
         }
     };
@@ -462,7 +506,6 @@ async fn handle(
             &request_id,
         );
     };
-    let name = route.name();
     let origin = parts
         .headers
         .get(header::ORIGIN)
@@ -483,7 +526,14 @@ async fn handle(
         add_cors(&mut response, route, origin.as_deref());
         response
     };
-    gateway.finished(&live, &name, &request_id, &parts_line, &response, started);
+    gateway.finished(
+        &live,
+        Some(index),
+        &request_id,
+        &parts_line,
+        &response,
+        started,
+    );
     response
 }
 
@@ -498,6 +548,11 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
+    /// The route's name (`METHOD /path`).
+    fn name(&self) -> &str {
+        &self.live.metrics(Some(self.index)).name
+    }
+
     async fn answer(
         &self,
         parts: axum::http::request::Parts,
@@ -568,7 +623,7 @@ impl Call<'_> {
                 let call = super::run_handler::RunCall {
                     pipelines: &self.gateway.pipelines,
                     tenant: self.live.tenant,
-                    route: &self.route.name(),
+                    route: self.name(),
                     request_id: self.request_id,
                     timeout: Duration::from_millis(settings.timeout_ms),
                 };
@@ -654,7 +709,7 @@ impl Call<'_> {
         let settings = &self.route.settings;
         let invocation = Invocation {
             tenant_id: self.live.tenant.to_string(),
-            route: self.route.name(),
+            route: self.name().to_owned(),
             request_id: self.request_id.to_owned(),
             source: source.to_owned(),
             request,
@@ -696,7 +751,7 @@ impl Call<'_> {
             Heard::Failed { error: why, logs } => {
                 self.log_lines(&logs);
                 self.log_failure(&why);
-                tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
+                tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.name(),
                     request_id = %self.request_id, error = %why, "handler failed");
                 error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -715,7 +770,7 @@ impl Call<'_> {
                 )
             }
             Heard::WorkerGone => {
-                tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.route.name(),
+                tracing::warn!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %self.name(),
                     request_id = %self.request_id, "the worker running the handler went silent");
                 error(
                     StatusCode::BAD_GATEWAY,
@@ -753,13 +808,13 @@ impl Call<'_> {
 
     /// A handler's own lines, in its route's log (and the server's).
     fn log_lines(&self, lines: &[String]) {
-        let route = self.route.name();
+        let route = self.name();
         for line in lines {
             tracing::info!(target: "switchyard::gateway", workspace = %self.live.tenant, route = %route,
                 request_id = %self.request_id, "{line}");
             self.gateway
                 .logs
-                .push(self.live.tenant, &route, self.request_id, None, line);
+                .push(self.live.tenant, route, self.request_id, None, line);
         }
     }
 
@@ -767,7 +822,7 @@ impl Call<'_> {
     fn log_failure(&self, why: &str) {
         self.gateway.logs.push(
             self.live.tenant,
-            &self.route.name(),
+            self.name(),
             self.request_id,
             None,
             &format!("handler failed: {why}"),
