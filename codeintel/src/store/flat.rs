@@ -37,7 +37,7 @@ pub(super) struct Flat {
     /// The table version this copy was read from.
     pub(super) version: u64,
     dims: usize,
-    /// Row-major, each row L2-normalised (a zero vector stays zero and never ranks).
+    /// Row-major, each row L2-normalised (a zero vector stays zero: similarity 0 to all).
     vectors: Vec<f32>,
     rows: Vec<Row>,
     /// Distinct repository ids, paths, languages and kinds; rows point into it.
@@ -88,7 +88,7 @@ impl Ord for Scored {
 }
 
 impl Flat {
-    /// Reads `table` (at `version`, looked at before reading, so a copy is never newer
+    /// Reads `table` (at `version`, looked at before reading, so a copy is never older
     /// than the version it says) into memory; `None` when it has more than
     /// [`ANN_THRESHOLD`] rows or the budget has no room for it.
     pub(super) async fn load(table: &Table, dims: usize, version: u64) -> Result<Option<Flat>> {
@@ -99,11 +99,12 @@ impl Flat {
         // Reserved up front (an estimate: vectors plus ~96 bytes of names per row), so two
         // indexes loading at once cannot both take the last room.
         let estimate = count * (dims * 4 + 96);
-        if !reserve(estimate) {
+        let Some(reserved) = Reserved::take(estimate) else {
             return Ok(None);
-        }
+        };
         let loaded = read(table, dims, version).await;
-        HELD.fetch_sub(estimate, Ordering::Relaxed);
+        // Given back here, or on drop should this search be abandoned while reading.
+        drop(reserved);
         let mut flat = loaded?;
         if !reserve(flat.bytes) {
             flat.bytes = 0;
@@ -131,7 +132,8 @@ impl Flat {
             return Vec::new();
         }
         let query: Vec<f32> = query.iter().map(|x| x / norm).collect();
-        let mut kept: BinaryHeap<Scored> = BinaryHeap::with_capacity(limit + 1);
+        let mut kept: BinaryHeap<Scored> =
+            BinaryHeap::with_capacity(limit.min(self.rows.len()) + 1);
         for (row, (meta, vector)) in self
             .rows
             .iter()
@@ -157,6 +159,21 @@ impl Flat {
             .into_iter()
             .map(|s| self.rows[s.row].id.clone())
             .collect()
+    }
+}
+
+/// Bytes of the budget held while a copy is read, given back when dropped.
+struct Reserved(usize);
+
+impl Reserved {
+    fn take(bytes: usize) -> Option<Reserved> {
+        reserve(bytes).then_some(Reserved(bytes))
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        HELD.fetch_sub(self.0, Ordering::Relaxed);
     }
 }
 

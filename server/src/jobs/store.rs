@@ -512,10 +512,9 @@ impl Store {
     }
 
     /// [`Store::claim_job`], with what the attempt resumes from: the job's last log
-    /// sequence number and its journal ([`Store::job_steps`]). On PostgreSQL in the
-    /// claim's transaction (one `BEGIN` and `COMMIT` for the three); on SQLite the claim
-    /// on the writer and the reads on the readers, so the one writer is held for one
-    /// statement.
+    /// sequence number and its journal ([`Store::job_steps`]). On PostgreSQL in one
+    /// transaction (one `BEGIN` and `COMMIT` for the three); on SQLite the claim on the
+    /// writer and the reads on the readers, so the one writer is held for one statement.
     pub async fn claim_job_to_resume(
         &self,
         tenant: TenantId,
@@ -534,7 +533,7 @@ impl Store {
                 steps: self.job_steps(tenant, id).await?,
             }));
         }
-        let mut tx = self.begin_statement(Scope::System).await?;
+        let mut tx = self.begin(Scope::System).await?;
         let Some(record) = claim_in(&mut tx, tenant, id, worker, now, lease_until).await? else {
             tx.commit().await?;
             return Ok(None);

@@ -319,18 +319,12 @@ fn scope_setting(scope: &Scope<'_>) -> Option<(&'static str, String)> {
     })
 }
 
-/// A PostgreSQL transaction holding `scope`, begun in one round trip: `BEGIN` and the
-/// scope's `set_config` sent together as one simple query. The value is written into the
-/// text only when it is made of letters, digits and hyphens (ids and key hashes are);
-/// anything else is bound in a second round trip.
+/// A PostgreSQL transaction holding `scope`: `BEGIN`, then the scope's `set_config`.
+/// Two round trips, on purpose: sent as one simple query, a begin cancelled while waiting
+/// for its answer would leave the pooled connection in a transaction sqlx does not know
+/// of, with the scope still set for the connection's next user (sqlx rolls back only a
+/// transaction it has seen begin).
 async fn begin_scoped(pool: &AnyPool, scope: &Scope<'_>) -> StoreResult<Transaction<'static, Any>> {
-    let Some((key, value)) = scope_setting(scope) else {
-        return Ok(pool.begin().await?);
-    };
-    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        let statement = format!("BEGIN; SELECT set_config('{key}', '{value}', true)");
-        return Ok(pool.begin_with(statement).await?);
-    }
     let mut tx = pool.begin().await?;
     set_scope(&mut tx, scope).await?;
     Ok(tx)
