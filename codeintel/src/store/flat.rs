@@ -42,6 +42,8 @@ pub(super) struct Flat {
     rows: Vec<Row>,
     /// Distinct repository ids, paths, languages and kinds; rows point into it.
     names: Vec<String>,
+    /// Each distinct value's number in `names`.
+    numbers: HashMap<String, u32>,
     bytes: usize,
 }
 
@@ -124,7 +126,7 @@ impl Flat {
         if limit == 0 || query.len() != self.dims {
             return Vec::new();
         }
-        let Some(allowed) = Allowed::compile(&self.names, filters) else {
+        let Some(allowed) = Allowed::compile(self, filters) else {
             return Vec::new();
         };
         let norm = query.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -202,16 +204,16 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
         vectors: Vec::new(),
         rows: Vec::new(),
         names: Vec::new(),
+        numbers: HashMap::new(),
         bytes: 0,
     };
-    let mut known: HashMap<String, u32> = HashMap::new();
-    let mut name = |names: &mut Vec<String>, value: &str| -> u32 {
-        if let Some(&i) = known.get(value) {
+    let name = |names: &mut Vec<String>, numbers: &mut HashMap<String, u32>, value: &str| {
+        if let Some(&i) = numbers.get(value) {
             return i;
         }
         let i = names.len() as u32;
         names.push(value.to_owned());
-        known.insert(value.to_owned(), i);
+        numbers.insert(value.to_owned(), i);
         i
     };
     for batch in &batches {
@@ -248,10 +250,10 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
             flat.vectors.extend(vector.iter().map(|x| x * scale));
             flat.rows.push(Row {
                 id: ids.value(row).to_owned(),
-                repo: name(&mut flat.names, repos.value(row)),
-                path: name(&mut flat.names, paths.value(row)),
-                language: name(&mut flat.names, languages.value(row)),
-                kind: name(&mut flat.names, kinds.value(row)),
+                repo: name(&mut flat.names, &mut flat.numbers, repos.value(row)),
+                path: name(&mut flat.names, &mut flat.numbers, paths.value(row)),
+                language: name(&mut flat.names, &mut flat.numbers, languages.value(row)),
+                kind: name(&mut flat.names, &mut flat.numbers, kinds.value(row)),
             });
         }
     }
@@ -264,15 +266,16 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
         + flat
             .names
             .iter()
-            .map(|n| std::mem::size_of::<String>() + n.len())
+            .map(|n| 2 * (std::mem::size_of::<String>() + n.len()) + 4)
             .sum::<usize>();
     Ok(flat)
 }
 
 /// The filters resolved against a copy's names: which repository, language and kind
-/// numbers a row may have, and which paths the glob matches (each distinct path tried once).
+/// numbers a row may have, and which paths the glob matches (each distinct value tried once).
 struct Allowed {
-    repos: Option<Vec<u32>>,
+    /// Per name number, whether it is an allowed repository; `None` without a filter.
+    repos: Option<Vec<bool>>,
     language: Option<u32>,
     kind: Option<u32>,
     /// Per name number, whether it is a path the glob matches; `None` without a glob.
@@ -282,20 +285,25 @@ struct Allowed {
 impl Allowed {
     /// `None` when nothing can pass (a filter names a value no row has, or the glob is not
     /// a valid pattern).
-    fn compile(names: &[String], filters: &Filters) -> Option<Allowed> {
-        let number = |value: &str| names.iter().position(|n| n == value).map(|i| i as u32);
-        let mut repos: Option<Vec<u32>> = None;
+    fn compile(flat: &Flat, filters: &Filters) -> Option<Allowed> {
+        let number = |value: &str| flat.numbers.get(value).copied();
+        let mut repos: Option<Vec<bool>> = None;
         if let Some(repo) = &filters.repo_id {
-            repos = Some(vec![number(repo)?]);
+            let mut one = vec![false; flat.names.len()];
+            one[number(repo)? as usize] = true;
+            repos = Some(one);
         }
         if !filters.repo_ids.is_empty() {
-            let listed: Vec<u32> = filters.repo_ids.iter().filter_map(|r| number(r)).collect();
+            let mut listed = vec![false; flat.names.len()];
+            for repo in filters.repo_ids.iter().filter_map(|r| number(r)) {
+                listed[repo as usize] = true;
+            }
             repos = Some(match repos {
-                Some(one) => one.into_iter().filter(|r| listed.contains(r)).collect(),
+                Some(one) => one.iter().zip(&listed).map(|(a, b)| *a && *b).collect(),
                 None => listed,
             });
         }
-        if repos.as_ref().is_some_and(Vec::is_empty) {
+        if repos.as_ref().is_some_and(|r| !r.contains(&true)) {
             return None;
         }
         let language = match &filters.language {
@@ -309,7 +317,7 @@ impl Allowed {
         let paths = match &filters.path_glob {
             Some(glob) => {
                 let pattern = regex::Regex::new(&format!("^{}$", glob_to_regex(glob))).ok()?;
-                Some(names.iter().map(|n| pattern.is_match(n)).collect())
+                Some(flat.names.iter().map(|n| pattern.is_match(n)).collect())
             }
             None => None,
         };
@@ -322,13 +330,14 @@ impl Allowed {
     }
 
     fn admits(&self, row: &Row) -> bool {
-        self.repos.as_ref().is_none_or(|r| r.contains(&row.repo))
+        let marked = |set: &Option<Vec<bool>>, number: u32| {
+            set.as_ref()
+                .is_none_or(|s| s.get(number as usize).copied().unwrap_or(false))
+        };
+        marked(&self.repos, row.repo)
             && self.language.is_none_or(|l| l == row.language)
             && self.kind.is_none_or(|k| k == row.kind)
-            && self
-                .paths
-                .as_ref()
-                .is_none_or(|p| p.get(row.path as usize).copied().unwrap_or(false))
+            && marked(&self.paths, row.path)
     }
 }
 
