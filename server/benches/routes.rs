@@ -3,8 +3,10 @@
 //! route, a `script` route and a `pipeline` route with one script node — embedded (SQLite,
 //! the in-process bus and in-process workers) and distributed (PostgreSQL, NATS and one
 //! `switchyard worker` process). Then each script route again at half its peak rate, paced
-//! by this process in an open loop (a request's latency counts from when it was due, so a
-//! stall cannot hide behind requests that were never sent), for its p99. Not a test: it
+//! in an open loop (a request's latency counts from when it was due, so a stall cannot hide
+//! behind requests that were never sent), for its p99. The pacer is this bench's binary run
+//! again as a process of its own (`--pace`), as wrk is: in the gateway's process it would
+//! share its threads, and a busy gateway would delay the sending too. Not a test: it
 //! asserts nothing and prints a table.
 
 use axum::routing::get;
@@ -101,6 +103,42 @@ fn wrk_ms(v: &str) -> f64 {
         "m" => n * 60e3,
         _ => f64::NAN,
     }
+}
+
+/// [`paced`] in a process of its own (this binary with `--pace`): its p50 and p99 in ms,
+/// and how many requests failed.
+fn paced_elsewhere(url: &str, rate: f64, seconds: f64) -> (f64, f64, usize) {
+    let out = Command::new(std::env::current_exe().expect("this bench's path"))
+        .args(["--pace", url, &rate.to_string(), &seconds.to_string()])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the pacer runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut figures = text
+        .split_whitespace()
+        .map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
+    let mut next = || figures.next().unwrap_or(f64::NAN);
+    (next(), next(), next() as usize)
+}
+
+/// The pacer's process (`--pace URL RATE SECONDS`): prints [`paced`]'s p50, p99 and
+/// failures on one line.
+fn pace_main(args: &[String]) {
+    let (Some(url), Some(rate), Some(seconds)) = (
+        args.first(),
+        args.get(1).and_then(|r| r.parse::<f64>().ok()),
+        args.get(2).and_then(|s| s.parse::<f64>().ok()),
+    ) else {
+        eprintln!("usage: --pace URL RATE SECONDS");
+        std::process::exit(2);
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (p50, p99, failed) = runtime.block_on(paced(url, rate, seconds));
+    println!("{p50} {p99} {failed}");
 }
 
 /// `rate` requests per second to `url` for `seconds`, each sent when it is due whatever
@@ -323,7 +361,7 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, nats: &str, rows
             p99_ms: p99,
         });
         if target == "script" {
-            let (p50, p99, failed) = paced(&url, (rps / 2.0).max(1.0), 5.0).await;
+            let (p50, p99, failed) = paced_elsewhere(&url, (rps / 2.0).max(1.0), 5.0);
             if failed > 0 {
                 eprintln!("{failed} paced requests to {url} failed");
             }
@@ -349,6 +387,10 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, nats: &str, rows
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--pace") {
+        return pace_main(&args[at + 1..]);
+    }
     // The control planes' files (session secret, keys, code indexes) go to a scratch
     // directory; set before any thread starts.
     let dir = std::env::temp_dir().join(format!("sy-bench-{}", uuid::Uuid::new_v4().simple()));
@@ -380,7 +422,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
 
         let floor = rows[0].rps;
-        println!("\nGateway throughput and latency (wrk -t2 -c{CONNECTIONS} -d{LOAD_SECONDS}s; paced rows: open loop from this process), {:.0} s\n", started.elapsed().as_secs_f64());
+        println!("\nGateway throughput and latency (wrk -t2 -c{CONNECTIONS} -d{LOAD_SECONDS}s; paced rows: open loop from a process of their own), {:.0} s\n", started.elapsed().as_secs_f64());
         println!("{:<30} {:<13} {:>10} {:>12} {:>9} {:>9}", "", "", "req/s", "% of axum", "p50 ms", "p99 ms");
         for r in &rows {
             println!(
