@@ -2,7 +2,7 @@
 //! pressure, stored before anything else), announcing changes, and starting the background
 //! loops (`dispatch.rs`) and the answers to workers (`worker_requests.rs`).
 
-use super::store::JobRecord;
+use super::store::{Admission, JobRecord};
 use super::worker_requests::Handler;
 use super::JobsError;
 use crate::clock::now_ms;
@@ -193,8 +193,20 @@ impl Jobs {
     /// one workspace's backlog cannot make every workspace wait, and anyone while the pool as
     /// a whole is at critical pressure.
     pub async fn submit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
-        let record = self.admit(job).await?;
-        self.store.insert_job(&record).await?;
+        let record = self.checked(job)?;
+        // Judged and stored by the store in one step (one round trip on PostgreSQL).
+        let deepest = QueuePressure::deepest_admitted(self.config.pool_capacity)
+            .map(|d| i64::try_from(d).unwrap_or(i64::MAX));
+        let admission = self
+            .store
+            .submit_job(&record, self.workspace_share(), deepest)
+            .await?;
+        if let Admission::Refused { own, depth } = admission {
+            // Why, from the counts read after it (should they have changed and pass now,
+            // it was still refused: the pool was full when it was judged).
+            self.judge(&record.pool, own, depth)?;
+            return Err(JobsError::AtCapacity { pool: record.pool });
+        }
         self.wake.notify_one();
         Ok(record)
     }
@@ -202,27 +214,21 @@ impl Jobs {
     /// [`Jobs::submit`]'s checks, answering the job to store without storing it: for a
     /// caller that stores it together with its own rows (then calls [`Jobs::wake`]).
     pub async fn admit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
-        // Jobs the control plane submits itself are checked by their kind too.
+        let record = self.checked(job)?;
+        let (own, depth) = self
+            .store
+            .pool_open_jobs(record.tenant_id, &record.pool)
+            .await?;
+        self.judge(&record.pool, own, depth)?;
+        Ok(record)
+    }
+
+    /// `job` checked by its kind (jobs the control plane submits itself too), as the
+    /// queued record to store.
+    fn checked(&self, job: NewJob) -> Result<JobRecord, JobsError> {
         self.kinds
             .validate(&job.kind, &job.payload, false)
             .map_err(JobsError::Invalid)?;
-        let (own, depth) = self
-            .store
-            .pool_open_jobs(job.tenant, job.pool.as_str())
-            .await?;
-        if own >= self.workspace_share() {
-            return Err(JobsError::WorkspaceShareFull {
-                pool: job.pool.to_string(),
-                open: own,
-            });
-        }
-        if QueuePressure::of(depth.max(0) as u64, self.config.pool_capacity)
-            == QueuePressure::Critical
-        {
-            return Err(JobsError::AtCapacity {
-                pool: job.pool.to_string(),
-            });
-        }
         Ok(JobRecord::queued(
             job.tenant,
             job.pool.as_str(),
@@ -231,6 +237,25 @@ impl Jobs {
             i64::from(job.max_attempts),
             now_ms(),
         ))
+    }
+
+    /// Refuses a submission to `pool` when its workspace holds `own` open jobs there, its
+    /// share, or the pool's queue (`depth` open jobs of every workspace) is critical.
+    fn judge(&self, pool: &str, own: i64, depth: i64) -> Result<(), JobsError> {
+        if own >= self.workspace_share() {
+            return Err(JobsError::WorkspaceShareFull {
+                pool: pool.to_owned(),
+                open: own,
+            });
+        }
+        if QueuePressure::of(depth.max(0) as u64, self.config.pool_capacity)
+            == QueuePressure::Critical
+        {
+            return Err(JobsError::AtCapacity {
+                pool: pool.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Wakes the dispatcher (after a job was stored by [`Jobs::admit`]'s caller).

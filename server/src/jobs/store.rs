@@ -232,6 +232,40 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a new job unless its workspace holds `max_own` open jobs of its pool already
+    /// or the pool's queue is deeper than `max_depth` (`None`: admits none), judged and
+    /// stored in one statement (on SQLite one trip to the writer, on PostgreSQL one round
+    /// trip on a system connection). A refusal reads the counts it was judged on.
+    pub async fn submit_job(
+        &self,
+        job: &JobRecord,
+        max_own: i64,
+        max_depth: Option<i64>,
+    ) -> StoreResult<Admission> {
+        let mut one = self.begin_statement(Scope::System).await?;
+        let sql = format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}, attempts_granted)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20
+             WHERE (SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0
+                    AND pool = $3 AND tenant_id = $2) < $21
+             AND (SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running') AND asleep = 0
+                    AND pool = $3) <= $22"
+        );
+        let stored = bind_job(sqlx::query(&sql), job)
+            .bind(max_own)
+            .bind(max_depth.unwrap_or(-1))
+            .execute(&mut *one)
+            .await?
+            .rows_affected()
+            == 1;
+        one.commit().await?;
+        if stored {
+            return Ok(Admission::Stored);
+        }
+        let (own, depth) = self.pool_open_jobs(job.tenant_id, &job.pool).await?;
+        Ok(Admission::Refused { own, depth })
+    }
+
     /// One job of `tenant`.
     pub async fn job(&self, tenant: TenantId, id: JobId) -> StoreResult<Option<JobRecord>> {
         let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
@@ -512,9 +546,9 @@ impl Store {
     }
 
     /// [`Store::claim_job`], with what the attempt resumes from: the job's last log
-    /// sequence number and its journal ([`Store::job_steps`]). On PostgreSQL in one
-    /// transaction (one `BEGIN` and `COMMIT` for the three); on SQLite the claim on the
-    /// writer and the reads on the readers, so the one writer is held for one statement.
+    /// sequence number and its journal ([`Store::job_steps`]), read in the claim's
+    /// `RETURNING`: one statement (on SQLite one trip to the writer, on PostgreSQL one
+    /// round trip on a system connection).
     pub async fn claim_job_to_resume(
         &self,
         tenant: TenantId,
@@ -523,32 +557,36 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Option<Claimed>> {
-        if self.backend == Backend::Sqlite {
-            let Some(record) = self.claim_job(tenant, id, worker, now, lease_until).await? else {
-                return Ok(None);
-            };
-            return Ok(Some(Claimed {
-                record,
-                log_seq: self.last_log_seq(id).await?,
-                steps: self.job_steps(tenant, id).await?,
-            }));
-        }
-        let mut tx = self.begin(Scope::System).await?;
-        let Some(record) = claim_in(&mut tx, tenant, id, worker, now, lease_until).await? else {
-            tx.commit().await?;
+        let journal = match self.backend {
+            Backend::Sqlite => "json_group_array(s.entry ORDER BY s.recorded_at, s.key)",
+            Backend::Postgres => {
+                "COALESCE(json_agg(s.entry ORDER BY s.recorded_at, s.key), '[]'::json)::text"
+            }
+        };
+        let mut one = self.begin_statement(Scope::System).await?;
+        let row = sqlx::query(&format!(
+            "{CLAIM} RETURNING {JOB_COLUMNS},
+               (SELECT COALESCE(MAX(l.seq), 0) FROM job_logs l WHERE l.job_id = jobs.id) AS log_seq,
+               (SELECT {journal} FROM job_steps s
+                WHERE s.job_id = jobs.id AND s.tenant_id = jobs.tenant_id) AS steps"
+        ))
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *one)
+        .await?;
+        one.commit().await?;
+        let Some(row) = row else {
             return Ok(None);
         };
-        let log_seq: i64 = sqlx::query(LAST_LOG_SEQ)
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-        let steps = steps_in(&mut tx, tenant, id).await?;
-        tx.commit().await?;
+        let steps: String = row.try_get("steps")?;
         Ok(Some(Claimed {
-            record,
-            log_seq,
-            steps,
+            record: JobRecord::from_row(&row)?,
+            log_seq: row.try_get("log_seq")?,
+            steps: serde_json::from_str(&steps)
+                .map_err(|e| StoreError::Corrupt(format!("a claimed job's journal: {e}")))?,
         }))
     }
 
@@ -680,7 +718,8 @@ impl Store {
         };
         // A released or sleeping attempt does not count against the job's attempts.
         let extra_attempts = i64::from(matches!(end, AttemptEnd::Released | AttemptEnd::Sleep(_)));
-        // One statement (its row back with RETURNING): on SQLite one trip to the writer.
+        // One statement (its row back with RETURNING), its own transaction: on SQLite one
+        // trip to the writer, on PostgreSQL one round trip on a system connection.
         let mut one = self.begin_statement(Scope::System).await?;
         let row = sqlx::query(&format!(
             "UPDATE jobs SET status = $1, result = $2, error = COALESCE($3, error), run_at = COALESCE($4, run_at),
@@ -778,7 +817,7 @@ impl Store {
     /// The highest log sequence number of a job so far (0 without lines).
     pub async fn last_log_seq(&self, job: JobId) -> StoreResult<i64> {
         let mut tx = self.begin_read(Scope::System).await?;
-        let row = sqlx::query(LAST_LOG_SEQ)
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1")
             .bind(job.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -1047,7 +1086,26 @@ impl Store {
 }
 
 /// A job's last log sequence number (0 without lines).
-const LAST_LOG_SEQ: &str = "SELECT COALESCE(MAX(seq), 0) AS n FROM job_logs WHERE job_id = $1";
+/// What [`Store::submit_job`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// The job was stored.
+    Stored,
+    /// It was not: its workspace's open jobs in the pool (`own`) and every workspace's
+    /// (`depth`), as read after the refusal.
+    Refused {
+        /// Open jobs of the job's workspace in its pool.
+        own: i64,
+        /// Open jobs of every workspace in its pool.
+        depth: i64,
+    },
+}
+
+/// A claim: the workspace's queued job becomes running under a lease (parameters: worker,
+/// lease end, now, job, workspace).
+const CLAIM: &str = "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
+     started_at = COALESCE(started_at, $3), asleep = 0
+     WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0";
 
 /// A job that became running, with what its attempt resumes from.
 #[derive(Clone, Debug)]
@@ -1069,19 +1127,14 @@ async fn claim_in(
     now: i64,
     lease_until: i64,
 ) -> StoreResult<Option<JobRecord>> {
-    let row = sqlx::query(&format!(
-        "UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1, lease_expires_at = $2,
-         started_at = COALESCE(started_at, $3), asleep = 0
-         WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0
-         RETURNING {JOB_COLUMNS}"
-    ))
-    .bind(worker)
-    .bind(lease_until)
-    .bind(now)
-    .bind(id.to_string())
-    .bind(tenant.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = sqlx::query(&format!("{CLAIM} RETURNING {JOB_COLUMNS}"))
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(id.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(JobRecord::from_row).transpose()
 }
 
@@ -1109,30 +1162,38 @@ pub(crate) async fn insert_job_in(
     conn: &mut sqlx::AnyConnection,
     job: &JobRecord,
 ) -> StoreResult<()> {
-    sqlx::query(&format!(
+    let sql = format!(
         "INSERT INTO jobs ({JOB_COLUMNS}, attempts_granted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-    ))
-    .bind(job.id.to_string())
-    .bind(job.tenant_id.to_string())
-    .bind(&job.pool)
-    .bind(&job.kind)
-    .bind(&job.payload)
-    .bind(job.status.as_str())
-    .bind(job.attempt)
-    .bind(job.max_attempts)
-    .bind(job.lease_holder.clone())
-    .bind(job.lease_expires_at)
-    .bind(job.run_at)
-    .bind(job.dispatched_at)
-    .bind(i64::from(job.cancel_requested))
-    .bind(job.result.clone())
-    .bind(job.error.clone())
-    .bind(job.created_at)
-    .bind(job.started_at)
-    .bind(job.finished_at)
-    .bind(job.progress.clone())
-    .bind(job.max_attempts - job.attempt)
-    .execute(conn)
-    .await?;
+    );
+    bind_job(sqlx::query(&sql), job).execute(conn).await?;
     Ok(())
+}
+
+/// `query` (an insert into `jobs` of [`JOB_COLUMNS`] and `attempts_granted`) with `job`'s
+/// values bound as `$1` to `$20`.
+fn bind_job<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    job: &'q JobRecord,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(job.id.to_string())
+        .bind(job.tenant_id.to_string())
+        .bind(&job.pool)
+        .bind(&job.kind)
+        .bind(&job.payload)
+        .bind(job.status.as_str())
+        .bind(job.attempt)
+        .bind(job.max_attempts)
+        .bind(job.lease_holder.clone())
+        .bind(job.lease_expires_at)
+        .bind(job.run_at)
+        .bind(job.dispatched_at)
+        .bind(i64::from(job.cancel_requested))
+        .bind(job.result.clone())
+        .bind(job.error.clone())
+        .bind(job.created_at)
+        .bind(job.started_at)
+        .bind(job.finished_at)
+        .bind(job.progress.clone())
+        .bind(job.max_attempts - job.attempt)
 }

@@ -115,6 +115,13 @@ pub struct Store {
     /// writer (WAL), so a burst of writes does not queue the console's reads behind it; on
     /// PostgreSQL the same pool as writes.
     pub(crate) readers: AnyPool,
+    /// On PostgreSQL, connections that hold the system scope for their whole session
+    /// (`app.system`, set once when each connects) and serve [`Scope::System`] only: the
+    /// control plane's own work across workspaces (dispatching, claims, journal fences,
+    /// leases) runs one statement per round trip, not `BEGIN`, `set_config`, the statement
+    /// and `COMMIT`. A pool of its own, so that scope never reaches a connection that
+    /// serves a caller. On SQLite the writer (unused: SQLite has no row security).
+    pub(crate) system: AnyPool,
     pub(crate) backend: Backend,
 }
 
@@ -223,11 +230,38 @@ impl Store {
             Backend::Sqlite => pool_options.max_connections(1),
             Backend::Postgres => pool_options.max_connections(options.max_connections.max(1)),
         };
+        let system = match backend {
+            Backend::Postgres => {
+                let app_role = options.app_role.clone();
+                Some(
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(10))
+                        .test_before_acquire(false)
+                        .max_connections((options.max_connections / 2).max(2))
+                        .after_connect(move |conn, _meta| {
+                            let app_role = app_role.clone();
+                            Box::pin(async move {
+                                if let Some(role) = app_role.filter(|r| !r.is_empty()) {
+                                    let quoted = role.replace('"', "\"\"");
+                                    conn.execute(format!("SET ROLE \"{quoted}\"").as_str())
+                                        .await?;
+                                }
+                                conn.execute("SET app.system = 'on'").await?;
+                                Ok(())
+                            })
+                        })
+                        .connect_lazy_with(connect_options.clone()),
+                )
+            }
+            Backend::Sqlite => None,
+        };
         let pool = pool_options.connect_with(connect_options).await?;
         let readers = readers.unwrap_or_else(|| pool.clone());
+        let system = system.unwrap_or_else(|| pool.clone());
         Ok(Store {
             pool,
             readers,
+            system,
             backend,
         })
     }
@@ -246,37 +280,47 @@ impl Store {
     /// Closes every pooled connection.
     pub async fn close(&self) {
         self.readers.close().await;
+        self.system.close().await;
         self.pool.close().await;
     }
 
+    /// A transaction in `scope`: on PostgreSQL one holding the scope (for the system scope
+    /// a plain one on [`Store::system`]'s connections, which hold it already).
     pub(crate) async fn begin(&self, scope: Scope<'_>) -> StoreResult<Transaction<'static, Any>> {
-        if self.backend == Backend::Postgres {
-            return begin_scoped(&self.pool, &scope).await;
+        match (self.backend, &scope) {
+            (Backend::Postgres, Scope::System) => Ok(self.system.begin().await?),
+            (Backend::Postgres, _) => begin_scoped(&self.pool, &scope).await,
+            (Backend::Sqlite, _) => Ok(self.pool.begin().await?),
         }
-        Ok(self.pool.begin().await?)
     }
 
     /// A connection for one writing statement in `scope`: on SQLite the writer connection
     /// with no transaction around the statement (it is its own: one trip to the
     /// connection's thread instead of three); on PostgreSQL a transaction holding the
-    /// scope. Only for a write that is one statement.
+    /// scope, or for the system scope a plain connection of [`Store::system`] (the
+    /// statement its own transaction). Only for a write that is one statement.
     pub(crate) async fn begin_statement(&self, scope: Scope<'_>) -> StoreResult<Session> {
-        if self.backend == Backend::Sqlite {
-            return Ok(Session::Plain(self.pool.acquire().await?));
+        match (self.backend, &scope) {
+            (Backend::Sqlite, _) => Ok(Session::Plain(self.pool.acquire().await?)),
+            (Backend::Postgres, Scope::System) => Ok(Session::Plain(self.system.acquire().await?)),
+            (Backend::Postgres, _) => Ok(Session::Scoped(self.begin(scope).await?)),
         }
-        Ok(Session::Scoped(self.begin(scope).await?))
     }
 
     /// A read in `scope`, on the readers (see [`Store::readers`]). Only for reads: on
     /// SQLite its connection refuses writes. On PostgreSQL it is a transaction holding the
-    /// scope (row security); on SQLite, which has none, a plain connection, so a read is
-    /// not three trips to its connection's thread (`BEGIN`, the query, `COMMIT`). Either way
+    /// scope (row security), or for the system scope a plain connection of
+    /// [`Store::system`]; on SQLite, which has none, a plain connection, so a read is not
+    /// three trips to its connection's thread (`BEGIN`, the query, `COMMIT`). Either way
     /// each statement sees what was committed when it began (PostgreSQL's read committed).
     pub(crate) async fn begin_read(&self, scope: Scope<'_>) -> StoreResult<Session> {
-        if self.backend == Backend::Sqlite {
-            return Ok(Session::Plain(self.readers.acquire().await?));
+        match (self.backend, &scope) {
+            (Backend::Sqlite, _) => Ok(Session::Plain(self.readers.acquire().await?)),
+            (Backend::Postgres, Scope::System) => Ok(Session::Plain(self.system.acquire().await?)),
+            (Backend::Postgres, _) => {
+                Ok(Session::Scoped(begin_scoped(&self.readers, &scope).await?))
+            }
         }
-        Ok(Session::Scoped(begin_scoped(&self.readers, &scope).await?))
     }
 
     /// Within an open transaction (or a read), switches the RLS scope to `tenant` as well

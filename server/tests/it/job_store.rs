@@ -542,3 +542,115 @@ on_both_backends!(
     workers_report_and_go_offline_when_silent,
     workers_report_and_go_offline_when_silent
 );
+
+async fn submissions_are_judged_and_a_claim_resumes_from_the_journal(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, globex) = setup(&store).await;
+    // Admission: at most two open jobs of a workspace in the pool, a queue of at most 10.
+    let first = job(acme, 1_000);
+    let second = job(acme, 1_000);
+    let third = job(acme, 1_000);
+    let refused = |own, depth| Admission::Refused { own, depth };
+    assert_eq!(
+        store.submit_job(&first, 2, Some(10)).await.unwrap(),
+        Admission::Stored
+    );
+    assert_eq!(
+        store.submit_job(&second, 2, Some(10)).await.unwrap(),
+        Admission::Stored
+    );
+    assert_eq!(
+        store.submit_job(&third, 2, Some(10)).await.unwrap(),
+        refused(2, 2),
+        "the workspace's share is full"
+    );
+    assert_eq!(store.job(acme, third.id).await.unwrap(), None);
+    let other = job(globex, 1_000);
+    assert_eq!(
+        store.submit_job(&other, 2, Some(1)).await.unwrap(),
+        refused(0, 2),
+        "the pool's queue is too deep"
+    );
+    assert_eq!(
+        store.submit_job(&other, 2, None).await.unwrap(),
+        refused(0, 2),
+        "a pool without capacity admits none"
+    );
+    assert_eq!(store.job(globex, other.id).await.unwrap(), None);
+    assert_eq!(
+        store.submit_job(&other, 2, Some(2)).await.unwrap(),
+        Admission::Stored
+    );
+    let stored = store.job(acme, first.id).await.unwrap().unwrap();
+    assert_eq!(stored, first, "stored as submitted");
+
+    // A claim names the workspace; the first attempt starts from nothing.
+    assert!(store
+        .claim_job_to_resume(globex, first.id, "w1", 1_000, 31_000)
+        .await
+        .unwrap()
+        .is_none());
+    let claimed = store
+        .claim_job_to_resume(acme, first.id, "w1", 1_000, 31_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            claimed.record.status,
+            claimed.record.attempt,
+            claimed.log_seq
+        ),
+        (JobStatus::Running, 1, 0)
+    );
+    assert_eq!(claimed.record.lease_holder.as_deref(), Some("w1"));
+    assert!(claimed.steps.is_empty());
+    assert!(store
+        .claim_job_to_resume(acme, first.id, "w2", 1_000, 31_000)
+        .await
+        .unwrap()
+        .is_none());
+
+    // The attempt logs and records two steps (the later one recorded first), then is
+    // released; the next attempt resumes after the last log line with the journal in the
+    // order the steps were recorded.
+    let lines: Vec<JobLogLine> = (1..=3)
+        .map(|seq| JobLogLine {
+            seq,
+            at: 1_000 + seq,
+            line: format!("line {seq}"),
+        })
+        .collect();
+    store.append_job_logs(acme, first.id, &lines).await.unwrap();
+    for (key, at) in [("b", 2_000), ("a", 1_500)] {
+        let step = StepRecord {
+            tenant: acme,
+            job: first.id,
+            worker: "w1".into(),
+            attempt: 1,
+            key: key.into(),
+            entry: format!(r#"{{"key":"{key}"}}"#),
+            at,
+        };
+        assert!(store.record_step(&step, false).await.unwrap());
+    }
+    store
+        .end_attempt(first.id, "w1", 1, &AttemptEnd::Released, 2_500)
+        .await
+        .unwrap()
+        .unwrap();
+    let resumed = store
+        .claim_job_to_resume(acme, first.id, "w2", 2_600, 32_600)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((resumed.record.attempt, resumed.log_seq), (2, 3));
+    assert_eq!(resumed.steps, vec![r#"{"key":"a"}"#, r#"{"key":"b"}"#]);
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    submissions_are_judged_and_a_claim_resumes_from_the_journal,
+    submissions_are_judged_and_a_claim_resumes_from_the_journal
+);

@@ -156,6 +156,12 @@ impl QueuePressure {
             QueuePressure::Normal
         }
     }
+
+    /// The deepest queue that is not critical against `capacity` (`None`: every depth is,
+    /// as for a zero capacity): a store that judges a submission itself is given this.
+    pub fn deepest_admitted(capacity: u64) -> Option<u64> {
+        (capacity > 0).then(|| capacity.saturating_mul(4) / 5)
+    }
 }
 
 #[cfg(test)]
@@ -182,6 +188,20 @@ mod tests {
             place(3, None, false).describe(),
             "3 jobs ahead · waiting for a worker"
         );
+    }
+
+    #[test]
+    fn the_deepest_admitted_queue_is_the_last_one_not_critical() {
+        for capacity in [0, 1, 2, 3, 4, 5, 7, 10, 99, 100, 1_000, 4_096] {
+            let critical = |depth| QueuePressure::of(depth, capacity) == QueuePressure::Critical;
+            match QueuePressure::deepest_admitted(capacity) {
+                None => assert!(critical(0), "capacity {capacity}"),
+                Some(deepest) => {
+                    assert!(!critical(deepest), "capacity {capacity}");
+                    assert!(critical(deepest + 1), "capacity {capacity}");
+                }
+            }
+        }
     }
 
     #[test]
