@@ -113,12 +113,19 @@ fn paced_elsewhere(url: &str, rate: f64, seconds: f64) -> (f64, f64, usize) {
         .stderr(Stdio::inherit())
         .output()
         .expect("the pacer runs");
+    assert!(out.status.success(), "the pacer failed: {}", out.status);
     let text = String::from_utf8_lossy(&out.stdout);
-    let mut figures = text
+    let figures: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap_or_default()
         .split_whitespace()
-        .map(|v| v.parse::<f64>().unwrap_or(f64::NAN));
-    let mut next = || figures.next().unwrap_or(f64::NAN);
-    (next(), next(), next() as usize)
+        .map(|v| v.parse().expect("the pacer's figures"))
+        .collect();
+    let [p50, p99, failed] = figures[..] else {
+        panic!("the pacer printed {text:?}, not its p50, p99 and failures");
+    };
+    (p50, p99, failed as usize)
 }
 
 /// The pacer's process (`--pace URL RATE SECONDS`): prints [`paced`]'s p50, p99 and

@@ -235,7 +235,7 @@ impl Store {
     /// Stores a new job unless its workspace holds `max_own` open jobs of its pool already
     /// or the pool's queue is deeper than `max_depth` (`None`: admits none). On PostgreSQL
     /// judged and stored in one statement, one round trip on a system connection (a
-    /// refusal reads the counts it was judged on). On SQLite the counts are read on the
+    /// refusal then reads the counts again for its message: they may have moved since). On SQLite the counts are read on the
     /// readers, then the job inserted: counting on the one writer would hold it for every
     /// open job of the pool (measured: a run's fixed cost rose by a third).
     pub async fn submit_job(
@@ -1114,7 +1114,6 @@ impl Store {
     }
 }
 
-/// A job's last log sequence number (0 without lines).
 /// What [`Store::submit_job`] decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Admission {

@@ -9,9 +9,10 @@
 //!   seconds, UUIDs as text). What differs — migrations and row-level security — is decided by
 //!   [`Backend`] in this module only.
 //! - Every method that touches a workspace's rows takes its [`TenantId`] explicitly and filters
-//!   by it; on PostgreSQL it runs in a transaction whose scope is also set for the RLS
-//!   policies, so a query that forgot its `tenant_id` filter still cannot see another
-//!   workspace. (SQLite has no row security: its reads use a plain connection, see
+//!   by it; on PostgreSQL, acting for a caller, it runs in a transaction whose scope is also
+//!   set for the RLS policies, so a query that forgot its `tenant_id` filter still cannot see
+//!   another workspace. The control plane's own work across workspaces ([`Scope::System`])
+//!   runs on connections of its own that hold that scope for their session. (SQLite has no row security: its reads use a plain connection, see
 //!   [`Store::begin_read`].)
 //! - Multi-row changes (a workspace and its owner, accepting an invitation, a password change
 //!   and the sessions it ends) commit in one transaction or not at all.
@@ -99,8 +100,10 @@ pub(crate) enum Scope<'a> {
     Invitation(&'a str),
     /// Rows that belong to no tenant (users, sessions).
     Global,
-    /// The control plane's own background work across every tenant (dispatching jobs,
-    /// expiring leases). Never used on behalf of a caller.
+    /// The control plane's own work across every tenant: dispatching jobs, claims and the
+    /// ends of attempts, expiring leases, and judging a submission against every
+    /// workspace's queue (storing it beside, under the workspace the caller was authorised
+    /// for). Its statements name the workspace themselves; never a caller's own reads.
     System,
 }
 
@@ -120,7 +123,8 @@ pub struct Store {
     /// control plane's own work across workspaces (dispatching, claims, journal fences,
     /// leases) runs one statement per round trip, not `BEGIN`, `set_config`, the statement
     /// and `COMMIT`. A pool of its own, so that scope never reaches a connection that
-    /// serves a caller. On SQLite the writer (unused: SQLite has no row security).
+    /// serves a caller (provided no pooler in transaction mode sits between the server and
+    /// PostgreSQL). On SQLite the writer (unused: SQLite has no row security).
     pub(crate) system: AnyPool,
     pub(crate) backend: Backend,
 }
@@ -131,7 +135,8 @@ const SQLITE_READERS: u32 = 4;
 /// Options for [`Store::connect`].
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Largest number of pooled connections (SQLite always uses one writer connection).
+    /// Largest number of pooled connections (SQLite always uses one writer connection). On
+    /// PostgreSQL the system scope's pool (see `Store::system`) may hold as many again.
     pub max_connections: u32,
     /// On PostgreSQL, the role to `SET ROLE` to after connecting, so RLS applies even when
     /// the login role owns the tables or is a superuser. `None` keeps the login role.
@@ -237,7 +242,7 @@ impl Store {
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(10))
                         .test_before_acquire(false)
-                        .max_connections((options.max_connections / 2).max(2))
+                        .max_connections(options.max_connections.max(2))
                         .after_connect(move |conn, _meta| {
                             let app_role = app_role.clone();
                             Box::pin(async move {
@@ -274,6 +279,9 @@ impl Store {
     /// Checks the database answers (readiness probe).
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1").execute(&self.system).await?;
+        }
         Ok(())
     }
 
