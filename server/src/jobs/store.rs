@@ -590,19 +590,15 @@ impl Store {
             }
             Backend::Postgres => {
                 let mut one = self.begin_statement(Scope::System).await?;
-                let row = sqlx::query(&format!(
+                let sql = format!(
                     "{CLAIM} RETURNING {JOB_COLUMNS},
                        (SELECT COALESCE(MAX(l.seq), 0) FROM job_logs l WHERE l.job_id = jobs.id) AS log_seq,
                        (SELECT COALESCE(json_agg(s.entry ORDER BY s.recorded_at, s.key), '[]'::json)::text
                         FROM job_steps s WHERE s.job_id = jobs.id AND s.tenant_id = jobs.tenant_id) AS steps"
-                ))
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_optional(&mut *one)
-                .await?;
+                );
+                let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
+                    .fetch_optional(&mut *one)
+                    .await?;
                 one.commit().await?;
                 let Some(row) = row else {
                     return Ok(None);
@@ -1155,15 +1151,28 @@ async fn claim_in(
     now: i64,
     lease_until: i64,
 ) -> StoreResult<Option<JobRecord>> {
-    let row = sqlx::query(&format!("{CLAIM} RETURNING {JOB_COLUMNS}"))
+    let sql = format!("{CLAIM} RETURNING {JOB_COLUMNS}");
+    let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(JobRecord::from_row).transpose()
+}
+
+/// `query` (a [`CLAIM`] with its `RETURNING`) with the claim's parameters bound.
+fn bind_claim<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    tenant: TenantId,
+    id: JobId,
+    worker: &'q str,
+    now: i64,
+    lease_until: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(worker)
         .bind(lease_until)
         .bind(now)
         .bind(id.to_string())
         .bind(tenant.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(JobRecord::from_row).transpose()
 }
 
 /// A job's journal entries on `conn`, in the order they were recorded.

@@ -134,7 +134,8 @@ async fn a_job_survives_its_worker_being_killed() {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
     assert!(
         seqs.len() > 10,
-        "lines of the killed attempt are kept too: {seqs:?}"
+        "lines of the killed attempt are kept too: {seqs:?} {}",
+        logs.body
     );
     app.finish().await;
 }
