@@ -106,8 +106,12 @@ async fn a_job_survives_its_worker_being_killed() {
 
     let mut first = WorkerProcess::start(&nats_url(), &pool);
     wait_for(&app, &ada, &path, 30, |j| j["status"] == "running").await;
-    // Let it write a few lines, then kill it without warning.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Once a line of it is stored (not after a fixed time: on a loaded machine the first
+    // line can take longer), kill it without warning.
+    wait_for(&app, &ada, &format!("{path}/logs"), 30, |j| {
+        j["lines"].as_array().is_some_and(|l| !l.is_empty())
+    })
+    .await;
     first.kill9();
     let _second = WorkerProcess::start(&nats_url(), &pool);
 
