@@ -1,6 +1,7 @@
 //! Durable jobs, the control plane's side: the job service (`service.rs`: submission and
 //! announcements), its background loops (`dispatch.rs`: dispatcher and lease sweeper), its
-//! answers to workers over the bus (`worker_requests.rs`), the operations callers use
+//! answers to workers over the bus (`worker_requests.rs`) with the group commit of
+//! their journals' steps (`steps.rs`), the operations callers use
 //! (`ops.rs`), the REST routes and the live WebSocket stream (`http.rs`), and the store
 //! functions and records (`store.rs`). What a job does is its kind's business
 //! (`workers::kinds`); nothing here matches on kind names.
@@ -10,6 +11,7 @@ mod dispatch;
 pub mod http;
 mod ops;
 mod service;
+mod steps;
 pub mod store;
 mod worker_requests;
 

@@ -70,6 +70,8 @@ pub struct Jobs {
     open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
     /// Other domains' answers to workers (see [`WorkerRequests`]).
     answerers: std::sync::RwLock<Vec<Arc<dyn WorkerRequests>>>,
+    /// Where finished steps are recorded, those reported together in one commit.
+    pub(super) steps: super::steps::StepWriter,
 }
 
 /// Requests workers send the control plane that another domain answers (a pipeline's
@@ -88,6 +90,7 @@ impl Jobs {
     /// A job service over `store` and `bus`, accepting jobs of `kinds`.
     pub fn new(store: Store, bus: Arc<dyn Bus>, config: JobsConfig, kinds: Kinds) -> Jobs {
         Jobs {
+            steps: super::steps::StepWriter::new(store.clone(), config.journal_async_commit),
             store,
             bus,
             config,

@@ -204,7 +204,7 @@ pub struct JobFilter {
     pub limit: i64,
 }
 
-/// A finished step to record in its job's journal (see [`Store::record_step`]).
+/// A finished step to record in its job's journal (see [`Store::record_steps`]).
 #[derive(Clone, Debug)]
 pub struct StepRecord {
     /// The job's workspace.
@@ -939,45 +939,76 @@ impl Store {
         Ok(())
     }
 
-    /// Records a finished step in a running job's journal, fenced: written only while
-    /// `record.worker` holds the job at `record.attempt`. The same key again keeps the
-    /// later entry (a report retried after its answer was lost). `false` when the fence
-    /// refused. With `async_commit`, on PostgreSQL the commit does not wait for the disk
-    /// (see `JobsConfig`).
-    pub async fn record_step(&self, record: &StepRecord, async_commit: bool) -> StoreResult<bool> {
-        // The same fenced insert on both: written only while the attempt holds the job.
-        let bound = |sql: &'static str| {
-            sqlx::query(sql)
-                .bind(record.job.to_string())
-                .bind(record.tenant.to_string())
-                .bind(&record.key)
-                .bind(&record.entry)
-                .bind(record.at)
-                .bind(&record.worker)
-                .bind(record.attempt)
-        };
-        let written: i64 = match self.backend {
-            // One statement; the one writer connection runs it alone, without a
-            // transaction around it.
-            Backend::Sqlite => bound(
-                "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
-                 SELECT $1, $2, $3, $4, $5 FROM jobs
-                 WHERE id = $1 AND tenant_id = $2 AND status = 'running' AND lease_holder = $6 AND attempt = $7
-                 ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at",
-            )
-            .execute(&self.pool)
-            .await?
-            .rows_affected() as i64,
-            // Inside `sy_record_step` (migration 0014), with the workspace's scope and the
-            // commit's durability: one round trip, its own transaction, a share lock on the
-            // job's row against a replacing attempt.
-            Backend::Postgres => bound("SELECT sy_record_step($1, $2, $3, $4, $5, $6, $7, $8) AS written")
-                .bind(async_commit)
-                .fetch_one(&self.pool)
+    /// Records finished steps in their running jobs' journals, in one statement and one
+    /// commit however many there are (the steps concurrent runs report together, gathered
+    /// by `jobs::steps`), each fenced: written only while its `worker` holds its job at its
+    /// `attempt`. The same job and key again keeps the later entry (a report retried after
+    /// its answer was lost; within `records`, the last one). Answers, for each record in
+    /// order, whether it was written (`false`: its fence refused). With `async_commit`, on
+    /// PostgreSQL the commit does not wait for the disk (see `JobsConfig`).
+    ///
+    /// The control plane's own write across workspaces (system scope): every step names its
+    /// workspace, and the fence joins the job on it.
+    pub async fn record_steps(
+        &self,
+        records: &[StepRecord],
+        async_commit: bool,
+    ) -> StoreResult<Vec<bool>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One entry per job and key, the last reported (PostgreSQL's upsert refuses to
+        // change one row twice in a statement).
+        let mut seen = std::collections::HashSet::new();
+        let mut steps = Vec::with_capacity(records.len());
+        for r in records.iter().rev() {
+            if seen.insert((r.job, r.key.as_str())) {
+                steps.push(serde_json::json!({
+                    "job": r.job.to_string(), "tenant": r.tenant.to_string(), "key": r.key,
+                    "entry": r.entry, "at": r.at, "worker": r.worker, "attempt": r.attempt,
+                }));
+            }
+        }
+        steps.reverse();
+        let steps = serde_json::Value::Array(steps).to_string();
+        let rows = match self.backend {
+            // One statement on the one writer connection, without a transaction around it.
+            Backend::Sqlite => {
+                sqlx::query(
+                    "INSERT INTO job_steps (job_id, tenant_id, key, entry, recorded_at)
+                     SELECT s.value ->> 'job', s.value ->> 'tenant', s.value ->> 'key', s.value ->> 'entry', s.value ->> 'at'
+                     FROM json_each($1) AS s CROSS JOIN jobs
+                     WHERE jobs.id = s.value ->> 'job' AND jobs.tenant_id = s.value ->> 'tenant'
+                       AND jobs.status = 'running' AND jobs.lease_holder = s.value ->> 'worker'
+                       AND jobs.attempt = s.value ->> 'attempt'
+                     ON CONFLICT (job_id, key) DO UPDATE SET entry = excluded.entry, recorded_at = excluded.recorded_at
+                     RETURNING job_id, key",
+                )
+                .bind(&steps)
+                .fetch_all(&self.pool)
                 .await?
-                .try_get("written")?,
+            }
+            // Inside `sy_record_steps` (migration 0015), with the commit's durability: one
+            // round trip, its own transaction, share locks on the jobs' rows against a
+            // replacing attempt.
+            Backend::Postgres => {
+                sqlx::query("SELECT written_job AS job_id, written_key AS key FROM sy_record_steps($1, $2)")
+                    .bind(&steps)
+                    .bind(async_commit)
+                    .fetch_all(&self.system)
+                    .await?
+            }
         };
-        Ok(written == 1)
+        let mut written = std::collections::HashSet::new();
+        for row in &rows {
+            let job: String = row.try_get("job_id")?;
+            let key: String = row.try_get("key")?;
+            written.insert((job, key));
+        }
+        Ok(records
+            .iter()
+            .map(|r| written.contains(&(r.job.to_string(), r.key.clone())))
+            .collect())
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.

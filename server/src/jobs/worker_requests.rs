@@ -172,7 +172,8 @@ impl Jobs {
         report: StepReport,
     ) -> Result<Option<Recorded>, StoreError> {
         // The fenced write first: it is the whole answer for the running attempt (one
-        // transaction per step); only a refused one needs to know whether the job exists.
+        // commit with the steps other runs report at the same time); only a refused one
+        // needs to know whether the job exists.
         let record = StepRecord {
             tenant,
             job,
@@ -183,10 +184,7 @@ impl Jobs {
                 .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?,
             at: now_ms(),
         };
-        let recorded = self
-            .store
-            .record_step(&record, self.config.journal_async_commit)
-            .await?;
+        let recorded = self.steps.record(record).await?;
         if !recorded {
             return match self.store.job_any_tenant(job).await? {
                 None => Ok(self

@@ -58,6 +58,10 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A write gathered with others failed (each of them hears why), or the task gathering
+    /// them is gone.
+    #[error("database error: {0}")]
+    Unavailable(String),
 }
 
 /// Result of a store call.

@@ -623,18 +623,44 @@ async fn submissions_are_judged_and_a_claim_resumes_from_the_journal(backend: Ba
         })
         .collect();
     store.append_job_logs(acme, first.id, &lines).await.unwrap();
-    for (key, at) in [("b", 2_000), ("a", 1_500)] {
-        let step = StepRecord {
-            tenant: acme,
-            job: first.id,
-            worker: "w1".into(),
-            attempt: 1,
-            key: key.into(),
-            entry: format!(r#"{{"key":"{key}"}}"#),
-            at,
-        };
-        assert!(store.record_step(&step, false).await.unwrap());
-    }
+    let step = |worker: &str, key: &str, entry: &str, at: i64| StepRecord {
+        tenant: acme,
+        job: first.id,
+        worker: worker.into(),
+        attempt: 1,
+        key: key.into(),
+        entry: entry.into(),
+        at,
+    };
+    // Steps reported together are written in one statement, each fenced on its own: a
+    // stranger's is refused beside the holder's, and of one key reported twice the later
+    // entry is kept.
+    assert_eq!(
+        store
+            .record_steps(
+                &[
+                    step("w1", "b", r#"{"key":"b","v":1}"#, 2_000),
+                    step("w2", "c", r#"{"key":"c"}"#, 2_000),
+                    step("w1", "b", r#"{"key":"b"}"#, 2_000),
+                ],
+                false
+            )
+            .await
+            .unwrap(),
+        vec![true, false, true]
+    );
+    let stranger = StepRecord {
+        tenant: globex,
+        ..step("w1", "d", r#"{"key":"d"}"#, 2_000)
+    };
+    assert_eq!(
+        store
+            .record_steps(&[step("w1", "a", r#"{"key":"a"}"#, 1_500), stranger], true)
+            .await
+            .unwrap(),
+        vec![true, false],
+        "a step naming another workspace than its job's is refused"
+    );
     store
         .end_attempt(first.id, "w1", 1, &AttemptEnd::Released, 2_500)
         .await
