@@ -1072,6 +1072,26 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
             "job {job} of {tenant}"
         );
     }
+
+    // Records abandoned while their writes are under way (their callers gave up) hold no
+    // write: later records are still written, alone or gathered.
+    let (tenant, job) = jobs[0];
+    let journal = attempt(tenant, job, "w1");
+    for i in 10..13 {
+        let _ = tokio::time::timeout(
+            Duration::ZERO,
+            journal.record(&entry(&format!("k{i}"), json!(i))),
+        )
+        .await;
+    }
+    let entries: Vec<Entry> = (13..16)
+        .map(|i| entry(&format!("k{i}"), json!(i)))
+        .collect();
+    let later = entries.iter().map(|e| journal.record(e));
+    let later = tokio::time::timeout(Duration::from_secs(10), futures::future::join_all(later))
+        .await
+        .expect("later records are not held up by abandoned ones");
+    assert!(later.iter().all(Result::is_ok), "{later:?}");
     app.finish().await;
 }
 
