@@ -1,7 +1,9 @@
 //! Vector search in memory. Up to [`ANN_THRESHOLD`] chunks, a workspace's vectors and the
 //! fields search filters look at (repository, path, language, kind) are read from the
 //! `chunks` table once into one matrix and scanned there: an exact cosine ranking, as
-//! LanceDB's flat scan gives, without reading the table's files on every query.
+//! LanceDB's flat scan gives, without reading the table's files on every query. The
+//! chunks' other fields (symbol, lines, code) are held beside, so a search's hits are
+//! shown without reading the table either.
 //!
 //! A copy belongs to one version of the table. The version is looked at on every search
 //! (a write through the same handle moves it at once; another process's commit within a
@@ -9,8 +11,9 @@
 //! indexes' copies together hold at most [`FLAT_BUDGET_BYTES`]; an index that does not fit
 //! is searched by LanceDB, as one past [`ANN_THRESHOLD`] is through its vector index.
 
-use super::schema::{collect, strings};
+use super::schema::{collect, read_chunks, strings, CHUNK_COLUMNS};
 use super::{Result, StoreError};
+use crate::chunk::Chunk;
 use crate::filters::{glob_to_regex, Filters};
 use arrow_array::{Array, FixedSizeListArray, Float32Array};
 use lancedb::query::{ExecutableQuery, QueryBase, Select};
@@ -40,6 +43,10 @@ pub(super) struct Flat {
     /// Row-major, each row L2-normalised (a zero vector stays zero: similarity 0 to all).
     vectors: Vec<f32>,
     rows: Vec<Row>,
+    /// The chunks without their vectors, in the rows' order.
+    chunks: Vec<Chunk>,
+    /// Each chunk id's row.
+    by_id: HashMap<String, usize>,
     /// Distinct repository ids, paths, languages and kinds; rows point into it.
     names: Vec<String>,
     /// Each distinct value's number in `names`.
@@ -48,7 +55,6 @@ pub(super) struct Flat {
 }
 
 struct Row {
-    id: String,
     repo: u32,
     path: u32,
     language: u32,
@@ -98,9 +104,9 @@ impl Flat {
         if count > ANN_THRESHOLD {
             return Ok(None);
         }
-        // Reserved up front (an estimate: vectors plus ~96 bytes of names per row), so two
-        // indexes loading at once cannot both take the last room.
-        let estimate = count * (dims * 4 + 96);
+        // Reserved up front (an estimate: vectors plus ~1 KiB of names and code per row),
+        // so two indexes loading at once cannot both take the last room.
+        let estimate = count * (dims * 4 + 1024);
         let Some(reserved) = Reserved::take(estimate) else {
             return Ok(None);
         };
@@ -159,7 +165,14 @@ impl Flat {
         }
         kept.into_sorted_vec()
             .into_iter()
-            .map(|s| self.rows[s.row].id.clone())
+            .map(|s| self.chunks[s.row].id.clone())
+            .collect()
+    }
+
+    /// The chunks with these ids that this copy holds, in the ids' order.
+    pub(super) fn chunks(&self, ids: &[String]) -> Vec<Chunk> {
+        ids.iter()
+            .filter_map(|id| self.by_id.get(id).map(|&row| self.chunks[row].clone()))
             .collect()
     }
 }
@@ -191,9 +204,9 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
     let batches = collect(
         table
             .query()
-            .select(Select::columns(&[
-                "id", "repo_id", "path", "language", "kind", "vector",
-            ]))
+            .select(Select::columns(
+                &[CHUNK_COLUMNS.as_slice(), &["vector"]].concat(),
+            ))
             .execute()
             .await?,
     )
@@ -203,6 +216,8 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
         dims,
         vectors: Vec::new(),
         rows: Vec::new(),
+        chunks: Vec::new(),
+        by_id: HashMap::new(),
         names: Vec::new(),
         numbers: HashMap::new(),
         bytes: 0,
@@ -217,11 +232,7 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
         i
     };
     for batch in &batches {
-        let (ids, repos, paths) = (
-            strings(batch, "id")?,
-            strings(batch, "repo_id")?,
-            strings(batch, "path")?,
-        );
+        let (repos, paths) = (strings(batch, "repo_id")?, strings(batch, "path")?);
         let (languages, kinds) = (strings(batch, "language")?, strings(batch, "kind")?);
         let vectors = batch
             .column_by_name("vector")
@@ -238,6 +249,7 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
                 vectors.value_length()
             )));
         }
+        read_chunks(batch, &mut flat.chunks)?;
         for row in 0..batch.num_rows() {
             let start = vectors.value_offset(row) as usize;
             let vector = &values.values()[start..start + dims];
@@ -249,7 +261,6 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
             };
             flat.vectors.extend(vector.iter().map(|x| x * scale));
             flat.rows.push(Row {
-                id: ids.value(row).to_owned(),
                 repo: name(&mut flat.names, &mut flat.numbers, repos.value(row)),
                 path: name(&mut flat.names, &mut flat.numbers, paths.value(row)),
                 language: name(&mut flat.names, &mut flat.numbers, languages.value(row)),
@@ -257,18 +268,42 @@ async fn read(table: &Table, dims: usize, version: u64) -> Result<Flat> {
             });
         }
     }
+    flat.by_id = flat
+        .chunks
+        .iter()
+        .enumerate()
+        .map(|(row, c)| (c.id.clone(), row))
+        .collect();
     flat.bytes = flat.vectors.len() * 4
-        + flat
-            .rows
-            .iter()
-            .map(|r| std::mem::size_of::<Row>() + r.id.len())
-            .sum::<usize>()
+        + flat.rows.len() * std::mem::size_of::<Row>()
+        + flat.chunks.iter().map(chunk_bytes).sum::<usize>()
         + flat
             .names
             .iter()
             .map(|n| 2 * (std::mem::size_of::<String>() + n.len()) + 4)
             .sum::<usize>();
     Ok(flat)
+}
+
+/// What one chunk's copy holds (its strings, and its id again as a key of `by_id`).
+fn chunk_bytes(c: &Chunk) -> usize {
+    std::mem::size_of::<Chunk>()
+        + 2 * c.id.len()
+        + std::mem::size_of::<(String, usize)>()
+        + [
+            &c.repo_id,
+            &c.path,
+            &c.language,
+            &c.symbol_id,
+            &c.symbol,
+            &c.kind,
+            &c.signature,
+            &c.doc,
+            &c.code,
+        ]
+        .iter()
+        .map(|s| s.len())
+        .sum::<usize>()
 }
 
 /// The filters resolved against a copy's names: which repository, language and kind

@@ -299,6 +299,22 @@ pub(super) fn read_edges(batch: &RecordBatch, out: &mut Vec<Edge>) -> Result<()>
     Ok(())
 }
 
+/// The columns of `chunks` that [`read_chunks`] reads (all but the vector).
+pub(super) const CHUNK_COLUMNS: [&str; 12] = [
+    "id",
+    "repo_id",
+    "path",
+    "language",
+    "symbol_id",
+    "symbol",
+    "kind",
+    "line_start",
+    "line_end",
+    "signature",
+    "doc",
+    "code",
+];
+
 /// The chunks of a batch of `chunks` rows (without their vectors).
 pub(super) fn read_chunks(batch: &RecordBatch, out: &mut Vec<Chunk>) -> Result<()> {
     let s = |name| strings(batch, name);

@@ -4,7 +4,7 @@
 //! vector ranking fast as a workspace grows.
 
 use super::flat::Flat;
-use super::schema::{collect, read_chunks, strings};
+use super::schema::{collect, read_chunks, strings, CHUNK_COLUMNS};
 use super::{in_list, lit, CodeIndex, Result, StoreError};
 use crate::chunk::Chunk;
 use crate::filters::{glob_to_regex, Filters};
@@ -78,7 +78,19 @@ impl CodeIndex {
         filters: &Filters,
         limit: usize,
     ) -> Result<Vec<String>> {
-        if let Some(flat) = self.flat().await? {
+        let flat = self.flat().await?;
+        self.vector_search_in(flat, vector, filters, limit).await
+    }
+
+    /// [`CodeIndex::vector_search`] in `flat` when there is a copy.
+    async fn vector_search_in(
+        &self,
+        flat: Option<Arc<Flat>>,
+        vector: &[f32],
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        if let Some(flat) = flat {
             if flat.len() <= INLINE_ROWS {
                 return Ok(flat.search(vector, filters, limit));
             }
@@ -147,23 +159,38 @@ impl CodeIndex {
         limit: usize,
     ) -> Result<Vec<Hit>> {
         let candidates = CANDIDATES.max(limit);
+        // The in-memory copy ranks by vector and holds the hits' fields; an index too large
+        // for one is read from LanceDB.
+        let flat = self.flat().await?;
         let keyword = match mode {
             Mode::Vector => Vec::new(),
             _ => self.keyword_search(query, filters, candidates).await?,
         };
         let vectors = match (mode, vector) {
             (Mode::Keyword, _) | (_, None) => Vec::new(),
-            (_, Some(v)) => self.vector_search(v, filters, candidates).await?,
+            (_, Some(v)) => {
+                self.vector_search_in(flat.clone(), v, filters, candidates)
+                    .await?
+            }
         };
         let fused = fuse_symbols(&[&keyword, &vectors]);
         let top: Vec<_> = fused.into_iter().take(limit).collect();
         let ids: Vec<String> = top.iter().map(|(id, _, _)| id.clone()).collect();
-        let chunks: HashMap<String, Chunk> = self
-            .chunks_by_ids(&ids)
-            .await?
+        let mut chunks: HashMap<String, Chunk> = flat
+            .map(|f| f.chunks(&ids))
+            .unwrap_or_default()
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
+        // Those the copy does not hold (none, or keyword hits written after its version).
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !chunks.contains_key(*id))
+            .cloned()
+            .collect();
+        for chunk in self.chunks_by_ids(&missing).await? {
+            chunks.insert(chunk.id.clone(), chunk);
+        }
         let terms = query_terms(query);
         Ok(top
             .into_iter()
@@ -201,20 +228,7 @@ impl CodeIndex {
                 .chunks
                 .query()
                 .only_if(in_list("id", ids))
-                .select(Select::columns(&[
-                    "id",
-                    "repo_id",
-                    "path",
-                    "language",
-                    "symbol_id",
-                    "symbol",
-                    "kind",
-                    "line_start",
-                    "line_end",
-                    "signature",
-                    "doc",
-                    "code",
-                ]))
+                .select(Select::columns(&CHUNK_COLUMNS))
                 .execute()
                 .await?,
         )

@@ -5,7 +5,7 @@
 use codeintel::chunk::ChunkOptions;
 use codeintel::embed::{similarity, Embedder, EmbeddingConfig};
 use codeintel::index::{index_repository, IndexRequest, Phase};
-use codeintel::search::{Filters, Mode};
+use codeintel::search::{query_terms, snippet, Filters, Hit, Mode};
 use codeintel::store::CodeIndex;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,6 +179,37 @@ async fn vector_ranking(index: &CodeIndex, query: &str, filters: &Filters) -> Ve
     in_memory
 }
 
+/// Asserts that each hit shows its chunk as the table holds it (hits are shown from the
+/// index's in-memory copy, which must be the table's).
+async fn assert_shown_as_stored(index: &CodeIndex, query: &str, hits: &[Hit]) {
+    let ids: Vec<String> = hits.iter().map(|h| h.chunk_id.clone()).collect();
+    let stored = index.chunks_by_ids(&ids).await.expect("chunks");
+    assert_eq!(stored.len(), hits.len(), "{hits:#?}");
+    let terms = query_terms(query);
+    for hit in hits {
+        let chunk = stored
+            .iter()
+            .find(|c| c.id == hit.chunk_id)
+            .expect("a stored chunk");
+        let (text, line, matched) = snippet(chunk, &terms);
+        assert_eq!(
+            (
+                (&hit.repo_id, &hit.path, &hit.language),
+                (&hit.symbol_id, &hit.symbol, &hit.kind),
+                (hit.line_start, hit.line_end),
+                (&hit.snippet, hit.snippet_line_start, &hit.matched_lines)
+            ),
+            (
+                (&chunk.repo_id, &chunk.path, &chunk.language),
+                (&chunk.symbol_id, &chunk.symbol, &chunk.kind),
+                (chunk.line_start, chunk.line_end),
+                (&text, line, &matched)
+            ),
+            "{query:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_model_embeds_meaning() {
     let vectors = embedder()
@@ -305,6 +336,7 @@ async fn indexes_searches_and_reindexes_incrementally() {
         .iter()
         .all(|h| h.language == "rust" && h.kind == "method"));
     assert!(hits[0].keyword_rank.is_some() && hits[0].vector_rank.is_some());
+    assert_shown_as_stored(&index, query, &hits).await;
     let in_py = Filters {
         path_glob: Some("py/**".into()),
         ..Filters::default()
@@ -461,6 +493,7 @@ async fn indexes_searches_and_reindexes_incrementally() {
         .await
         .expect("search");
     assert_eq!(added[0].symbol, "formatPrice");
+    assert_shown_as_stored(&index, "format price", &added).await;
     let word_count = index
         .definitions("word_count", &[], 5)
         .await
