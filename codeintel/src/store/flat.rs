@@ -9,7 +9,8 @@
 //! (a write through the same handle moves it at once; another process's commit within a
 //! second, see `CodeIndex::open`), and a copy of an older version is read again. All open
 //! indexes' copies together hold at most [`FLAT_BUDGET_BYTES`]; an index that does not fit
-//! is searched by LanceDB, as one past [`ANN_THRESHOLD`] is through its vector index.
+//! is searched by LanceDB, as one past [`ANN_THRESHOLD`] is through its vector index, and
+//! not read again until its table moves.
 
 use super::schema::{collect, read_chunks, strings, CHUNK_COLUMNS};
 use super::{Result, StoreError};
@@ -21,6 +22,7 @@ use lancedb::Table;
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::search::ANN_THRESHOLD;
 
@@ -33,6 +35,16 @@ static HELD: AtomicUsize = AtomicUsize::new(0);
 /// Bytes held by in-memory copies in this process now.
 pub fn flat_bytes_held() -> usize {
     HELD.load(Ordering::Relaxed)
+}
+
+/// What an index keeps in memory of its chunks.
+#[derive(Default)]
+pub(super) struct Kept {
+    /// The copy, of the version it says.
+    pub(super) copy: Option<Arc<Flat>>,
+    /// A version that has no copy (too many rows, or no room in the budget): not read
+    /// again until the table moves.
+    pub(super) refused: Option<u64>,
 }
 
 /// One version of a `chunks` table's vectors, in memory.

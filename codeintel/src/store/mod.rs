@@ -6,8 +6,8 @@
 //!   the stored parses the next run starts from.
 //! - `graph` — graph queries: definitions, outlines, callers / callees, references, code.
 //! - `search` — keyword, vector and hybrid search over the chunks, and the vector index.
-//! - `flat` — the vectors of an index up to `ANN_THRESHOLD` chunks held in memory and
-//!   scanned there.
+//! - `flat` — the chunks of an index up to `ANN_THRESHOLD` held in memory: vectors scanned
+//!   there, hits shown from there.
 
 mod flat;
 mod graph;
@@ -69,8 +69,8 @@ struct Inner {
     edges: Table,
     files: Table,
     bm25: Bm25,
-    /// The chunks' vectors in memory, for the table version they were read at.
-    flat: tokio::sync::Mutex<Option<Arc<flat::Flat>>>,
+    /// The chunks in memory, for the table version they were read at.
+    flat: tokio::sync::Mutex<flat::Kept>,
 }
 
 impl CodeIndex {
@@ -116,7 +116,7 @@ impl CodeIndex {
                 files: open_or_create(&db, "files", file_schema()).await?,
                 chunks,
                 bm25,
-                flat: tokio::sync::Mutex::new(None),
+                flat: tokio::sync::Mutex::new(flat::Kept::default()),
             }),
         })
     }

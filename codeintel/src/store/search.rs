@@ -102,21 +102,25 @@ impl CodeIndex {
         self.lance_vector_search(vector, filters, limit).await
     }
 
-    /// The in-memory copy of the chunks' vectors for the table's current version, read now
-    /// when the kept one is older; `None` when the index is too large for one or the
-    /// budget has no room.
+    /// The in-memory copy of the chunks for the table's current version, read now when the
+    /// kept one is older; `None` when the index is too large for one or the budget has no
+    /// room (then not tried again until the table moves).
     async fn flat(&self) -> Result<Option<Arc<Flat>>> {
         let version = self.inner.chunks.version().await?;
         let mut kept = self.inner.flat.lock().await;
-        if let Some(flat) = kept.as_ref().filter(|f| f.version == version) {
+        if let Some(flat) = kept.copy.as_ref().filter(|f| f.version == version) {
             return Ok(Some(flat.clone()));
         }
+        if kept.refused == Some(version) {
+            return Ok(None);
+        }
         // The older copy's room is given back before the new one is read.
-        *kept = None;
+        kept.copy = None;
         let loaded = Flat::load(&self.inner.chunks, self.inner.dims, version)
             .await?
             .map(Arc::new);
-        kept.clone_from(&loaded);
+        kept.copy.clone_from(&loaded);
+        kept.refused = loaded.is_none().then_some(version);
         Ok(loaded)
     }
 

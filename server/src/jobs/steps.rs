@@ -52,7 +52,8 @@ impl StepWriter {
 
     /// Records `step`, fenced (see [`Store::record_steps`]): `false` when its attempt no
     /// longer holds the job. With a write free, the caller writes it at once, alone; else
-    /// it waits for the batch gathered while the writes under way finish.
+    /// it waits for the batch gathered while the writes under way finish (a caller that
+    /// gives up meanwhile still has its step written: the same step again is harmless).
     pub(super) async fn record(&self, step: StepRecord) -> StoreResult<bool> {
         let turn = {
             let mut state = lock(&self.state);
@@ -81,7 +82,7 @@ impl StepWriter {
             Ok(Ok(written)) => Ok(written),
             Ok(Err(error)) => Err(StoreError::Unavailable(error)),
             Err(_) => Err(StoreError::Unavailable(
-                "the journal write was abandoned".into(),
+                "the journal write of this step was abandoned".into(),
             )),
         }
     }
@@ -100,11 +101,16 @@ impl StepWriter {
             (self.store.clone(), self.async_commit, self.state.clone());
         if let Ok(runtime) = runtime {
             runtime.spawn(async move {
+                // Should this task end midway (its runtime stopping), its write ends too.
+                let mut draining = Draining(Some(state.clone()));
                 loop {
                     let batch: Vec<Pending> = {
                         let mut state = lock(&state);
                         if state.waiting.is_empty() {
+                            // In the same lock as the look: a step queued after it finds
+                            // a write free.
                             state.writing -= 1;
+                            draining.0 = None;
                             return;
                         }
                         let take = state.waiting.len().min(BATCH);
@@ -113,6 +119,18 @@ impl StepWriter {
                     write(&store, async_commit, batch).await;
                 }
             });
+        }
+    }
+}
+
+/// A drain task's write under way, ended on drop unless the task ended it itself. What is
+/// still queued then is written after the next caller's own write.
+struct Draining(Option<Arc<Mutex<Gathering>>>);
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        if let Some(state) = self.0.take() {
+            lock(&state).writing -= 1;
         }
     }
 }
@@ -130,20 +148,28 @@ fn lock(state: &Mutex<Gathering>) -> std::sync::MutexGuard<'_, Gathering> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Writes `batch` in one statement and answers each of its callers.
+/// Writes `batch` in one statement and answers each of its callers. Should the statement
+/// fail, each step is tried alone, so one step's failure is not the others'.
 async fn write(store: &Store, async_commit: bool, batch: Vec<Pending>) {
     let (records, answers): (Vec<StepRecord>, Vec<_>) = batch.into_iter().unzip();
-    match store.record_steps(&records, async_commit).await {
-        Ok(written) => {
-            for (answer, written) in answers.into_iter().zip(written) {
-                let _ = answer.send(Ok(written));
+    let written = match store.record_steps(&records, async_commit).await {
+        Ok(written) => written.into_iter().map(Ok).collect(),
+        Err(error) if records.len() == 1 => vec![Err(error.to_string())],
+        Err(_) => {
+            let mut each = Vec::with_capacity(records.len());
+            for record in &records {
+                each.push(
+                    store
+                        .record_steps(std::slice::from_ref(record), async_commit)
+                        .await
+                        .map(|w| w.first().copied().unwrap_or(false))
+                        .map_err(|e| e.to_string()),
+                );
             }
+            each
         }
-        Err(error) => {
-            let error = error.to_string();
-            for answer in answers {
-                let _ = answer.send(Err(error.clone()));
-            }
-        }
+    };
+    for (answer, written) in answers.into_iter().zip(written) {
+        let _ = answer.send(written);
     }
 }

@@ -8,6 +8,7 @@ use shared::ids::{JobId, TenantId};
 use shared::jobs::JobStatus;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use std::collections::{HashMap, HashSet};
 
 /// A job as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -942,10 +943,15 @@ impl Store {
     /// Records finished steps in their running jobs' journals, in one statement and one
     /// commit however many there are (the steps concurrent runs report together, gathered
     /// by `jobs::steps`), each fenced: written only while its `worker` holds its job at its
-    /// `attempt`. The same job and key again keeps the later entry (a report retried after
-    /// its answer was lost; within `records`, the last one). Answers, for each record in
-    /// order, whether it was written (`false`: its fence refused). With `async_commit`, on
-    /// PostgreSQL the commit does not wait for the disk (see `JobsConfig`).
+    /// `attempt`, in its `tenant`. The same job and key again keeps the later entry (a
+    /// report retried after its answer was lost; within `records`, the last one). Answers,
+    /// for each record in order, whether it was written (`false`: its fence refused). With
+    /// `async_commit`, on PostgreSQL the commit does not wait for the disk (see
+    /// `JobsConfig`).
+    ///
+    /// One job and key reported under different fences (a stale attempt's report beside
+    /// the holder's, or one naming another workspace) go in separate statements, so each
+    /// is answered by its own fence.
     ///
     /// The control plane's own write across workspaces (system scope): every step names its
     /// workspace, and the fence joins the job on it.
@@ -954,22 +960,65 @@ impl Store {
         records: &[StepRecord],
         async_commit: bool,
     ) -> StoreResult<Vec<bool>> {
-        if records.is_empty() {
-            return Ok(Vec::new());
+        type Fence<'a> = (JobId, &'a str, TenantId, &'a str, i64);
+        fn fence(r: &StepRecord) -> Fence<'_> {
+            (
+                r.job,
+                r.key.as_str(),
+                r.tenant,
+                r.worker.as_str(),
+                r.attempt,
+            )
         }
-        // One entry per job and key, the last reported (PostgreSQL's upsert refuses to
-        // change one row twice in a statement).
-        let mut seen = std::collections::HashSet::new();
-        let mut steps = Vec::with_capacity(records.len());
+        // Per fence, the statement it goes in (the n-th fence of a job and key, the n-th);
+        // per statement, the last record reported under each of its fences.
+        let mut statement_of: HashMap<Fence<'_>, usize> = HashMap::new();
+        let mut fences_of_key: HashMap<(JobId, &str), usize> = HashMap::new();
+        let mut statements: Vec<Vec<&StepRecord>> = Vec::new();
         for r in records.iter().rev() {
-            if seen.insert((r.job, r.key.as_str())) {
-                steps.push(serde_json::json!({
-                    "job": r.job.to_string(), "tenant": r.tenant.to_string(), "key": r.key,
-                    "entry": r.entry, "at": r.at, "worker": r.worker, "attempt": r.attempt,
-                }));
+            if statement_of.contains_key(&fence(r)) {
+                continue;
+            }
+            let n = fences_of_key.entry((r.job, r.key.as_str())).or_insert(0);
+            statement_of.insert(fence(r), *n);
+            if statements.len() <= *n {
+                statements.push(Vec::new());
+            }
+            statements[*n].push(r);
+            *n += 1;
+        }
+        let mut written = HashSet::new();
+        for (n, steps) in statements.iter().enumerate() {
+            for (job, key) in self.write_steps(steps, async_commit).await? {
+                written.insert((n, job, key));
             }
         }
-        steps.reverse();
+        Ok(records
+            .iter()
+            .map(|r| {
+                statement_of
+                    .get(&fence(r))
+                    .is_some_and(|&n| written.contains(&(n, r.job.to_string(), r.key.clone())))
+            })
+            .collect())
+    }
+
+    /// One statement of [`Store::record_steps`] (one step per job and key): the job and
+    /// key of each step written.
+    async fn write_steps(
+        &self,
+        records: &[&StepRecord],
+        async_commit: bool,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let steps: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "job": r.job.to_string(), "tenant": r.tenant.to_string(), "key": r.key,
+                    "entry": r.entry, "at": r.at, "worker": r.worker, "attempt": r.attempt,
+                })
+            })
+            .collect();
         let steps = serde_json::Value::Array(steps).to_string();
         let rows = match self.backend {
             // One statement on the one writer connection, without a transaction around it.
@@ -999,16 +1048,9 @@ impl Store {
                     .await?
             }
         };
-        let mut written = std::collections::HashSet::new();
-        for row in &rows {
-            let job: String = row.try_get("job_id")?;
-            let key: String = row.try_get("key")?;
-            written.insert((job, key));
-        }
-        Ok(records
-            .iter()
-            .map(|r| written.contains(&(r.job.to_string(), r.key.clone())))
-            .collect())
+        rows.iter()
+            .map(|row| Ok((row.try_get("job_id")?, row.try_get("key")?)))
+            .collect()
     }
 
     /// A job's journal: its recorded steps (JSON entries) in the order they were recorded.

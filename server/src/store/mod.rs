@@ -58,9 +58,9 @@ pub enum StoreError {
     /// The database failed or is unreachable.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
-    /// A write gathered with others failed (each of them hears why), or the task gathering
-    /// them is gone.
-    #[error("database error: {0}")]
+    /// A write gathered with others failed (each of them hears why, in this message), or
+    /// the task writing it is gone.
+    #[error("{0}")]
     Unavailable(String),
 }
 
@@ -104,8 +104,8 @@ pub(crate) enum Scope<'a> {
     Invitation(&'a str),
     /// Rows that belong to no tenant (users, sessions).
     Global,
-    /// The control plane's own work across every tenant: dispatching jobs, claims and the
-    /// ends of attempts, expiring leases, and judging a submission against every
+    /// The control plane's own work across every tenant: dispatching jobs, claims, journal
+    /// entries and the ends of attempts, expiring leases, and judging a submission against every
     /// workspace's queue (storing it beside, under the workspace the caller was authorised
     /// for). Its statements name the workspace themselves; never a caller's own reads.
     System,

@@ -632,33 +632,44 @@ async fn submissions_are_judged_and_a_claim_resumes_from_the_journal(backend: Ba
         entry: entry.into(),
         at,
     };
-    // Steps reported together are written in one statement, each fenced on its own: a
-    // stranger's is refused beside the holder's, and of one key reported twice the later
-    // entry is kept.
+    // Steps reported together are written together, each fenced on its own: a stranger's
+    // is refused beside the holder's, even under the same key and whichever comes first,
+    // and of one key the holder reported twice the later entry is kept.
+    let stale = r#"{"key":"b","stale":true}"#;
     assert_eq!(
         store
             .record_steps(
                 &[
                     step("w1", "b", r#"{"key":"b","v":1}"#, 2_000),
                     step("w2", "c", r#"{"key":"c"}"#, 2_000),
+                    step("w2", "b", stale, 2_000),
                     step("w1", "b", r#"{"key":"b"}"#, 2_000),
+                    step("w2", "b", stale, 2_000),
                 ],
                 false
             )
             .await
             .unwrap(),
-        vec![true, false, true]
+        vec![true, false, false, true, false]
     );
-    let stranger = StepRecord {
+    let stranger = |key: &str| StepRecord {
         tenant: globex,
-        ..step("w1", "d", r#"{"key":"d"}"#, 2_000)
+        ..step("w1", key, r#"{"key":"stranger"}"#, 2_000)
     };
     assert_eq!(
         store
-            .record_steps(&[step("w1", "a", r#"{"key":"a"}"#, 1_500), stranger], true)
+            .record_steps(
+                &[
+                    stranger("a"),
+                    step("w1", "a", r#"{"key":"a"}"#, 1_500),
+                    stranger("a"),
+                    stranger("d"),
+                ],
+                true
+            )
             .await
             .unwrap(),
-        vec![true, false],
+        vec![false, true, false, false],
         "a step naming another workspace than its job's is refused"
     );
     store
