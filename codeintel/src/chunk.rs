@@ -57,6 +57,18 @@ pub fn chunk_file(
 ) -> Vec<Chunk> {
     let lines: Vec<&str> = source.lines().collect();
     let mut chunks = Vec::new();
+    // Every doc line of the file: a chunk's window also holds the docs of the symbols
+    // inside it (a class's methods), which stripping must take too.
+    let doc_lines: Vec<&str> = if options.strip_docs {
+        symbols
+            .iter()
+            .flat_map(|s| s.doc.lines())
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
     for symbol in symbols.iter().filter(|s| s.kind.is_chunked()) {
         let doc = if options.strip_docs {
             ""
@@ -66,7 +78,7 @@ pub fn chunk_file(
         let start = symbol.line_start.max(1) as usize;
         let end = (symbol.line_end as usize).min(lines.len()).max(start);
         windows(start, end, |from, to| {
-            let code = code_lines(&lines, from, to, options.strip_docs, &symbol.doc);
+            let code = code_lines(&lines, from, to, &doc_lines);
             chunks.push(Chunk {
                 id: format!("{}:{from}", symbol.id),
                 repo_id: symbol.repo_id.clone(),
@@ -98,7 +110,7 @@ pub fn chunk_file(
                     line_end: to as u32,
                     signature: String::new(),
                     doc: String::new(),
-                    code: code_lines(&lines, from, to, false, ""),
+                    code: code_lines(&lines, from, to, &[]),
                 });
             });
         }
@@ -119,23 +131,19 @@ fn windows(start: usize, end: usize, mut emit: impl FnMut(usize, usize)) {
     }
 }
 
-/// Lines `from..=to`; with `strip_docs`, lines that belong to the doc comment are left out
-/// (Python docstrings live inside the body).
-fn code_lines(lines: &[&str], from: usize, to: usize, strip_docs: bool, doc: &str) -> String {
+/// Lines `from..=to`, without the lines that belong to a doc comment in `doc_lines` (the
+/// file's doc lines when docs are stripped, else none; Python docstrings live inside the
+/// body).
+fn code_lines(lines: &[&str], from: usize, to: usize, doc_lines: &[&str]) -> String {
     let slice = &lines[from.saturating_sub(1)..to.min(lines.len())];
-    if !strip_docs || doc.is_empty() {
+    if doc_lines.is_empty() {
         return slice.join("\n");
     }
-    let doc_lines: Vec<&str> = doc
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
     slice
         .iter()
         .filter(|line| {
             let raw = line.trim();
-            if matches!(raw, "\"\"\"" | "'''" | "/**" | "*/") {
+            if matches!(raw, "\"\"\"" | "'''" | "r\"\"\"" | "r'''" | "/**" | "*/") {
                 return false;
             }
             let text = raw
@@ -143,8 +151,12 @@ fn code_lines(lines: &[&str], from: usize, to: usize, strip_docs: bool, doc: &st
                 .trim_start_matches("//")
                 .trim_start_matches("/**")
                 .trim_start_matches('*')
+                .trim_start_matches("r\"\"\"")
+                .trim_start_matches("r'''")
                 .trim_start_matches("\"\"\"")
+                .trim_start_matches("'''")
                 .trim_end_matches("\"\"\"")
+                .trim_end_matches("'''")
                 .trim_end_matches("*/")
                 .trim();
             text.is_empty() || !doc_lines.contains(&text)
@@ -152,4 +164,52 @@ fn code_lines(lines: &[&str], from: usize, to: usize, strip_docs: bool, doc: &st
         .copied()
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Language;
+
+    #[test]
+    fn stripping_docs_takes_the_docs_of_symbols_inside_a_chunk_too() {
+        let source = "class Greeter:\n    \"\"\"Greets people by name.\"\"\"\n\n    def greet(self, name):\n        r\"\"\"Say hello to someone politely.\"\"\"\n        return 'hello ' + name\n";
+        let parsed = crate::parse_file("greet.py", Language::Python, source).expect("parses");
+        let graph = crate::resolve::resolve("repo", std::slice::from_ref(&parsed));
+        let symbols: Vec<Symbol> = graph.file_symbols[0]
+            .iter()
+            .map(|&s| graph.symbols[s].clone())
+            .collect();
+        assert!(
+            symbols.iter().any(|s| s.doc.contains("Say hello")),
+            "the method's docstring is its doc: {symbols:?}"
+        );
+        let stripped = chunk_file(&parsed, &symbols, source, ChunkOptions { strip_docs: true });
+        let class = stripped
+            .iter()
+            .find(|c| c.symbol == "Greeter")
+            .expect("a chunk of the class");
+        // The class's window holds the method: neither docstring is left in it.
+        assert!(
+            class.code.contains("def greet(self, name):"),
+            "{}",
+            class.code
+        );
+        assert!(
+            class.code.contains("return 'hello ' + name"),
+            "{}",
+            class.code
+        );
+        for chunk in &stripped {
+            assert!(!chunk.code.contains("Greets people"), "{}", chunk.code);
+            assert!(!chunk.code.contains("Say hello"), "{}", chunk.code);
+            assert!(chunk.doc.is_empty());
+        }
+        // Without stripping, the code is the file's lines as they are.
+        let kept = chunk_file(&parsed, &symbols, source, ChunkOptions::default());
+        let class = kept.iter().find(|c| c.symbol == "Greeter").expect("class");
+        assert!(class
+            .code
+            .contains("r\"\"\"Say hello to someone politely.\"\"\""));
+    }
 }
