@@ -109,7 +109,9 @@ pub fn job_kinds(engine: Arc<code::CodeEngine>, bus: Arc<dyn Bus>) -> workers::k
 }
 
 /// A worker of `pool` with `slots` inside the control plane's process: this process's job
-/// kinds, its steps journalled straight to the store (no bus round trip per step).
+/// kinds, and its claims, reports and steps handed straight to the job service (no bus
+/// round trip each) unless the bus is shared with other deployments, whose jobs it may
+/// pull too.
 pub fn embedded_worker(
     control: &control::Control,
     pool: &str,
@@ -117,9 +119,10 @@ pub fn embedded_worker(
 ) -> workers::runtime::WorkerConfig {
     let mut worker = workers::runtime::WorkerConfig::new(pool, slots);
     worker.kinds = job_kinds(control.code.engine().clone(), control.jobs.engine().bus());
-    worker.journals = Some(Arc::new(jobs::StoreJournals::new(
-        control.jobs.engine().clone(),
-    )));
+    let jobs = control.jobs.engine();
+    if !jobs.config().shared_bus {
+        worker.link = Some(Arc::new(jobs::StoreLink::new(jobs.clone())));
+    }
     worker
 }
 

@@ -6,15 +6,13 @@
 use crate::bus::{Bus, BusError, Delivery, QueueConfig, Subscription};
 use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
+pub use crate::link::{AttemptRef, BusLink, JobRef, Link};
 use crate::protocol::{
-    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence, Recorded,
-    Release, StepReport, Ticket,
+    Claim, ClaimReply, Complete, Heartbeat, LogBatch, Outcome, Presence, Release, Ticket,
 };
 use crate::subjects;
 use bytes::Bytes;
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,10 +55,10 @@ pub struct WorkerConfig {
     pub drain_timeout: Duration,
     /// The job kinds this worker runs.
     pub kinds: Kinds,
-    /// Where its attempts record their steps: `None` over the bus to the control plane
-    /// (the only choice for a worker process); a worker embedded in the control plane's
-    /// process may write straight to its store.
-    pub journals: Option<Arc<dyn Journals>>,
+    /// How it reaches the control plane: `None` over the bus (the only choice for a worker
+    /// process); a worker embedded in the control plane's process may go straight to the
+    /// control plane's answers.
+    pub link: Option<Arc<dyn Link>>,
 }
 
 impl WorkerConfig {
@@ -84,63 +82,8 @@ impl WorkerConfig {
             presence_every: Duration::from_secs(2),
             drain_timeout: Duration::from_secs(30),
             kinds: Kinds::builtin(),
-            journals: None,
+            link: None,
         }
-    }
-}
-
-/// The attempt a journal records for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AttemptRef {
-    /// The job's workspace.
-    pub tenant: String,
-    /// The job.
-    pub job: String,
-    /// The worker holding it.
-    pub worker_id: String,
-    /// Which attempt it holds.
-    pub attempt: i64,
-}
-
-/// Opens the journal of a claimed attempt. Every implementation records through the same
-/// fenced write in the store (only the lease holder's attempt may write), so they differ
-/// only in the way there: [`BusJournals`] over the bus, the server's store journals
-/// directly. One conformance suite runs against both (`server/tests/it/jobs.rs`).
-pub trait Journals: Send + Sync + std::fmt::Debug {
-    /// The journal `attempt` records its steps in.
-    fn open(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal>;
-}
-
-/// Journals whose steps go to the control plane in one request each on the job's `step`
-/// subject (what a worker process uses).
-#[derive(Clone)]
-pub struct BusJournals {
-    bus: Arc<dyn Bus>,
-    timeout: Duration,
-}
-
-impl BusJournals {
-    /// Journals over `bus`, waiting up to `timeout` for each answer.
-    pub fn new(bus: Arc<dyn Bus>, timeout: Duration) -> BusJournals {
-        BusJournals { bus, timeout }
-    }
-}
-
-impl std::fmt::Debug for BusJournals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BusJournals")
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Journals for BusJournals {
-    fn open(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal> {
-        Arc::new(BusJournal {
-            bus: self.bus.clone(),
-            attempt,
-            timeout: self.timeout,
-        })
     }
 }
 
@@ -151,18 +94,6 @@ fn uuid_like() -> String {
     format!("{:016x}", h.finish())
 }
 
-async fn ask<Q: Serialize, A: DeserializeOwned>(
-    bus: &dyn Bus,
-    subject: &str,
-    question: &Q,
-    timeout: Duration,
-) -> Result<A, BusError> {
-    let body = serde_json::to_vec(question).map_err(|e| BusError::Transport(e.to_string()))?;
-    let answer = bus.request(subject, Bytes::from(body), timeout).await?;
-    serde_json::from_slice(&answer)
-        .map_err(|e| BusError::Transport(format!("bad answer on {subject}: {e}")))
-}
-
 /// Runs a pool until `shutdown` turns true, then drains: stops taking work, waits for
 /// running jobs up to the drain timeout, and returns.
 pub async fn run_pool(
@@ -171,6 +102,10 @@ pub async fn run_pool(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BusError> {
     bus.declare_queue(&config.pool, pool_queue_config()).await?;
+    let link: Arc<dyn Link> = match &config.link {
+        Some(link) => link.clone(),
+        None => Arc::new(BusLink::new(bus.clone(), config.request_timeout)),
+    };
     let slots = Arc::new(Semaphore::new(config.concurrency as usize));
     let running = Arc::new(AtomicU32::new(0));
     let started_at = now_ms();
@@ -199,11 +134,12 @@ pub async fn run_pool(
         };
         match delivery {
             Ok(Some(d)) => {
-                let (bus, config, running) = (bus.clone(), config.clone(), running.clone());
+                let (bus, link) = (bus.clone(), link.clone());
+                let (config, running) = (config.clone(), running.clone());
                 let release = release_rx.clone();
                 tokio::spawn(async move {
                     running.fetch_add(1, Ordering::SeqCst);
-                    handle_ticket(bus, &config, d, release).await;
+                    handle_ticket(bus.as_ref(), link.as_ref(), &config, d, release).await;
                     running.fetch_sub(1, Ordering::SeqCst);
                     drop(permit);
                 });
@@ -267,7 +203,8 @@ async fn announce(
 
 /// One ticket: claim, ack, run.
 async fn handle_ticket(
-    shared_bus: Arc<dyn Bus>,
+    bus: &dyn Bus,
+    link: &dyn Link,
     config: &WorkerConfig,
     delivery: Box<dyn Delivery>,
     release: watch::Receiver<bool>,
@@ -280,7 +217,6 @@ async fn handle_ticket(
             return;
         }
     };
-    let bus = shared_bus.as_ref();
     // Listening for a cancel before claiming: one asked for once the claim is granted is
     // heard (one asked for before refuses the claim).
     let cancels = match bus
@@ -296,14 +232,11 @@ async fn handle_ticket(
     let claim = Claim {
         worker_id: config.worker_id.clone(),
     };
-    let reply: ClaimReply = match ask(
-        bus,
-        &subjects::claim(&ticket.tenant_id, &ticket.job_id),
-        &claim,
-        config.request_timeout,
-    )
-    .await
-    {
+    let of = JobRef {
+        tenant: &ticket.tenant_id,
+        job: &ticket.job_id,
+    };
+    let reply = match link.claim(of, &claim).await {
         Ok(r) => r,
         Err(e) => {
             if delivery.attempt() >= pool_queue_config().max_deliver {
@@ -323,13 +256,19 @@ async fn handle_ticket(
     // ticket's ack (a round trip on NATS) does not hold up the work. A ticket delivered
     // again is refused at its claim while the job runs or once it has ended; a job queued
     // again meanwhile (a retry) may be claimed by it, which is that job's next attempt,
-    // one at a time (a claim is a compare-and-set).
+    // one at a time (a claim is a compare-and-set). An in-process queue acks at once,
+    // cheaper than a task to do it.
     let job = ticket.job_id.clone();
-    tokio::spawn(async move {
+    let ack = async move {
         if let Err(e) = delivery.ack().await {
             tracing::warn!(%job, error = %e, "acking the ticket failed");
         }
-    });
+    };
+    if bus.is_durable() {
+        tokio::spawn(ack);
+    } else {
+        ack.await;
+    }
     match reply {
         ClaimReply::Refused { reason } => {
             tracing::debug!(job = %ticket.job_id, reason, "claim refused");
@@ -348,16 +287,11 @@ async fn handle_ticket(
                 worker_id: config.worker_id.clone(),
                 attempt,
             };
-            let journal_of_attempt = match &config.journals {
-                Some(journals) => journals.open(holder),
-                None => BusJournals::new(shared_bus.clone(), config.request_timeout).open(holder),
-            };
-            let run = durable::Run::resume(journal_of_attempt, journal);
+            let run = durable::Run::resume(link.journal(holder), journal);
             let attempt = Attempt {
-                bus,
+                link,
                 config,
-                tenant: &ticket.tenant_id,
-                job: &ticket.job_id,
+                of,
                 attempt,
                 cancel_seen: std::sync::atomic::AtomicBool::new(false),
                 cancels: std::sync::Mutex::new(cancels),
@@ -377,10 +311,9 @@ async fn handle_ticket(
 }
 
 struct Attempt<'a> {
-    bus: &'a dyn Bus,
+    link: &'a dyn Link,
     config: &'a WorkerConfig,
-    tenant: &'a str,
-    job: &'a str,
+    of: JobRef<'a>,
     attempt: i64,
     cancel_seen: std::sync::atomic::AtomicBool,
     /// The job's cancel subject, listened to since before the claim (taken by `run`).
@@ -460,7 +393,7 @@ impl Attempt<'_> {
                 _ = beat.tick() => {
                     if self.heartbeat().await == Beat::Lost {
                         // Another attempt owns the job now; nothing of this one may be recorded.
-                        tracing::warn!(job = %self.job, "lease lost; abandoning the attempt");
+                        tracing::warn!(job = %self.of.job, "lease lost; abandoning the attempt");
                         let _ = stop_tx.send(true);
                         return;
                     }
@@ -491,29 +424,22 @@ impl Attempt<'_> {
             }
             delay = (delay * 2).clamp(Duration::from_millis(500), Duration::from_secs(5));
             self.ship_logs(&ctx).await;
-            match ask::<_, Recorded>(
-                self.bus,
-                &subjects::complete(self.tenant, self.job),
-                &complete,
-                self.config.request_timeout,
-            )
-            .await
-            {
+            match self.link.complete(self.of, &complete).await {
                 Ok(r) => {
                     if !r.recorded {
-                        tracing::info!(job = %self.job, "outcome refused: the attempt was replaced");
+                        tracing::info!(job = %self.of.job, "outcome refused: the attempt was replaced");
                     }
                     return;
                 }
                 Err(e) => {
-                    tracing::warn!(job = %self.job, error = %e, "reporting the outcome failed; retrying");
+                    tracing::warn!(job = %self.of.job, error = %e, "reporting the outcome failed; retrying");
                     if self.heartbeat().await == Beat::Lost {
                         return;
                     }
                 }
             }
         }
-        tracing::error!(job = %self.job, "outcome not delivered; the lease will expire and the job run again");
+        tracing::error!(job = %self.of.job, "outcome not delivered; the lease will expire and the job run again");
     }
 
     /// Extends the lease. `Lost` only when the control plane answered that this attempt is
@@ -523,21 +449,14 @@ impl Attempt<'_> {
             worker_id: self.config.worker_id.clone(),
             attempt: self.attempt,
         };
-        match ask::<_, HeartbeatReply>(
-            self.bus,
-            &subjects::heartbeat(self.tenant, self.job),
-            &hb,
-            self.config.request_timeout,
-        )
-        .await
-        {
+        match self.link.heartbeat(self.of, &hb).await {
             Ok(reply) if !reply.keep => Beat::Lost,
             Ok(reply) => {
                 self.cancel_seen.store(reply.cancel, Ordering::SeqCst);
                 Beat::Kept
             }
             Err(e) => {
-                tracing::warn!(job = %self.job, error = %e, "heartbeat unanswered");
+                tracing::warn!(job = %self.of.job, error = %e, "heartbeat unanswered");
                 Beat::Unanswered
             }
         }
@@ -549,20 +468,13 @@ impl Attempt<'_> {
             worker_id: self.config.worker_id.clone(),
             attempt: self.attempt,
         };
-        match ask::<_, Recorded>(
-            self.bus,
-            &subjects::release(self.tenant, self.job),
-            &release,
-            self.config.request_timeout,
-        )
-        .await
-        {
-            Ok(r) if r.recorded => tracing::info!(job = %self.job, "attempt released"),
+        match self.link.release(self.of, &release).await {
+            Ok(r) if r.recorded => tracing::info!(job = %self.of.job, "attempt released"),
             Ok(_) => {
-                tracing::info!(job = %self.job, "release refused: the attempt was already replaced")
+                tracing::info!(job = %self.of.job, "release refused: the attempt was already replaced")
             }
             Err(e) => {
-                tracing::warn!(job = %self.job, error = %e, "release unanswered; the lease will expire")
+                tracing::warn!(job = %self.of.job, error = %e, "release unanswered; the lease will expire")
             }
         }
     }
@@ -582,11 +494,8 @@ impl Attempt<'_> {
                 lines,
                 progress: progress.take(),
             };
-            let subject = subjects::log(self.tenant, self.job);
-            if let Err(e) =
-                ask::<_, Recorded>(self.bus, &subject, &batch, self.config.request_timeout).await
-            {
-                tracing::debug!(job = %self.job, error = %e, "log lines not shipped yet");
+            if let Err(e) = self.link.log(self.of, &batch).await {
+                tracing::debug!(job = %self.of.job, error = %e, "log lines not shipped yet");
                 let mut unsent = batch.lines;
                 unsent.extend(rest);
                 ctx.put_back(unsent);
@@ -597,48 +506,6 @@ impl Attempt<'_> {
                 return;
             }
             lines = rest;
-        }
-    }
-}
-
-/// A running attempt's journal: each step goes to the control plane in one request on the
-/// job's `step` subject, and the store takes it only from this attempt's lease holder.
-struct BusJournal {
-    bus: Arc<dyn Bus>,
-    attempt: AttemptRef,
-    timeout: Duration,
-}
-
-#[async_trait::async_trait]
-impl durable::Journal for BusJournal {
-    async fn record(&self, entry: &durable::Entry) -> Result<(), durable::JournalError> {
-        let report = StepReport {
-            worker_id: self.attempt.worker_id.clone(),
-            attempt: self.attempt.attempt,
-            entry: entry.clone(),
-        };
-        match ask::<_, Recorded>(
-            self.bus.as_ref(),
-            &subjects::step(&self.attempt.tenant, &self.attempt.job),
-            &report,
-            self.timeout,
-        )
-        .await
-        {
-            Ok(Recorded { recorded: true }) => Ok(()),
-            Ok(Recorded { recorded: false }) => Err(durable::JournalError::Lost),
-            Err(e) => Err(durable::JournalError::Unavailable(e.to_string())),
-        }
-    }
-
-    async fn started(&self, key: &str) {
-        let subject = subjects::step_started(&self.attempt.tenant, &self.attempt.job);
-        if let Err(e) = self
-            .bus
-            .publish(&subject, Bytes::from(key.to_owned()))
-            .await
-        {
-            tracing::debug!(job = %self.attempt.job, error = %e, "announcing a step failed");
         }
     }
 }

@@ -5,13 +5,14 @@
 //! whose worker went silent (retry with backoff, or dead letter) and marks silent workers
 //! offline. The store decides; the bus only carries.
 
-use super::store::{AttemptEnd, JobRecord};
+use super::store::{AttemptEnd, JobRecord, PoolRoom};
 use super::Jobs;
 use crate::clock::now_ms;
 use crate::store::StoreError;
 use bytes::Bytes;
 use shared::ids::{JobId, TenantId};
 use shared::jobs::RetryPolicy;
+use std::collections::{HashMap, VecDeque};
 use workers::bus::BusError;
 use workers::protocol::Ticket;
 use workers::runtime::pool_queue_config;
@@ -41,13 +42,17 @@ impl Jobs {
             self.store.mark_dispatched(&resent, now).await?;
             sent += resent.len();
         }
-        for pool in self.store.pools_with_due_jobs(now).await? {
+        // Tickets sent in this round per workspace: its active jobs count across pools, and
+        // the room of every pool was read before any of them went out.
+        let mut sent_to = HashMap::new();
+        for room in self.store.rooms_with_due_jobs(now).await? {
             let mut tickets = Vec::new();
-            let filled = self.dispatch_pool(&pool, now, &mut tickets).await;
-            // A pool's tickets noted in one write before the next pool's room is read (a
-            // workspace's active jobs count across pools), and even when the pool's reads
-            // failed midway. A ticket sent but not noted, if this process dies now, is sent
-            // again next round and refused at its second claim.
+            let filled = self
+                .dispatch_pool(&room, now, &mut sent_to, &mut tickets)
+                .await;
+            // A pool's tickets noted in one write, even when its reads failed midway. A
+            // ticket sent but not noted, if this process dies now, is sent again next round
+            // and refused at its second claim.
             self.store.mark_dispatched(&tickets, now).await?;
             filled?;
             sent += tickets.len();
@@ -55,44 +60,52 @@ impl Jobs {
         Ok(sent)
     }
 
-    /// Fills `pool`'s free slots fairly, adding the jobs whose tickets went out to `sent`.
-    /// Tickets are sent only for free slots (the pool's online workers' slots, less what
-    /// runs or waits on the bus), so the queue never holds a backlog that a later workspace
-    /// would wait behind.
+    /// Fills `room`'s free slots fairly, adding the jobs whose tickets went out to `sent`
+    /// (and counting them per workspace in `sent_to`). Tickets are sent only for free slots
+    /// (the pool's online workers' slots, less what runs or waits on the bus), so the queue
+    /// never holds a backlog that a later workspace would wait behind.
     async fn dispatch_pool(
         &self,
-        pool: &str,
+        room: &PoolRoom,
         now: i64,
+        sent_to: &mut HashMap<TenantId, i64>,
         sent: &mut Vec<(JobId, i64)>,
     ) -> Result<(), StoreError> {
-        let (slots, outstanding) = self.store.pool_room(pool).await?;
+        let pool = room.pool.as_str();
         // With no worker online yet, one ticket waits for the first to arrive.
-        let mut free = slots.max(1) - outstanding;
+        let mut free = room.slots.max(1) - room.outstanding;
         if free <= 0 {
             return Ok(());
         }
-        let waiting = self.store.tenants_waiting_with_active(pool, now).await?;
-        let active: std::collections::HashMap<TenantId, i64> = waiting.iter().copied().collect();
+        let active: HashMap<TenantId, i64> = room.waiting.iter().copied().collect();
         let last = self
             .last_served
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(pool)
             .copied();
-        let mut room = Vec::new();
-        for tenant in fair_order(waiting.iter().map(|(t, _)| *t).collect(), last) {
-            let left = self.config.tenant_concurrency - active.get(&tenant).copied().unwrap_or(0);
+        let order = fair_order(room.waiting.iter().map(|(t, _)| *t).collect(), last);
+        // Each workspace's next jobs, at most as many as could be sent in this round.
+        let mut takes = Vec::new();
+        for &tenant in &order {
+            let busy = active.get(&tenant).copied().unwrap_or(0)
+                + sent_to.get(&tenant).copied().unwrap_or(0);
+            let left = self.config.tenant_concurrency - busy;
             if left > 0 {
-                room.push((tenant, left));
+                takes.push((tenant, left.min(free)));
             }
         }
-        // Each workspace's next jobs, at most as many as could be sent in this round.
-        let mut queues = Vec::new();
-        for (tenant, left) in room {
-            let take = left.min(free);
-            let jobs = self.store.due_jobs_of(pool, tenant, now, take).await?;
-            queues.push(std::collections::VecDeque::from(jobs));
+        if takes.is_empty() {
+            return Ok(());
         }
+        let mut next: HashMap<TenantId, VecDeque<JobRecord>> = HashMap::new();
+        for job in self.store.due_jobs_of(pool, &takes, now).await? {
+            next.entry(job.tenant_id).or_default().push_back(job);
+        }
+        let mut queues: Vec<VecDeque<JobRecord>> = takes
+            .iter()
+            .filter_map(|(tenant, _)| next.remove(tenant))
+            .collect();
         while free > 0 && queues.iter().any(|q| !q.is_empty()) {
             for queue in queues.iter_mut() {
                 if free == 0 {
@@ -104,6 +117,7 @@ impl Jobs {
                 if self.send(&job).await {
                     free -= 1;
                     sent.push((job.id, job.attempt));
+                    *sent_to.entry(job.tenant_id).or_default() += 1;
                     self.last_served
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())

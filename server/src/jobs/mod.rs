@@ -1,7 +1,8 @@
 //! Durable jobs, the control plane's side: the job service (`service.rs`: submission and
 //! announcements), its background loops (`dispatch.rs`: dispatcher and lease sweeper), its
 //! answers to workers over the bus (`worker_requests.rs`) with the group commit of
-//! their journals' steps (`steps.rs`), the operations callers use
+//! their journals' steps (`steps.rs`), the same answers given directly to workers in this
+//! process (`link.rs`), the operations callers use
 //! (`ops.rs`), the REST routes and the live WebSocket stream (`http.rs`), and the store
 //! functions and records (`store.rs`). What a job does is its kind's business
 //! (`workers::kinds`); nothing here matches on kind names.
@@ -9,17 +10,18 @@
 mod console;
 mod dispatch;
 pub mod http;
+mod link;
 mod ops;
 mod service;
 mod steps;
 pub mod store;
 mod worker_requests;
 
+pub use link::StoreLink;
 pub(crate) use ops::job_view;
 pub use ops::JobOps;
 pub use service::{JobObserver, Jobs, NewJob, WorkerRequests};
 pub use store::{JobFilter, JobLogLine, JobRecord, StepRecord, WorkerRecord};
-pub use worker_requests::StoreJournals;
 
 use crate::store::StoreError;
 use shared::error::{ApiError, ErrorCode, FieldError};

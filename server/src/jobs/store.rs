@@ -56,6 +56,23 @@ pub struct JobRecord {
 /// Jobs marked dispatched in one statement at most (two parameters each).
 const MARKED_AT_ONCE: usize = 200;
 
+/// Workspaces whose next jobs are read in one statement at most (two parameters each).
+pub const TENANTS_AT_ONCE: usize = 32;
+
+/// A pool with jobs waiting for a ticket, and its room for them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolRoom {
+    /// The pool.
+    pub pool: String,
+    /// Its online workers' slots.
+    pub slots: i64,
+    /// Its jobs that hold a slot or are about to: running, or with a ticket on the bus.
+    pub outstanding: i64,
+    /// The workspaces with jobs due here and no ticket yet, in id order, each with its
+    /// active jobs in every pool ([`Store::active_jobs`]).
+    pub waiting: Vec<(TenantId, i64)>,
+}
+
 const JOB_COLUMNS: &str = "id, tenant_id, pool, kind, payload, status, attempt, max_attempts, lease_holder, \
      lease_expires_at, run_at, dispatched_at, cancel_requested, result, error, created_at, started_at, finished_at, progress";
 
@@ -340,72 +357,89 @@ impl Store {
         rows.iter().map(JobRecord::from_row).collect()
     }
 
-    /// Pools with queued jobs due at `now` that have no ticket on the bus yet.
-    pub async fn pools_with_due_jobs(&self, now: i64) -> StoreResult<Vec<String>> {
-        let mut tx = self.begin_read(Scope::System).await?;
-        let pools: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT pool FROM jobs WHERE status = 'queued' AND dispatched_at IS NULL AND run_at <= $1",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(pools)
-    }
-
-    /// The workspaces with jobs due at `now` in `pool` and no ticket on the bus yet, each
-    /// with its active jobs in every pool ([`Store::active_jobs`]), in one read.
-    pub async fn tenants_waiting_with_active(
-        &self,
-        pool: &str,
-        now: i64,
-    ) -> StoreResult<Vec<(TenantId, i64)>> {
+    /// Every pool with queued jobs due at `now` and no ticket on the bus yet, with its room
+    /// and the workspaces waiting on it, in one read (the dispatcher's start of a round).
+    pub async fn rooms_with_due_jobs(&self, now: i64) -> StoreResult<Vec<PoolRoom>> {
         let mut read = self.begin_read(Scope::System).await?;
         let rows = sqlx::query(
-            "SELECT w.tenant_id AS tenant_id,
+            "WITH waiting AS (SELECT DISTINCT pool, tenant_id FROM jobs WHERE status = 'queued'
+                              AND dispatched_at IS NULL AND run_at <= $1),
+                  room AS (SELECT p.pool AS pool,
+                     (SELECT CAST(COALESCE(SUM(k.concurrency), 0) AS BIGINT) FROM workers k
+                      WHERE k.pool = p.pool AND k.status = 'online') AS slots,
+                     (SELECT COUNT(*) FROM jobs o WHERE o.pool = p.pool
+                      AND (o.status = 'running' OR (o.status = 'queued' AND o.dispatched_at IS NOT NULL))) AS outstanding
+                   FROM (SELECT DISTINCT pool FROM waiting) p)
+             SELECT w.pool AS pool, w.tenant_id AS tenant_id, r.slots AS slots, r.outstanding AS outstanding,
                     (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id
                      AND (a.status = 'running' OR (a.status = 'queued' AND a.dispatched_at IS NOT NULL))) AS active
-             FROM (SELECT DISTINCT tenant_id FROM jobs WHERE pool = $1 AND status = 'queued'
-                   AND dispatched_at IS NULL AND run_at <= $2) w",
+             FROM waiting w JOIN room r ON r.pool = w.pool
+             ORDER BY w.pool, w.tenant_id",
         )
-        .bind(pool)
         .bind(now)
         .fetch_all(&mut *read)
         .await?;
         read.commit().await?;
-        rows.iter()
-            .map(|row| {
-                let tenant: String = row.try_get("tenant_id")?;
-                let tenant = tenant
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("job tenant {tenant:?}")))?;
-                Ok((tenant, row.try_get("active")?))
-            })
-            .collect()
+        let mut rooms: Vec<PoolRoom> = Vec::new();
+        for row in &rows {
+            let pool: String = row.try_get("pool")?;
+            let tenant = parse(row, "tenant_id")?;
+            let active: i64 = row.try_get("active")?;
+            match rooms.last_mut() {
+                Some(room) if room.pool == pool => room.waiting.push((tenant, active)),
+                _ => rooms.push(PoolRoom {
+                    pool,
+                    slots: row.try_get("slots")?,
+                    outstanding: row.try_get("outstanding")?,
+                    waiting: vec![(tenant, active)],
+                }),
+            }
+        }
+        for room in &mut rooms {
+            room.waiting.sort();
+        }
+        Ok(rooms)
     }
 
-    /// Up to `limit` of `tenant`'s jobs due at `now` in `pool` without a ticket, oldest first.
+    /// The next jobs of several workspaces in `pool`: for each `(tenant, take)`, up to
+    /// `take` of its jobs due at `now` without a ticket, oldest first. One read for up to
+    /// [`TENANTS_AT_ONCE`] workspaces (a limited select of each, side by side).
     pub async fn due_jobs_of(
         &self,
         pool: &str,
-        tenant: TenantId,
+        takes: &[(TenantId, i64)],
         now: i64,
-        limit: i64,
     ) -> StoreResult<Vec<JobRecord>> {
-        let mut tx = self.begin_read(Scope::Tenant(tenant)).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND pool = $2 AND status = 'queued'
-             AND dispatched_at IS NULL AND run_at <= $3
-             ORDER BY run_at, created_at LIMIT $4"
-        ))
-        .bind(tenant.to_string())
-        .bind(pool)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        rows.iter().map(JobRecord::from_row).collect()
+        let mut jobs = Vec::new();
+        for part in takes.chunks(TENANTS_AT_ONCE) {
+            let selects: Vec<String> = (0..part.len())
+                .map(|i| {
+                    format!(
+                        "SELECT * FROM (SELECT {JOB_COLUMNS} FROM jobs WHERE pool = $1 AND tenant_id = ${}
+                         AND status = 'queued' AND dispatched_at IS NULL AND run_at <= $2
+                         ORDER BY run_at, created_at LIMIT ${}) AS t{i}",
+                        3 + 2 * i,
+                        4 + 2 * i
+                    )
+                })
+                .collect();
+            let sql = selects.join(" UNION ALL ");
+            let mut query = sqlx::query(&sql).bind(pool).bind(now);
+            for (tenant, take) in part {
+                query = query.bind(tenant.to_string()).bind(*take);
+            }
+            let mut read = self.begin_read(Scope::System).await?;
+            let rows = query.fetch_all(&mut *read).await?;
+            read.commit().await?;
+            for row in &rows {
+                jobs.push(JobRecord::from_row(row)?);
+            }
+        }
+        // Each workspace's oldest first, whatever order the parts came back in.
+        jobs.sort_by(|a, b| {
+            (a.tenant_id, a.run_at, a.created_at).cmp(&(b.tenant_id, b.run_at, b.created_at))
+        });
+        Ok(jobs)
     }
 
     /// Queued jobs whose ticket went on the bus before `stale_before` and was never claimed
@@ -426,23 +460,6 @@ impl Store {
         .await?;
         tx.commit().await?;
         rows.iter().map(JobRecord::from_row).collect()
-    }
-
-    /// `pool`'s room in one read: its online workers' slots ([`Store::online_slots`]) and
-    /// the jobs that hold one or are about to ([`Store::pool_outstanding`]).
-    pub async fn pool_room(&self, pool: &str) -> StoreResult<(i64, i64)> {
-        let mut read = self.begin_read(Scope::System).await?;
-        let row = sqlx::query(
-            "SELECT (SELECT CAST(COALESCE(SUM(concurrency), 0) AS BIGINT) FROM workers
-                     WHERE pool = $1 AND status = 'online') AS slots,
-                    (SELECT COUNT(*) FROM jobs WHERE pool = $1
-                     AND (status = 'running' OR (status = 'queued' AND dispatched_at IS NOT NULL))) AS outstanding",
-        )
-        .bind(pool)
-        .fetch_one(&mut *read)
-        .await?;
-        read.commit().await?;
-        Ok((row.try_get("slots")?, row.try_get("outstanding")?))
     }
 
     /// Jobs of `pool` that hold a slot or are about to: running, or with a ticket on the bus.

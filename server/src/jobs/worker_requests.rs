@@ -132,7 +132,7 @@ impl Jobs {
         }
     }
 
-    async fn on_claim(
+    pub(super) async fn on_claim(
         &self,
         (tenant, job): (TenantId, JobId),
         claim: Claim,
@@ -166,7 +166,7 @@ impl Jobs {
         }))
     }
 
-    async fn on_step(
+    pub(super) async fn on_step(
         &self,
         (tenant, job): (TenantId, JobId),
         report: StepReport,
@@ -206,7 +206,7 @@ impl Jobs {
         Ok(Some(Recorded { recorded: true }))
     }
 
-    async fn on_heartbeat(
+    pub(super) async fn on_heartbeat(
         &self,
         (tenant, job): (TenantId, JobId),
         beat: Heartbeat,
@@ -232,7 +232,7 @@ impl Jobs {
         }))
     }
 
-    async fn on_log(
+    pub(super) async fn on_log(
         &self,
         (tenant, job): (TenantId, JobId),
         batch: LogBatch,
@@ -278,7 +278,7 @@ impl Jobs {
         Ok(Some(Recorded { recorded: true }))
     }
 
-    async fn on_complete(
+    pub(super) async fn on_complete(
         &self,
         (tenant, job): (TenantId, JobId),
         complete: Complete,
@@ -347,7 +347,7 @@ impl Jobs {
         Ok(Some(Recorded { recorded: true }))
     }
 
-    async fn on_release(
+    pub(super) async fn on_release(
         &self,
         (tenant, job): (TenantId, JobId),
         release: Release,
@@ -399,80 +399,9 @@ impl Jobs {
     }
 }
 
-/// The journals of workers running inside this process (the embedded default): a step goes
-/// straight to the store, through the same fenced write and the same announcement as a
-/// worker's `step` request on the bus ([`Jobs::on_step`]), without the bus round trip and
-/// its request handler in between.
-#[derive(Clone)]
-pub struct StoreJournals(std::sync::Arc<Jobs>);
-
-impl StoreJournals {
-    /// The journals of `jobs`' store.
-    pub fn new(jobs: std::sync::Arc<Jobs>) -> StoreJournals {
-        StoreJournals(jobs)
-    }
-}
-
-impl std::fmt::Debug for StoreJournals {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoreJournals")
-    }
-}
-
-impl workers::runtime::Journals for StoreJournals {
-    fn open(&self, attempt: workers::runtime::AttemptRef) -> std::sync::Arc<dyn durable::Journal> {
-        let ids = attempt.tenant.parse().ok().zip(attempt.job.parse().ok());
-        std::sync::Arc::new(StoreJournal {
-            jobs: self.0.clone(),
-            ids,
-            attempt,
-        })
-    }
-}
-
-/// One attempt's journal in the store.
-struct StoreJournal {
-    jobs: std::sync::Arc<Jobs>,
-    /// `None` when the attempt names no job id this store could hold: every record is
-    /// refused.
-    ids: Option<(TenantId, JobId)>,
-    attempt: workers::runtime::AttemptRef,
-}
-
-#[async_trait::async_trait]
-impl durable::Journal for StoreJournal {
-    async fn record(&self, entry: &durable::Entry) -> Result<(), durable::JournalError> {
-        let Some(ids) = self.ids else {
-            return Err(durable::JournalError::Lost);
-        };
-        let report = StepReport {
-            worker_id: self.attempt.worker_id.clone(),
-            attempt: self.attempt.attempt,
-            entry: entry.clone(),
-        };
-        match self.jobs.on_step(ids, report).await {
-            Ok(Some(Recorded { recorded: true })) => Ok(()),
-            Ok(_) => Err(durable::JournalError::Lost),
-            Err(e) => Err(durable::JournalError::Unavailable(e.to_string())),
-        }
-    }
-
-    async fn started(&self, key: &str) {
-        let subject = subjects::step_started(&self.attempt.tenant, &self.attempt.job);
-        if let Err(e) = self
-            .jobs
-            .bus
-            .publish(&subject, Bytes::from(key.to_owned()))
-            .await
-        {
-            tracing::debug!(job = %self.attempt.job, error = %e, "announcing a step failed");
-        }
-    }
-}
-
 /// A job's journal as the worker replays it. An entry that does not parse is left out (its
 /// step runs again) and logged.
-fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
+pub(super) fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
     steps
         .into_iter()
         .filter_map(|raw| match serde_json::from_str(&raw) {

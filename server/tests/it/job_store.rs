@@ -44,6 +44,11 @@ fn job(tenant: TenantId, now: i64) -> JobRecord {
     )
 }
 
+async fn pools_with_due_jobs(store: &Store, now: i64) -> Vec<String> {
+    let rooms = store.rooms_with_due_jobs(now).await.unwrap();
+    rooms.into_iter().map(|r| r.pool).collect()
+}
+
 async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
@@ -51,18 +56,16 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     let j = job(acme, 1_000);
     store.insert_job(&j).await.unwrap();
     assert_eq!(
-        store.pools_with_due_jobs(1_000).await.unwrap(),
-        vec!["default"]
-    );
-    assert_eq!(
-        store
-            .tenants_waiting_with_active("default", 1_000)
-            .await
-            .unwrap(),
-        vec![(acme, 0)]
+        store.rooms_with_due_jobs(1_000).await.unwrap(),
+        vec![PoolRoom {
+            pool: "default".into(),
+            slots: 0,
+            outstanding: 0,
+            waiting: vec![(acme, 0)]
+        }]
     );
     let due: Vec<JobId> = store
-        .due_jobs_of("default", acme, 1_000, 10)
+        .due_jobs_of("default", &[(acme, 10)], 1_000)
         .await
         .unwrap()
         .iter()
@@ -80,7 +83,7 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        store.pools_with_due_jobs(2_000).await.unwrap(),
+        pools_with_due_jobs(&store, 2_000).await,
         vec!["other"],
         "its ticket was for an attempt it is past"
     );
@@ -95,13 +98,13 @@ async fn claims_are_exclusive_and_completion_is_fenced(backend: Backend) {
     );
     assert!(
         store
-            .due_jobs_of("default", acme, 2_000, 10)
+            .due_jobs_of("default", &[(acme, 10)], 2_000)
             .await
             .unwrap()
             .is_empty(),
         "dispatched jobs are not due again"
     );
-    assert!(store.pools_with_due_jobs(2_000).await.unwrap().is_empty());
+    assert!(pools_with_due_jobs(&store, 2_000).await.is_empty());
     assert!(store.stale_dispatches(1_000, 10).await.unwrap().is_empty());
     assert_eq!(
         store.stale_dispatches(1_500, 10).await.unwrap().len(),
@@ -176,6 +179,132 @@ on_both_backends!(
     claims_are_exclusive_and_completion_is_fenced
 );
 
+/// The dispatcher's two reads: every pool with due jobs, its room and the workspaces
+/// waiting on it (with their active jobs in every pool) in one; then each waiting
+/// workspace's next jobs, each within its own limit and oldest first, in another.
+async fn the_dispatchers_reads_see_every_pool_and_workspace_waiting(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let (acme, globex) = setup(&store).await;
+    let online = |id: &str, pool: &str, concurrency: i64| WorkerRecord {
+        id: id.into(),
+        pool: pool.into(),
+        host: "host-1".into(),
+        status: "online".into(),
+        running: 0,
+        concurrency,
+        started_at: 1_000,
+        last_heartbeat: 1_000,
+    };
+    store
+        .upsert_worker(&online("a", "default", 4))
+        .await
+        .unwrap();
+    store
+        .upsert_worker(&online("b", "default", 2))
+        .await
+        .unwrap();
+    store.upsert_worker(&online("c", "gpu", 8)).await.unwrap();
+    let queued = |tenant: TenantId, pool: &str, at: i64| {
+        let mut j = job(tenant, at);
+        j.pool = pool.into();
+        j
+    };
+    // acme: three waiting in default (one not due yet), one running in gpu, one with a
+    // ticket in default; globex: two waiting in default, one in gpu.
+    let a1 = queued(acme, "default", 300);
+    let a2 = queued(acme, "default", 100);
+    let a3 = queued(acme, "default", 200);
+    let later = queued(acme, "default", 9_000);
+    let running = queued(acme, "gpu", 100);
+    let ticketed = queued(acme, "default", 100);
+    let g1 = queued(globex, "default", 150);
+    let g2 = queued(globex, "default", 50);
+    let g3 = queued(globex, "gpu", 100);
+    for j in [&a1, &a2, &a3, &later, &running, &ticketed, &g1, &g2, &g3] {
+        store.insert_job(j).await.unwrap();
+    }
+    store
+        .claim_job(acme, running.id, "c", 500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .mark_dispatched(&[(ticketed.id, 0)], 500)
+        .await
+        .unwrap();
+    let mut waiting_default = vec![(acme, 2), (globex, 0)];
+    waiting_default.sort();
+    assert_eq!(
+        store.rooms_with_due_jobs(1_000).await.unwrap(),
+        vec![
+            PoolRoom {
+                pool: "default".into(),
+                slots: 6,
+                outstanding: 1,
+                waiting: waiting_default,
+            },
+            PoolRoom {
+                pool: "gpu".into(),
+                slots: 8,
+                outstanding: 1,
+                waiting: vec![(globex, 0)],
+            },
+        ]
+    );
+    let ids = |jobs: Vec<JobRecord>| -> Vec<JobId> { jobs.into_iter().map(|j| j.id).collect() };
+    let mut expected = vec![(acme, vec![a2.id, a3.id]), (globex, vec![g2.id])];
+    expected.sort();
+    let expected: Vec<JobId> = expected.into_iter().flat_map(|(_, jobs)| jobs).collect();
+    assert_eq!(
+        ids(store
+            .due_jobs_of("default", &[(globex, 1), (acme, 2)], 1_000)
+            .await
+            .unwrap()),
+        expected,
+        "each workspace's oldest due jobs within its take, grouped by workspace"
+    );
+    assert_eq!(
+        ids(store
+            .due_jobs_of("default", &[(acme, 10)], 1_000)
+            .await
+            .unwrap()),
+        vec![a2.id, a3.id, a1.id],
+        "not the one due later, nor the one with a ticket"
+    );
+    // More workspaces than one statement takes: each is read.
+    let owner = store
+        .user_by_email("owner@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut many = vec![(acme, 1), (globex, 1)];
+    let mut expected = vec![a2.id, g2.id];
+    for i in 0..TENANTS_AT_ONCE {
+        let ws = WorkspaceRecord {
+            id: TenantId::new(),
+            slug: format!("more-{i}"),
+            name: format!("more {i}"),
+            created_at: 1,
+        };
+        store.create_workspace(&ws, owner.id).await.unwrap();
+        let j = queued(ws.id, "default", 100);
+        store.insert_job(&j).await.unwrap();
+        many.push((ws.id, 1));
+        expected.push(j.id);
+    }
+    let mut read = ids(store.due_jobs_of("default", &many, 1_000).await.unwrap());
+    read.sort();
+    expected.sort();
+    assert_eq!(read, expected);
+    store.close().await;
+    db.drop_db().await;
+}
+on_both_backends!(
+    the_dispatchers_reads_see_every_pool_and_workspace_waiting,
+    the_dispatchers_reads_see_every_pool_and_workspace_waiting
+);
+
 async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
@@ -207,7 +336,7 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     );
     assert!(
         store
-            .due_jobs_of("default", acme, 4_999, 10)
+            .due_jobs_of("default", &[(acme, 10)], 4_999)
             .await
             .unwrap()
             .is_empty(),
@@ -215,7 +344,7 @@ async fn failures_retry_later_then_go_to_the_dead_letter(backend: Backend) {
     );
     assert_eq!(
         store
-            .due_jobs_of("default", acme, 5_000, 10)
+            .due_jobs_of("default", &[(acme, 10)], 5_000)
             .await
             .unwrap()
             .len(),

@@ -864,16 +864,22 @@ async fn queued_jobs_are_sent_again_after_an_embedded_restart() {
     app.finish().await;
 }
 
-/// The `Journals` conformance suite, against both implementations on both backends: over
-/// the bus (what worker processes use) and straight to the store (workers embedded in the
-/// control plane). A claimed attempt's steps are recorded and announced; the same key again
-/// keeps the later entry; an attempt that lost the job is refused as lost and changes
-/// nothing; a journal naming another workspace reaches nothing.
-async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, direct: bool) {
+/// The `Link` conformance suite, against both implementations on both backends: over the
+/// bus (what worker processes use) and straight to the job service (workers embedded in the
+/// control plane). Only the lease holder's attempt claims, keeps, logs, ends or releases a
+/// job, and a ticket naming another workspace or no known job gets nothing; then the
+/// journal: a claimed attempt's steps are recorded and announced; the same key again keeps
+/// the later entry; an attempt that lost the job is refused as lost and changes nothing; a
+/// journal naming another workspace reaches nothing.
+async fn links_act_only_for_the_attempt_holding_the_job(backend: Backend, direct: bool) {
     use durable::{Entry, JournalError, StepStatus};
     use futures::StreamExt;
     use server::jobs::store::{AttemptEnd, JobRecord};
-    use workers::runtime::{AttemptRef, BusJournals, Journals};
+    use shared::jobs::JobStatus;
+    use workers::link::{AttemptRef, BusLink, JobRef, Link};
+    use workers::protocol::{
+        Claim, ClaimReply, Complete, Heartbeat, LogBatch, LogLine, Outcome, Release,
+    };
 
     let pool = pool();
     let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
@@ -888,14 +894,193 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
             .expect("a workspace id")
     };
     let (acme, globex) = (tenant_of(&acme), tenant_of(&globex));
-    let journals: Arc<dyn Journals> = if direct {
-        Arc::new(server::jobs::StoreJournals::new(
+    let link: Arc<dyn Link> = if direct {
+        Arc::new(server::jobs::StoreLink::new(
             app.control.jobs.engine().clone(),
         ))
     } else {
-        Arc::new(BusJournals::new(bus.clone(), Duration::from_secs(1)))
+        Arc::new(BusLink::new(bus.clone(), Duration::from_secs(1)))
     };
     let now = durable::now_ms();
+
+    // The life of one attempt through the link.
+    let queued = JobRecord::queued(
+        acme,
+        &pool,
+        "diagnostic".into(),
+        r#"{"n":1}"#.into(),
+        3,
+        now,
+    );
+    app.store.insert_job(&queued).await.expect("a job");
+    let (acme_s, globex_s, id_s) = (acme.to_string(), globex.to_string(), queued.id.to_string());
+    let of = JobRef {
+        tenant: &acme_s,
+        job: &id_s,
+    };
+    let claim = |worker: &str| Claim {
+        worker_id: worker.to_owned(),
+    };
+    let refused = |reply: ClaimReply| match reply {
+        ClaimReply::Refused { reason } => reason,
+        granted => panic!("expected a refusal, got {granted:?}"),
+    };
+    let misnamed = JobRef {
+        tenant: &globex_s,
+        job: &id_s,
+    };
+    assert_eq!(
+        refused(link.claim(misnamed, &claim("w1")).await.expect("an answer")),
+        "the ticket names another workspace"
+    );
+    let unknown = shared::ids::JobId::new().to_string();
+    let gone = JobRef {
+        tenant: &acme_s,
+        job: &unknown,
+    };
+    assert_eq!(
+        refused(link.claim(gone, &claim("w1")).await.expect("an answer")),
+        "the job no longer exists"
+    );
+    match link.claim(of, &claim("w1")).await.expect("an answer") {
+        ClaimReply::Granted {
+            attempt,
+            kind,
+            payload,
+            log_seq,
+            journal,
+            ..
+        } => {
+            assert_eq!(
+                (attempt, kind.as_str(), payload.as_str(), log_seq),
+                (1, "diagnostic", r#"{"n":1}"#, 0)
+            );
+            assert!(journal.is_empty());
+        }
+        refusal => panic!("the first claim is granted, got {refusal:?}"),
+    }
+    assert_eq!(
+        refused(link.claim(of, &claim("w2")).await.expect("an answer")),
+        "the job is not waiting to run"
+    );
+    let beat = |worker: &str, attempt: i64| Heartbeat {
+        worker_id: worker.to_owned(),
+        attempt,
+    };
+    let kept = link.heartbeat(of, &beat("w1", 1)).await.expect("an answer");
+    assert!(kept.keep && !kept.cancel, "{kept:?}");
+    for (worker, attempt) in [("w2", 1), ("w1", 2)] {
+        let lost = link
+            .heartbeat(of, &beat(worker, attempt))
+            .await
+            .expect("an answer");
+        assert!(!lost.keep, "{worker} at attempt {attempt}: {lost:?}");
+    }
+    let batch = |worker: &str, seq: i64| LogBatch {
+        worker_id: worker.to_owned(),
+        attempt: 1,
+        lines: vec![LogLine {
+            seq,
+            at: now,
+            line: format!("line {seq} from {worker}"),
+        }],
+        progress: None,
+    };
+    assert!(
+        link.log(of, &batch("w1", 1))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    assert!(
+        !link
+            .log(of, &batch("w2", 2))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    let lines: Vec<String> = app
+        .store
+        .job_log(acme, queued.id, 0, 10)
+        .await
+        .expect("the log")
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    assert_eq!(lines, vec!["line 1 from w1".to_owned()]);
+    let done = |worker: &str| Complete {
+        worker_id: worker.to_owned(),
+        attempt: 1,
+        outcome: Outcome::Succeeded {
+            result: json!({"ok": worker}),
+        },
+    };
+    assert!(
+        !link
+            .complete(of, &done("w2"))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    assert!(
+        link.complete(of, &done("w1"))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    let ended = app
+        .store
+        .job(acme, queued.id)
+        .await
+        .expect("the store")
+        .expect("the job");
+    assert_eq!(ended.status, JobStatus::Succeeded);
+    assert_eq!(ended.result.as_deref(), Some(r#"{"ok":"w1"}"#));
+    assert!(
+        !link
+            .complete(of, &done("w1"))
+            .await
+            .expect("an answer")
+            .recorded,
+        "only once"
+    );
+
+    // A draining worker hands its attempt back: the job waits again; a stranger cannot.
+    let second = JobRecord::queued(acme, &pool, "diagnostic".into(), "{}".into(), 3, now);
+    app.store.insert_job(&second).await.expect("a job");
+    let second_s = second.id.to_string();
+    let handed = JobRef {
+        tenant: &acme_s,
+        job: &second_s,
+    };
+    assert!(matches!(
+        link.claim(handed, &claim("w1")).await.expect("an answer"),
+        ClaimReply::Granted { attempt: 1, .. }
+    ));
+    let release = |worker: &str| Release {
+        worker_id: worker.to_owned(),
+        attempt: 1,
+    };
+    assert!(
+        !link
+            .release(handed, &release("w2"))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    assert!(
+        link.release(handed, &release("w1"))
+            .await
+            .expect("an answer")
+            .recorded
+    );
+    let back = app
+        .store
+        .job(acme, second.id)
+        .await
+        .expect("the store")
+        .expect("the job");
+    assert_eq!((back.status, back.lease_holder), (JobStatus::Queued, None));
     // A job of `tenant` that w1 holds at attempt 1.
     let claimed = |tenant: shared::ids::TenantId| {
         let (store, pool) = (&app.store, &pool);
@@ -951,7 +1136,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         ))
         .await
         .expect("a subscription");
-    let first = journals.open(holder(acme, "w1", 1));
+    let first = link.journal(holder(acme, "w1", 1));
     first.started("a").await;
     let announced = tokio::time::timeout(Duration::from_secs(3), started.next())
         .await
@@ -975,7 +1160,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         ("another attempt", holder(acme, "w1", 2)),
     ] {
         assert_eq!(
-            journals.open(stranger).record(&entry("c", json!(0))).await,
+            link.journal(stranger).record(&entry("c", json!(0))).await,
             Err(JournalError::Lost),
             "{who}"
         );
@@ -983,8 +1168,8 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
     // Naming another workspace reaches nothing: the store refuses it as not this attempt's;
     // over the bus the control plane stays silent about a job it holds for another
     // workspace (as it must on a shared bus), so the worker hears nothing.
-    let foreign = journals
-        .open(holder(globex, "w1", 1))
+    let foreign = link
+        .journal(holder(globex, "w1", 1))
         .record(&entry("c", json!(0)))
         .await;
     if direct {
@@ -1020,8 +1205,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         first.record(&entry("c", json!(4))).await,
         Err(JournalError::Lost)
     );
-    journals
-        .open(holder(acme, "w2", 2))
+    link.journal(holder(acme, "w2", 2))
         .record(&entry("c", json!(5)))
         .await
         .expect("the new holder records");
@@ -1041,7 +1225,7 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
         jobs.push((tenant, claimed(tenant).await.id));
     }
     let attempt = |tenant: shared::ids::TenantId, job: shared::ids::JobId, worker: &str| {
-        journals.open(AttemptRef {
+        link.journal(AttemptRef {
             tenant: tenant.to_string(),
             job: job.to_string(),
             worker_id: worker.to_owned(),
@@ -1095,26 +1279,26 @@ async fn journals_record_only_for_the_attempt_holding_the_job(backend: Backend, 
     app.finish().await;
 }
 
-mod journals {
+mod links {
     use super::*;
 
     #[tokio::test]
     async fn over_the_bus_on_sqlite() {
-        journals_record_only_for_the_attempt_holding_the_job(Backend::Sqlite, false).await;
+        links_act_only_for_the_attempt_holding_the_job(Backend::Sqlite, false).await;
     }
 
     #[tokio::test]
     async fn over_the_bus_on_postgres() {
-        journals_record_only_for_the_attempt_holding_the_job(Backend::Postgres, false).await;
+        links_act_only_for_the_attempt_holding_the_job(Backend::Postgres, false).await;
     }
 
     #[tokio::test]
-    async fn to_the_store_on_sqlite() {
-        journals_record_only_for_the_attempt_holding_the_job(Backend::Sqlite, true).await;
+    async fn to_the_job_service_on_sqlite() {
+        links_act_only_for_the_attempt_holding_the_job(Backend::Sqlite, true).await;
     }
 
     #[tokio::test]
-    async fn to_the_store_on_postgres() {
-        journals_record_only_for_the_attempt_holding_the_job(Backend::Postgres, true).await;
+    async fn to_the_job_service_on_postgres() {
+        links_act_only_for_the_attempt_holding_the_job(Backend::Postgres, true).await;
     }
 }
