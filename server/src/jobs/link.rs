@@ -50,7 +50,7 @@ fn heard<A>(answer: Result<Option<A>, StoreError>) -> Result<A, Unanswered> {
     match answer {
         Ok(Some(answer)) => Ok(answer),
         Ok(None) => Err(Unanswered(
-            "the job is not this control plane's to answer for".into(),
+            "the ticket names a job of another workspace".into(),
         )),
         Err(e) => Err(Unanswered(e.to_string())),
     }

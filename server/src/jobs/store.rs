@@ -395,6 +395,8 @@ impl Store {
                 }),
             }
         }
+        // The same order on both engines, whatever their collations.
+        rooms.sort_by(|a, b| a.pool.cmp(&b.pool));
         for room in &mut rooms {
             room.waiting.sort();
         }
@@ -411,6 +413,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<Vec<JobRecord>> {
         let mut jobs = Vec::new();
+        let takes: Vec<(TenantId, i64)> = takes.iter().copied().filter(|(_, n)| *n > 0).collect();
         for part in takes.chunks(TENANTS_AT_ONCE) {
             let selects: Vec<String> = (0..part.len())
                 .map(|i| {

@@ -1,6 +1,7 @@
-//! The control plane's answers to workers on the bus: claim, heartbeat, log, complete,
-//! release and presence. Every answer is fenced by the store (lease holder and attempt), so
-//! a worker that lost its lease cannot change what replaced it.
+//! The control plane's answers to workers, on the bus or called directly by workers in
+//! this process (`link.rs`): claim, heartbeat, log, complete, release, step and presence.
+//! Every answer is fenced by the store (lease holder and attempt), so a worker that lost
+//! its lease cannot change what replaced it.
 
 use super::store::{AttemptEnd, JobLogLine, StepRecord, WorkerRecord};
 use super::Jobs;
@@ -401,7 +402,7 @@ impl Jobs {
 
 /// A job's journal as the worker replays it. An entry that does not parse is left out (its
 /// step runs again) and logged.
-pub(super) fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
+fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
     steps
         .into_iter()
         .filter_map(|raw| match serde_json::from_str(&raw) {

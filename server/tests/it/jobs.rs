@@ -963,6 +963,58 @@ async fn links_act_only_for_the_attempt_holding_the_job(backend: Backend, direct
         refused(link.claim(of, &claim("w2")).await.expect("an answer")),
         "the job is not waiting to run"
     );
+    // The holder's own reports under another workspace's name change nothing.
+    let misbeat = link
+        .heartbeat(
+            misnamed,
+            &Heartbeat {
+                worker_id: "w1".into(),
+                attempt: 1,
+            },
+        )
+        .await;
+    assert!(!matches!(misbeat, Ok(ref r) if r.keep), "{misbeat:?}");
+    let mislog = LogBatch {
+        worker_id: "w1".into(),
+        attempt: 1,
+        lines: vec![LogLine {
+            seq: 1,
+            at: now,
+            line: "misnamed".into(),
+        }],
+        progress: None,
+    };
+    let logged = link.log(misnamed, &mislog).await;
+    assert!(!matches!(logged, Ok(ref r) if r.recorded), "{logged:?}");
+    let misdone = Complete {
+        worker_id: "w1".into(),
+        attempt: 1,
+        outcome: Outcome::Cancelled,
+    };
+    let ended = link.complete(misnamed, &misdone).await;
+    assert!(!matches!(ended, Ok(ref r) if r.recorded), "{ended:?}");
+    let misreleased = Release {
+        worker_id: "w1".into(),
+        attempt: 1,
+    };
+    let released = link.release(misnamed, &misreleased).await;
+    assert!(!matches!(released, Ok(ref r) if r.recorded), "{released:?}");
+    let still = app
+        .store
+        .job(acme, queued.id)
+        .await
+        .expect("the store")
+        .expect("the job");
+    assert_eq!(
+        (still.status, still.lease_holder.as_deref()),
+        (JobStatus::Running, Some("w1"))
+    );
+    assert!(app
+        .store
+        .job_log(acme, queued.id, 0, 10)
+        .await
+        .expect("the log")
+        .is_empty());
     let beat = |worker: &str, attempt: i64| Heartbeat {
         worker_id: worker.to_owned(),
         attempt,
