@@ -578,10 +578,10 @@ impl Store {
     }
 
     /// [`Store::claim_job`], with what the attempt resumes from: the job's last log
-    /// sequence number and its journal ([`Store::job_steps`]). On PostgreSQL one statement
-    /// (the claim's `RETURNING` reads them), one round trip on a system connection. On
-    /// SQLite the claim on the writer, then both reads in one statement on the readers, so
-    /// the one writer is held for the claim only.
+    /// sequence number and its journal ([`Store::job_steps`]), read by the claim's
+    /// `RETURNING`: one statement, on SQLite one trip to the writer (reading a new job's
+    /// empty journal there costs less than a trip to a reader, whose page cache every
+    /// write empties), on PostgreSQL one round trip on a system connection.
     pub async fn claim_job_to_resume(
         &self,
         tenant: TenantId,
@@ -590,43 +590,27 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Option<Claimed>> {
-        let (record, row) = match self.backend {
-            Backend::Sqlite => {
-                let Some(record) = self.claim_job(tenant, id, worker, now, lease_until).await?
-                else {
-                    return Ok(None);
-                };
-                let mut read = self.begin_read(Scope::System).await?;
-                let row = sqlx::query(
-                    "SELECT (SELECT COALESCE(MAX(seq), 0) FROM job_logs WHERE job_id = $1) AS log_seq,
-                     (SELECT json_group_array(entry ORDER BY recorded_at, key) FROM job_steps
-                      WHERE job_id = $1 AND tenant_id = $2) AS steps",
-                )
-                .bind(id.to_string())
-                .bind(tenant.to_string())
-                .fetch_one(&mut *read)
-                .await?;
-                read.commit().await?;
-                (record, row)
-            }
+        let journal = match self.backend {
+            Backend::Sqlite => "json_group_array(s.entry ORDER BY s.recorded_at, s.key)",
             Backend::Postgres => {
-                let mut one = self.begin_statement(Scope::System).await?;
-                let sql = format!(
-                    "{CLAIM} RETURNING {JOB_COLUMNS},
-                       (SELECT COALESCE(MAX(l.seq), 0) FROM job_logs l WHERE l.job_id = jobs.id) AS log_seq,
-                       (SELECT COALESCE(json_agg(s.entry ORDER BY s.recorded_at, s.key), '[]'::json)::text
-                        FROM job_steps s WHERE s.job_id = jobs.id AND s.tenant_id = jobs.tenant_id) AS steps"
-                );
-                let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
-                    .fetch_optional(&mut *one)
-                    .await?;
-                one.commit().await?;
-                let Some(row) = row else {
-                    return Ok(None);
-                };
-                (JobRecord::from_row(&row)?, row)
+                "COALESCE(json_agg(s.entry ORDER BY s.recorded_at, s.key), '[]'::json)::text"
             }
         };
+        let sql = format!(
+            "{CLAIM} RETURNING {JOB_COLUMNS},
+               (SELECT COALESCE(MAX(l.seq), 0) FROM job_logs l WHERE l.job_id = jobs.id) AS log_seq,
+               (SELECT {journal} FROM job_steps s
+                WHERE s.job_id = jobs.id AND s.tenant_id = jobs.tenant_id) AS steps"
+        );
+        let mut one = self.begin_statement(Scope::System).await?;
+        let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
+            .fetch_optional(&mut *one)
+            .await?;
+        one.commit().await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let record = JobRecord::from_row(&row)?;
         let steps: String = row.try_get("steps")?;
         Ok(Some(Claimed {
             record,
