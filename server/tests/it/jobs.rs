@@ -579,6 +579,58 @@ async fn internal_pools_take_no_user_jobs() {
     app.finish().await;
 }
 
+/// A workspace's concurrency counts its jobs across pools: limited to one job at a time,
+/// with a job waiting in each of two pools, it gets one ticket in a dispatch round, not one
+/// per pool (each pool's room is read before any ticket of the round goes out).
+async fn a_workspaces_concurrency_counts_across_pools(backend: Backend) {
+    let (first, second) = (pool(), pool());
+    let app = TestApp::with_config(backend, |c| {
+        c.jobs.pools.extend([first.clone(), second.clone()]);
+        c.jobs.tenant_concurrency = 1;
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    app.create_workspace(&ada, "acme").await;
+    let work = json!({"lines": 1, "seconds": 0.1});
+    let ids = [
+        submit(&app, &ada, &first, work.clone(), 1).await,
+        submit(&app, &ada, &second, work, 1).await,
+    ];
+    let jobs = app.control.jobs.engine();
+    assert_eq!(jobs.dispatch_once().await.expect("a round"), 1);
+    let bus = jobs.bus();
+    let mut tickets = 0;
+    for pool in [&first, &second] {
+        tickets += bus.queue_depth(pool).await.unwrap_or(0);
+    }
+    assert_eq!(tickets, 1, "one ticket on the two pools' queues");
+    let mut dispatched = 0;
+    for id in &ids {
+        let job = app
+            .store
+            .job_any_tenant(id.parse().expect("a job id"))
+            .await
+            .expect("read")
+            .expect("the job");
+        assert_eq!(job.status, JobStatus::Queued);
+        dispatched += usize::from(job.dispatched_at.is_some());
+    }
+    assert_eq!(dispatched, 1, "one job marked as sent");
+    // The ticket out counts against the workspace's one slot in the next round too.
+    assert_eq!(jobs.dispatch_once().await.expect("a round"), 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn concurrency_across_pools_on_sqlite() {
+    a_workspaces_concurrency_counts_across_pools(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concurrency_across_pools_on_postgres() {
+    a_workspaces_concurrency_counts_across_pools(Backend::Postgres).await;
+}
+
 /// Deleting a workspace stops its running jobs: the worker is told, and its slot frees.
 #[tokio::test]
 async fn a_deleted_workspace_stops_its_running_jobs() {
