@@ -378,7 +378,10 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, fib_n: u32, rows
         // over many runs, where a whole-process profile would mostly show the setup).
         let repeats = std::env::var("PIPELINES_BENCH_REPEATS")
             .ok()
-            .and_then(|r| r.parse().ok())
+            .map(|r| match r.parse::<usize>() {
+                Ok(n) if n > 0 => n,
+                _ => panic!("PIPELINES_BENCH_REPEATS={r}: a count of at least 1"),
+            })
             .unwrap_or(w.repeats);
         for _ in 0..repeats {
             total = total.min(run(&w, &jobs, &bus, tenant, &pool).await);

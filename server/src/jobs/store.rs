@@ -581,7 +581,8 @@ impl Store {
     /// sequence number and its journal ([`Store::job_steps`]), read by the claim's
     /// `RETURNING`: one statement, on SQLite one trip to the writer (reading a new job's
     /// empty journal there costs less than a trip to a reader, whose page cache every
-    /// write empties), on PostgreSQL one round trip on a system connection.
+    /// write empties; a resumed job's journal, a retry's or a woken sleeper's, is read
+    /// while the writer is held), on PostgreSQL one round trip on a system connection.
     pub async fn claim_job_to_resume(
         &self,
         tenant: TenantId,
