@@ -120,7 +120,15 @@ impl Service {
         ));
         let tasks = jobs.start().await.expect("job service");
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(run_pool(bus, WorkerConfig::new(&pool, slots), stopped));
+        let mut worker = WorkerConfig::new(&pool, slots);
+        if !bus.is_durable() {
+            // As `switchyard serve` runs its embedded workers: straight to the job service,
+            // claiming the pool's jobs themselves.
+            let link = Arc::new(server::jobs::StoreLink::new(jobs.clone()));
+            worker.claims = Some(link.clone());
+            worker.link = Some(link);
+        }
+        let worker = tokio::spawn(run_pool(bus, worker, stopped));
         Service {
             jobs,
             pool,

@@ -327,8 +327,11 @@ async fn measure(setup: Setup, store: Store, bus: Arc<dyn Bus>, fib_n: u32, rows
             Arc::new(server::secrets::cipher::Keyring::from_bytes(&[7; 32])),
         );
         worker.kinds = server::job_kinds(engine, bus.clone());
-        // As `switchyard serve` runs its embedded workers: straight to the job service.
-        worker.link = Some(Arc::new(server::jobs::StoreLink::new(jobs.clone())));
+        // As `switchyard serve` runs its embedded workers: straight to the job service,
+        // claiming the pool's jobs themselves (the bus is in-process).
+        let link = Arc::new(server::jobs::StoreLink::new(jobs.clone()));
+        worker.claims = Some(link.clone());
+        worker.link = Some(link);
         tokio::spawn(run_pool(bus.clone(), worker, stopped));
     } else {
         let nats =

@@ -111,7 +111,8 @@ pub fn job_kinds(engine: Arc<code::CodeEngine>, bus: Arc<dyn Bus>) -> workers::k
 /// A worker of `pool` with `slots` inside the control plane's process: this process's job
 /// kinds, and its claims, reports and steps handed straight to the job service (no bus
 /// round trip each) unless the bus is shared with other deployments, whose jobs it may
-/// pull too.
+/// pull too. On an in-process bus (no worker elsewhere), it claims the pool's jobs from the
+/// store itself, without tickets (`jobs/claims.rs`).
 pub fn embedded_worker(
     control: &control::Control,
     pool: &str,
@@ -121,7 +122,11 @@ pub fn embedded_worker(
     worker.kinds = job_kinds(control.code.engine().clone(), control.jobs.engine().bus());
     let jobs = control.jobs.engine();
     if !jobs.config().shared_bus {
-        worker.link = Some(Arc::new(jobs::StoreLink::new(jobs.clone())));
+        let link = Arc::new(jobs::StoreLink::new(jobs.clone()));
+        if !jobs.bus().is_durable() {
+            worker.claims = Some(link.clone());
+        }
+        worker.link = Some(link);
     }
     worker
 }

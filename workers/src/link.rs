@@ -76,6 +76,98 @@ pub trait Link: Send + Sync + std::fmt::Debug {
     fn journal(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal>;
 }
 
+/// A worker's way to its pool's jobs without tickets: it claims the next due job from the
+/// control plane's store itself whenever it has a free slot. Only for workers inside the
+/// control plane's process with an in-process bus (no worker elsewhere takes the pool's
+/// tickets): a slot is free by construction, and the store's claim takes workspaces in
+/// turn within each workspace's concurrency, as the dispatcher does with tickets. The
+/// server's `jobs::StoreLink` implements it; the tests of the claim's rules run on both
+/// backends (`server/tests/it/jobs.rs`, `direct_claims`).
+#[async_trait::async_trait]
+pub trait Claims: Send + Sync + std::fmt::Debug {
+    /// Starts taking `pool`'s jobs this way: the control plane sends the pool no tickets
+    /// while any worker serves it so. The answer is notified when a job of the pool may
+    /// have come due (a submission, a retry's or a sleeper's time, a workspace's slot freed).
+    fn serve(&self, pool: &str) -> Arc<tokio::sync::Notify>;
+    /// Stops taking `pool`'s jobs this way (the pool goes back to tickets once no worker
+    /// serves it so).
+    fn stop_serving(&self, pool: &str);
+    /// Claims up to `at_most` of `pool`'s due jobs for `claim`'s worker (its free slots),
+    /// in one step: the workspaces take turns, starting after the one served last, each
+    /// its oldest due job a turn, within each workspace's concurrency. Empty when no job is
+    /// due or every workspace with one is at its concurrency.
+    async fn claim_next(
+        &self,
+        pool: &str,
+        claim: &Claim,
+        at_most: usize,
+    ) -> Result<Vec<ClaimedJob>, Unanswered>;
+}
+
+/// A job [`Claims::claim_next`] claimed.
+pub struct ClaimedJob {
+    /// The job's workspace.
+    pub tenant: String,
+    /// The job.
+    pub job: String,
+    /// The attempt granted.
+    pub grant: Grant,
+    /// The job's cancel subject, listened to before a cancel could be published for the
+    /// new attempt (`None`: the bus refused; heartbeats carry a cancel anyway).
+    pub cancels: Option<crate::bus::Subscription>,
+}
+
+impl std::fmt::Debug for ClaimedJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClaimedJob")
+            .field("tenant", &self.tenant)
+            .field("job", &self.job)
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An attempt granted: what [`ClaimReply::Granted`] carries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grant {
+    /// The attempt number (fences everything the worker reports).
+    pub attempt: i64,
+    /// What to run.
+    pub kind: String,
+    /// Its input, JSON.
+    pub payload: String,
+    /// Lease length in milliseconds.
+    pub lease_ms: u64,
+    /// The log sequence to continue from.
+    pub log_seq: i64,
+    /// The steps earlier attempts recorded (replayed, not re-run).
+    pub journal: Vec<durable::Entry>,
+}
+
+impl Grant {
+    /// The grant in a claim's answer, or why the claim was refused.
+    pub fn of(reply: ClaimReply) -> Result<Grant, String> {
+        match reply {
+            ClaimReply::Granted {
+                attempt,
+                kind,
+                payload,
+                lease_ms,
+                log_seq,
+                journal,
+            } => Ok(Grant {
+                attempt,
+                kind,
+                payload,
+                lease_ms,
+                log_seq,
+                journal,
+            }),
+            ClaimReply::Refused { reason } => Err(reason),
+        }
+    }
+}
+
 /// The link over the bus: one request per message on the job's subjects, answered by
 /// whichever control plane replica takes it.
 #[derive(Clone)]

@@ -1,22 +1,21 @@
-//! The worker runtime: a pool of `concurrency` slots pulling tickets from its pool's queue,
-//! claiming jobs from the control plane, running them with heartbeats and log shipping, and
-//! reporting how they ended. The same code runs as tasks inside the server (embedded
-//! default) and as `switchyard worker` processes.
+//! The worker runtime: a pool of `concurrency` slots pulling tickets from its pool's queue
+//! and claiming their jobs from the control plane (or, inside the control plane with an
+//! in-process bus, claiming the pool's next due job straight away: [`Claims`]), running
+//! them with heartbeats and log shipping, and reporting how they ended. The same code runs
+//! as tasks inside the server (embedded default) and as `switchyard worker` processes.
 
 use crate::bus::{Bus, BusError, Delivery, QueueConfig, Subscription};
 use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
-pub use crate::link::{AttemptRef, BusLink, JobRef, Link};
-use crate::protocol::{
-    Claim, ClaimReply, Complete, Heartbeat, LogBatch, Outcome, Presence, Release, Ticket,
-};
+pub use crate::link::{AttemptRef, BusLink, ClaimedJob, Claims, Grant, JobRef, Link};
+use crate::protocol::{Claim, Complete, Heartbeat, LogBatch, Outcome, Presence, Release, Ticket};
 use crate::subjects;
 use bytes::Bytes;
 use futures::StreamExt;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// The queue settings of every pool. A ticket's lease covers only the claim hand-off (the
 /// job's own lease lives in the store); it is longer than any claim can take, and grows on
@@ -59,6 +58,10 @@ pub struct WorkerConfig {
     /// process); a worker embedded in the control plane's process may go straight to the
     /// control plane's answers.
     pub link: Option<Arc<dyn Link>>,
+    /// `Some` for a worker that claims its pool's jobs from the control plane's store
+    /// itself instead of taking tickets from the pool's queue (see [`Claims`]): only inside
+    /// the control plane's process, with an in-process bus.
+    pub claims: Option<Arc<dyn Claims>>,
 }
 
 impl WorkerConfig {
@@ -83,6 +86,7 @@ impl WorkerConfig {
             drain_timeout: Duration::from_secs(30),
             kinds: Kinds::builtin(),
             link: None,
+            claims: None,
         }
     }
 }
@@ -120,6 +124,10 @@ pub async fn run_pool(
     ));
     tracing::info!(worker = %config.worker_id, pool = %config.pool, concurrency = config.concurrency, "worker online");
 
+    let claim = Claim {
+        worker_id: config.worker_id.clone(),
+    };
+    let woken = config.claims.as_ref().map(|c| c.serve(&config.pool));
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
@@ -128,28 +136,72 @@ pub async fn run_pool(
         if *shutdown.borrow() {
             break;
         }
-        let delivery = tokio::select! {
-            d = bus.pull(&config.pool, Duration::from_secs(1)) => d,
-            _ = shutdown.changed() => break,
+        let work: Vec<(Work, OwnedSemaphorePermit)> = match (&config.claims, &woken) {
+            (Some(claims), Some(woken)) => {
+                // Every free slot claims at once, in one step.
+                let mut permits = vec![permit];
+                while let Ok(more) = slots.clone().try_acquire_owned() {
+                    permits.push(more);
+                }
+                let asked = permits.len();
+                // Not raced with the shutdown: a claim cut short after its write would
+                // leave its jobs to their leases' expiry.
+                match claims.claim_next(&config.pool, &claim, asked).await {
+                    Ok(jobs) => {
+                        let drained = jobs.len() < asked;
+                        let work: Vec<_> =
+                            jobs.into_iter().map(Work::Claimed).zip(permits).collect();
+                        if drained {
+                            // Nothing more is due now (the unused slots are free again):
+                            // wait until the control plane says some may be.
+                            for (work, permit) in work {
+                                spawn_work(
+                                    work,
+                                    permit,
+                                    &bus,
+                                    &link,
+                                    &config,
+                                    &running,
+                                    &release_rx,
+                                );
+                            }
+                            tokio::select! {
+                                _ = woken.notified() => {}
+                                _ = shutdown.changed() => break,
+                            }
+                            continue;
+                        }
+                        work
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, pool = %config.pool, "claiming work failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                }
+            }
+            _ => {
+                let delivery = tokio::select! {
+                    d = bus.pull(&config.pool, Duration::from_secs(1)) => d,
+                    _ = shutdown.changed() => break,
+                };
+                match delivery {
+                    Ok(Some(d)) => vec![(Work::Ticket(d), permit)],
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, pool = %config.pool, "pulling work failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                }
+            }
         };
-        match delivery {
-            Ok(Some(d)) => {
-                let (bus, link) = (bus.clone(), link.clone());
-                let (config, running) = (config.clone(), running.clone());
-                let release = release_rx.clone();
-                tokio::spawn(async move {
-                    running.fetch_add(1, Ordering::SeqCst);
-                    handle_ticket(bus.as_ref(), link.as_ref(), &config, d, release).await;
-                    running.fetch_sub(1, Ordering::SeqCst);
-                    drop(permit);
-                });
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, pool = %config.pool, "pulling work failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+        for (work, permit) in work {
+            spawn_work(work, permit, &bus, &link, &config, &running, &release_rx);
         }
+    }
+    if let Some(claims) = &config.claims {
+        claims.stop_serving(&config.pool);
     }
 
     let _ = draining_tx.send(true);
@@ -269,45 +321,83 @@ async fn handle_ticket(
     } else {
         ack.await;
     }
-    match reply {
-        ClaimReply::Refused { reason } => {
-            tracing::debug!(job = %ticket.job_id, reason, "claim refused");
-        }
-        ClaimReply::Granted {
-            attempt,
-            kind,
-            payload,
-            lease_ms,
-            log_seq,
-            journal,
-        } => {
-            let holder = AttemptRef {
-                tenant: ticket.tenant_id.clone(),
-                job: ticket.job_id.clone(),
-                worker_id: config.worker_id.clone(),
-                attempt,
-            };
-            let run = durable::Run::resume(link.journal(holder), journal);
-            let attempt = Attempt {
-                link,
-                config,
-                of,
-                attempt,
-                cancel_seen: std::sync::atomic::AtomicBool::new(false),
-                cancels: std::sync::Mutex::new(cancels),
-            };
-            attempt
-                .run(
-                    &kind,
-                    &payload,
-                    Duration::from_millis(lease_ms),
-                    log_seq,
-                    run,
-                    release,
-                )
-                .await;
-        }
+    match Grant::of(reply) {
+        Err(reason) => tracing::debug!(job = %ticket.job_id, reason, "claim refused"),
+        Ok(grant) => run_granted(link, config, of, grant, cancels, release).await,
     }
+}
+
+/// What a free slot takes on: a ticket to claim, or a job claimed already.
+enum Work {
+    Ticket(Box<dyn Delivery>),
+    Claimed(ClaimedJob),
+}
+
+/// Runs `work` in a task of its own, holding its slot (`permit`) until it ends.
+fn spawn_work(
+    work: Work,
+    permit: OwnedSemaphorePermit,
+    bus: &Arc<dyn Bus>,
+    link: &Arc<dyn Link>,
+    config: &WorkerConfig,
+    running: &Arc<AtomicU32>,
+    release: &watch::Receiver<bool>,
+) {
+    let (bus, link) = (bus.clone(), link.clone());
+    let (config, running, release) = (config.clone(), running.clone(), release.clone());
+    tokio::spawn(async move {
+        running.fetch_add(1, Ordering::SeqCst);
+        match work {
+            Work::Ticket(d) => {
+                handle_ticket(bus.as_ref(), link.as_ref(), &config, d, release).await
+            }
+            Work::Claimed(job) => {
+                let of = JobRef {
+                    tenant: &job.tenant,
+                    job: &job.job,
+                };
+                run_granted(link.as_ref(), &config, of, job.grant, job.cancels, release).await
+            }
+        }
+        running.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+    });
+}
+
+/// Runs the attempt `grant` of the job `of`, hearing a cancel on `cancels`.
+async fn run_granted(
+    link: &dyn Link,
+    config: &WorkerConfig,
+    of: JobRef<'_>,
+    grant: Grant,
+    cancels: Option<Subscription>,
+    release: watch::Receiver<bool>,
+) {
+    let holder = AttemptRef {
+        tenant: of.tenant.to_owned(),
+        job: of.job.to_owned(),
+        worker_id: config.worker_id.clone(),
+        attempt: grant.attempt,
+    };
+    let run = durable::Run::resume(link.journal(holder), grant.journal);
+    let attempt = Attempt {
+        link,
+        config,
+        of,
+        attempt: grant.attempt,
+        cancel_seen: std::sync::atomic::AtomicBool::new(false),
+        cancels: std::sync::Mutex::new(cancels),
+    };
+    attempt
+        .run(
+            &grant.kind,
+            &grant.payload,
+            Duration::from_millis(grant.lease_ms),
+            grant.log_seq,
+            run,
+            release,
+        )
+        .await;
 }
 
 struct Attempt<'a> {

@@ -1,6 +1,8 @@
 //! The background loops of the job service: the dispatcher puts due jobs on their pool's
 //! queue as slots free up, taking workspaces in turn (so one workspace's backlog never
-//! queues ahead of another's next job) within each workspace's concurrency; the lease
+//! queues ahead of another's next job) within each workspace's concurrency (a pool whose
+//! workers claim their jobs themselves, `claims.rs`, gets no tickets: a round wakes its
+//! workers when it has jobs due); the lease
 //! sweeper takes back attempts
 //! whose worker went silent (retry with backoff, or dead letter) and marks silent workers
 //! offline. The store decides; the bus only carries.
@@ -13,6 +15,7 @@ use bytes::Bytes;
 use shared::ids::{JobId, TenantId};
 use shared::jobs::RetryPolicy;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use workers::bus::BusError;
 use workers::protocol::Ticket;
 use workers::runtime::pool_queue_config;
@@ -35,6 +38,10 @@ impl Jobs {
         if self.stale_check_due() {
             let mut resent = Vec::new();
             for job in self.store.stale_dispatches(stale, 200).await? {
+                // A pool claimed directly takes its jobs, tickets or not.
+                if self.claims_directly(&job.pool) {
+                    continue;
+                }
                 if self.send(&job).await {
                     resent.push((job.id, job.attempt));
                 }
@@ -45,10 +52,20 @@ impl Jobs {
         // Tickets sent in this round per workspace: its active jobs count across pools, and
         // the room of every pool was read before any of them went out.
         let mut sent_to = HashMap::new();
+        let mut held_back = false;
         for room in self.store.rooms_with_due_jobs(now).await? {
+            if let Some(woken) = self.direct_waker(&room.pool) {
+                // Its workers claim their jobs themselves: they hear that some are due.
+                held_back |= room
+                    .waiting
+                    .iter()
+                    .any(|(_, active)| *active >= self.config.tenant_concurrency);
+                woken.notify_one();
+                continue;
+            }
             let mut tickets = Vec::new();
             let filled = self
-                .dispatch_pool(&room, now, &mut sent_to, &mut tickets)
+                .dispatch_pool(&room, now, &mut sent_to, &mut tickets, &mut held_back)
                 .await;
             // A pool's tickets noted in one write, even when its reads failed midway. A
             // ticket sent but not noted, if this process dies now, is sent again next round
@@ -57,11 +74,13 @@ impl Jobs {
             filled?;
             sent += tickets.len();
         }
+        self.held_back.store(held_back, Ordering::SeqCst);
         Ok(sent)
     }
 
     /// Fills `room`'s free slots fairly, adding the jobs whose tickets went out to `sent`
-    /// (and counting them per workspace in `sent_to`). Tickets are sent only for free slots
+    /// (and counting them per workspace in `sent_to`; `held_back` turns true when a
+    /// waiting workspace is at its concurrency). Tickets are sent only for free slots
     /// (the pool's online workers' slots, less what runs or waits on the bus), so the queue
     /// never holds a backlog that a later workspace would wait behind.
     async fn dispatch_pool(
@@ -70,6 +89,7 @@ impl Jobs {
         now: i64,
         sent_to: &mut HashMap<TenantId, i64>,
         sent: &mut Vec<(JobId, i64)>,
+        held_back: &mut bool,
     ) -> Result<(), StoreError> {
         let pool = room.pool.as_str();
         // With no worker online yet, one ticket waits for the first to arrive.
@@ -93,6 +113,8 @@ impl Jobs {
             let left = self.config.tenant_concurrency - busy;
             if left > 0 {
                 takes.push((tenant, left.min(free)));
+            } else {
+                *held_back = true;
             }
         }
         if takes.is_empty() {

@@ -9,7 +9,7 @@ use crate::store::StoreError;
 use bytes::Bytes;
 use shared::ids::{JobId, TenantId};
 use std::sync::Arc;
-use workers::link::{AttemptRef, JobRef, Link, Unanswered};
+use workers::link::{AttemptRef, ClaimedJob, Claims, JobRef, Link, Unanswered};
 use workers::protocol::{
     Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Recorded, Release, StepReport,
 };
@@ -89,6 +89,30 @@ impl Link for StoreLink {
             ids,
             attempt,
         })
+    }
+}
+
+/// The claims of workers in this process on an in-process bus (see `claims.rs`).
+#[async_trait::async_trait]
+impl Claims for StoreLink {
+    fn serve(&self, pool: &str) -> Arc<tokio::sync::Notify> {
+        self.0.serve_directly(pool)
+    }
+
+    fn stop_serving(&self, pool: &str) {
+        self.0.stop_serving_directly(pool)
+    }
+
+    async fn claim_next(
+        &self,
+        pool: &str,
+        claim: &Claim,
+        at_most: usize,
+    ) -> Result<Vec<ClaimedJob>, Unanswered> {
+        self.0
+            .claim_next(pool, &claim.worker_id, at_most)
+            .await
+            .map_err(|e| Unanswered(e.to_string()))
     }
 }
 

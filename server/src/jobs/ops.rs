@@ -283,7 +283,7 @@ impl JobOps {
             .retry_job(access.tenant(), id, now_ms())
             .await?
             .ok_or_else(|| ApiError::not_found("job"))?;
-        self.jobs.wake.notify_one();
+        self.jobs.wake(&updated.pool);
         Ok(job_view(updated))
     }
 

@@ -68,6 +68,13 @@ pub struct Jobs {
     /// Open jobs per pool and status, as the sweeper last counted them (what `/metrics`
     /// shows: a scrape reads this, never the jobs table).
     open_counts: std::sync::RwLock<Vec<(String, JobStatus, i64)>>,
+    /// Pools whose workers in this process claim their jobs themselves (`claims.rs`).
+    pub(super) direct: super::claims::DirectPools,
+    /// Held by one such claim at a time.
+    pub(super) claiming: tokio::sync::Mutex<()>,
+    /// Whether the dispatcher's last round saw a workspace's due jobs wait on its
+    /// concurrency.
+    pub(super) held_back: std::sync::atomic::AtomicBool,
     /// Other domains' answers to workers (see [`WorkerRequests`]).
     answerers: std::sync::RwLock<Vec<Arc<dyn WorkerRequests>>>,
     /// Where finished steps are recorded, those reported together in one commit.
@@ -102,6 +109,9 @@ impl Jobs {
             last_served: Mutex::new(std::collections::HashMap::new()),
             stale_checked: Mutex::new(None),
             open_counts: std::sync::RwLock::new(Vec::new()),
+            direct: Default::default(),
+            claiming: tokio::sync::Mutex::new(()),
+            held_back: std::sync::atomic::AtomicBool::new(false),
             answerers: std::sync::RwLock::new(Vec::new()),
         }
     }
@@ -210,12 +220,13 @@ impl Jobs {
             self.judge(&record.pool, own, depth)?;
             return Err(JobsError::AtCapacity { pool: record.pool });
         }
-        self.wake.notify_one();
+        self.wake(&record.pool);
         Ok(record)
     }
 
     /// [`Jobs::submit`]'s checks, answering the job to store without storing it: for a
-    /// caller that stores it together with its own rows (then calls [`Jobs::wake`]).
+    /// caller that stores it together with its own rows (then calls [`Jobs::wake`] for its
+    /// pool).
     pub async fn admit(&self, job: NewJob) -> Result<JobRecord, JobsError> {
         let record = self.checked(job)?;
         let (own, depth) = self
@@ -259,11 +270,6 @@ impl Jobs {
             });
         }
         Ok(())
-    }
-
-    /// Wakes the dispatcher (after a job was stored by [`Jobs::admit`]'s caller).
-    pub fn wake(&self) {
-        self.wake.notify_one();
     }
 
     /// Open jobs per pool and status as last counted (every few seconds, by the sweeper).
@@ -325,6 +331,12 @@ impl Jobs {
         };
         self.announce(&updated).await;
         if updated.status == JobStatus::Running {
+            // A job claimed in this process just now: its worker listens by the time the
+            // claim lets go ([`Jobs::claim_next`]).
+            let _listening = match self.claims_directly(&updated.pool) {
+                true => Some(self.claiming.lock().await),
+                false => None,
+            };
             let subject = subjects::cancel(&updated.tenant_id.to_string(), &updated.id.to_string());
             if let Err(e) = self.bus.publish(&subject, Bytes::new()).await {
                 // The next heartbeat carries the request anyway.

@@ -361,7 +361,7 @@ impl Store {
     /// and the workspaces waiting on it, in one read (the dispatcher's start of a round).
     pub async fn rooms_with_due_jobs(&self, now: i64) -> StoreResult<Vec<PoolRoom>> {
         let mut read = self.begin_read(Scope::System).await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "WITH waiting AS (SELECT DISTINCT pool, tenant_id FROM jobs WHERE status = 'queued'
                               AND dispatched_at IS NULL AND run_at <= $1),
                   room AS (SELECT p.pool AS pool,
@@ -371,11 +371,10 @@ impl Store {
                       AND (o.status = 'running' OR (o.status = 'queued' AND o.dispatched_at IS NOT NULL))) AS outstanding
                    FROM (SELECT DISTINCT pool FROM waiting) p)
              SELECT w.pool AS pool, w.tenant_id AS tenant_id, r.slots AS slots, r.outstanding AS outstanding,
-                    (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id
-                     AND (a.status = 'running' OR (a.status = 'queued' AND a.dispatched_at IS NOT NULL))) AS active
+                    (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id AND {ACTIVE}) AS active
              FROM waiting w JOIN room r ON r.pool = w.pool
-             ORDER BY w.pool, w.tenant_id",
-        )
+             ORDER BY w.pool, w.tenant_id"
+        ))
         .bind(now)
         .fetch_all(&mut *read)
         .await?;
@@ -578,11 +577,8 @@ impl Store {
     }
 
     /// [`Store::claim_job`], with what the attempt resumes from: the job's last log
-    /// sequence number and its journal ([`Store::job_steps`]), read by the claim's
-    /// `RETURNING`: one statement, on SQLite one trip to the writer (reading a new job's
-    /// empty journal there costs less than a trip to a reader, whose page cache every
-    /// write empties; a resumed job's journal, a retry's or a woken sleeper's, is read
-    /// while the writer is held), on PostgreSQL one round trip on a system connection.
+    /// sequence number and its journal ([`Store::job_steps`]), in one statement (see
+    /// [`Store::resume_columns`]).
     pub async fn claim_job_to_resume(
         &self,
         tenant: TenantId,
@@ -591,34 +587,93 @@ impl Store {
         now: i64,
         lease_until: i64,
     ) -> StoreResult<Option<Claimed>> {
+        let sql = format!("{CLAIM} RETURNING {}", self.resume_columns());
+        let mut one = self.begin_statement(Scope::System).await?;
+        let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
+            .fetch_optional(&mut *one)
+            .await?;
+        one.commit().await?;
+        row.as_ref().map(Claimed::from_row).transpose()
+    }
+
+    /// Claims up to `next.at_most` due jobs of `next.pool` for its worker (see
+    /// [`Store::claim_job_to_resume`] for what each answers), chosen as the dispatcher
+    /// does, in one statement: the workspaces with jobs due at `now` (and not asked to
+    /// stop) take turns in the order of their ids, starting after `after` (the workspace
+    /// served last) and wrapping round, each its oldest due job a turn, for as many turns
+    /// as it has room within `concurrency` (its jobs running, or with a ticket out, in any
+    /// pool). A job's ticket (`dispatched_at`) does not matter: a pool claimed this way
+    /// gets none, and one sent before is never pulled. Empty when no job is due, or every
+    /// workspace with one is at its concurrency.
+    ///
+    /// On PostgreSQL, a job another process claims at the same moment is left to it (this
+    /// claim takes fewer), and two processes at once may take a workspace past its
+    /// concurrency (one process makes its claims one at a time).
+    pub async fn claim_next_jobs(
+        &self,
+        next: &NextJobs<'_>,
+        now: i64,
+        lease_until: i64,
+    ) -> StoreResult<Vec<Claimed>> {
+        let NextJobs {
+            pool,
+            worker,
+            concurrency,
+            after,
+            at_most,
+        } = *next;
+        let sql = format!(
+            "WITH due AS (SELECT id, tenant_id,
+                     ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY run_at, created_at, id) AS turn
+                   FROM jobs WHERE pool = $4 AND status = 'queued' AND run_at <= $3
+                   AND cancel_requested = 0),
+                  room AS (SELECT w.tenant_id,
+                     $5 - (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id AND {ACTIVE}) AS free
+                   FROM (SELECT DISTINCT tenant_id FROM due) w),
+                  chosen AS (SELECT d.id FROM due d JOIN room r ON r.tenant_id = d.tenant_id
+                   WHERE d.turn <= r.free
+                   ORDER BY d.turn, d.tenant_id <= $6, d.tenant_id LIMIT $7)
+             UPDATE jobs SET status = 'running', attempt = attempt + 1, lease_holder = $1,
+                lease_expires_at = $2, started_at = COALESCE(started_at, $3), asleep = 0
+             WHERE id IN (SELECT id FROM chosen) AND status = 'queued'
+             RETURNING {}",
+            self.resume_columns()
+        );
+        let mut one = self.begin_statement(Scope::System).await?;
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(lease_until)
+            .bind(now)
+            .bind(pool)
+            .bind(concurrency)
+            // Before every workspace id: with no one served yet, all come in id order.
+            .bind(after.map(|t| t.to_string()).unwrap_or_default())
+            .bind(at_most)
+            .fetch_all(&mut *one)
+            .await?;
+        one.commit().await?;
+        rows.iter().map(Claimed::from_row).collect()
+    }
+
+    /// What a claim's `RETURNING` answers: the job, and what its attempt resumes from, its
+    /// last log sequence number and its journal, read by the claim itself: on SQLite one
+    /// trip to the writer (reading a new job's empty journal there costs less than a trip
+    /// to a reader, whose page cache every write empties; a resumed job's journal, a
+    /// retry's or a woken sleeper's, is read while the writer is held), on PostgreSQL one
+    /// round trip on a system connection.
+    fn resume_columns(&self) -> String {
         let journal = match self.backend {
             Backend::Sqlite => "json_group_array(s.entry ORDER BY s.recorded_at, s.key)",
             Backend::Postgres => {
                 "COALESCE(json_agg(s.entry ORDER BY s.recorded_at, s.key), '[]'::json)::text"
             }
         };
-        let sql = format!(
-            "{CLAIM} RETURNING {JOB_COLUMNS},
+        format!(
+            "{JOB_COLUMNS},
                (SELECT COALESCE(MAX(l.seq), 0) FROM job_logs l WHERE l.job_id = jobs.id) AS log_seq,
                (SELECT {journal} FROM job_steps s
                 WHERE s.job_id = jobs.id AND s.tenant_id = jobs.tenant_id) AS steps"
-        );
-        let mut one = self.begin_statement(Scope::System).await?;
-        let row = bind_claim(sqlx::query(&sql), tenant, id, worker, now, lease_until)
-            .fetch_optional(&mut *one)
-            .await?;
-        one.commit().await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let record = JobRecord::from_row(&row)?;
-        let steps: String = row.try_get("steps")?;
-        Ok(Some(Claimed {
-            record,
-            log_seq: row.try_get("log_seq")?,
-            steps: serde_json::from_str(&steps)
-                .map_err(|e| StoreError::Corrupt(format!("a claimed job's journal: {e}")))?,
-        }))
+        )
     }
 
     /// Extends the lease of a running attempt; `false` when `worker` no longer holds it.
@@ -1228,6 +1283,21 @@ const CLAIM: &str = "UPDATE jobs SET status = 'running', attempt = attempt + 1, 
      started_at = COALESCE(started_at, $3), asleep = 0
      WHERE id = $4 AND tenant_id = $5 AND status = 'queued' AND run_at <= $3 AND cancel_requested = 0";
 
+/// Which jobs [`Store::claim_next_jobs`] claims, for whom.
+#[derive(Clone, Copy, Debug)]
+pub struct NextJobs<'a> {
+    /// Their pool.
+    pub pool: &'a str,
+    /// The worker claiming them.
+    pub worker: &'a str,
+    /// Jobs a workspace may run at once.
+    pub concurrency: i64,
+    /// The workspace served last in the pool (`None`: none yet).
+    pub after: Option<TenantId>,
+    /// At most this many.
+    pub at_most: i64,
+}
+
 /// A job that became running, with what its attempt resumes from.
 #[derive(Clone, Debug)]
 pub struct Claimed {
@@ -1238,6 +1308,24 @@ pub struct Claimed {
     /// Its journal: the recorded steps (JSON entries) in the order they were recorded.
     pub steps: Vec<String>,
 }
+
+impl Claimed {
+    /// A claim's row (its `RETURNING` is [`Store::resume_columns`]).
+    fn from_row(row: &AnyRow) -> StoreResult<Claimed> {
+        let steps: String = row.try_get("steps")?;
+        Ok(Claimed {
+            record: JobRecord::from_row(row)?,
+            log_seq: row.try_get("log_seq")?,
+            steps: serde_json::from_str(&steps)
+                .map_err(|e| StoreError::Corrupt(format!("a claimed job's journal: {e}")))?,
+        })
+    }
+}
+
+/// A job that holds a slot of its workspace's concurrency (the condition on `jobs a`):
+/// running, or queued with its ticket on the bus.
+const ACTIVE: &str =
+    "(a.status = 'running' OR (a.status = 'queued' AND a.dispatched_at IS NOT NULL))";
 
 /// The claim's statement (see [`Store::claim_job`]) on `conn`.
 async fn claim_in(

@@ -344,7 +344,7 @@ impl Jobs {
         };
         self.announce(&updated).await;
         // A slot freed (and a retry may be queued): the next job goes out now.
-        self.wake.notify_one();
+        self.slot_freed(&updated.pool);
         Ok(Some(Recorded { recorded: true }))
     }
 
@@ -371,7 +371,8 @@ impl Jobs {
             .await?;
         if let Some(updated) = &updated {
             self.announce(updated).await;
-            self.wake.notify_one();
+            // Queued again, due now.
+            self.wake(&updated.pool);
         }
         Ok(Some(Recorded {
             recorded: updated.is_some(),
@@ -402,7 +403,7 @@ impl Jobs {
 
 /// A job's journal as the worker replays it. An entry that does not parse is left out (its
 /// step runs again) and logged.
-fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
+pub(super) fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
     steps
         .into_iter()
         .filter_map(|raw| match serde_json::from_str(&raw) {

@@ -707,7 +707,7 @@ impl PipelineOps {
                 StoreError::Conflict(_) => ApiError::conflict(None, "this tick's run exists"),
                 e => e.into(),
             })?;
-        self.jobs.wake();
+        self.jobs.wake(&job.pool);
         Ok(job.id)
     }
 

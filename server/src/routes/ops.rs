@@ -260,7 +260,7 @@ impl RouteOps {
         self.store
             .insert_replay(tenant, &dead, topic, &again)
             .await?;
-        self.jobs.wake();
+        self.jobs.wake(&again.pool);
         Ok(Created {
             id: again.id.to_string(),
         })

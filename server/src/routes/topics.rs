@@ -119,7 +119,9 @@ pub(super) async fn publish(
         deliveries.push((job, subscriber.name.clone()));
     }
     store.insert_message(tenant, &message, &deliveries).await?;
-    jobs.wake();
+    for (job, _) in &deliveries {
+        jobs.wake(&job.pool);
+    }
     Ok(Published {
         id: message.id.to_string(),
         deliveries: deliveries.len() + runs,

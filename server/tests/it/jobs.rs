@@ -1406,3 +1406,199 @@ mod links {
         links_act_only_for_the_attempt_holding_the_job(Backend::Postgres, true).await;
     }
 }
+
+/// Workers that claim their pool's jobs themselves (an in-process bus): a claim of several
+/// jobs (free slots) at once takes workspaces in turn after the one served last, and the
+/// next claim goes on after the last of them; each workspace's oldest due job first,
+/// within its concurrency counted across pools (a ticket out in another pool counts); a
+/// job not yet due is left; the dispatcher sends the pool no tickets but wakes its workers;
+/// a cancel of a job just claimed reaches the worker's subscription.
+async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend: Backend) {
+    use futures::StreamExt;
+    use server::jobs::store::{AttemptEnd, JobRecord};
+    use shared::ids::TenantId;
+
+    let (pool, other) = (pool(), pool());
+    let app = TestApp::with_config(backend, |c| {
+        c.jobs.pools.extend([pool.clone(), other.clone()]);
+        c.jobs.tenant_concurrency = 2;
+    })
+    .await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let mut tenants: Vec<TenantId> = Vec::new();
+    for slug in ["acme", "globex", "initech"] {
+        let ws = app.create_workspace(&ada, slug).await;
+        tenants.push(ws["id"].as_str().and_then(|t| t.parse().ok()).expect("id"));
+    }
+    let (acme, globex, initech) = (tenants[0], tenants[1], tenants[2]);
+    let now = durable::now_ms();
+    let job = |tenant: TenantId, pool: &str, age: i64| {
+        let mut job = JobRecord::queued(
+            tenant,
+            pool,
+            "diagnostic".into(),
+            r#"{"lines":1}"#.into(),
+            1,
+            now - age,
+        );
+        job.created_at = now - age;
+        job
+    };
+    // acme's three, oldest first; globex's two, younger than all of acme's (so oldest
+    // first across workspaces would be another order); initech's one, due in a minute.
+    let acme_jobs = [
+        job(acme, &pool, 30),
+        job(acme, &pool, 25),
+        job(acme, &pool, 20),
+    ];
+    let globex_jobs = [job(globex, &pool, 10), job(globex, &pool, 5)];
+    let mut later = job(initech, &pool, 0);
+    later.run_at = now + 60_000;
+    for j in acme_jobs.iter().chain(&globex_jobs).chain([&later]) {
+        app.store.insert_job(j).await.expect("a job");
+    }
+    let jobs = app.control.jobs.engine();
+    let woken = jobs.serve_directly(&pool);
+    assert!(jobs.claims_directly(&pool));
+
+    // The dispatcher sends no ticket for the pool; it wakes the pool's workers.
+    assert_eq!(jobs.dispatch_once().await.expect("a round"), 0);
+    assert_eq!(jobs.bus().queue_depth(&pool).await.unwrap_or(0), 0);
+    tokio::time::timeout(Duration::from_secs(1), woken.notified())
+        .await
+        .expect("the round woke the pool's workers");
+
+    // Three at once (three free slots), then one: the turns go on after the batch's last.
+    let mut claimed = Vec::new();
+    for at_most in [3, 1, 5] {
+        for next in jobs
+            .claim_next(&pool, "w1", at_most)
+            .await
+            .expect("a claim")
+        {
+            assert_eq!(next.grant.attempt, 1);
+            assert_eq!(next.grant.kind, "diagnostic");
+            assert!(next.grant.journal.is_empty());
+            assert!(next.cancels.is_some(), "it listens for a cancel");
+            claimed.push((next.tenant.parse::<TenantId>().expect("tenant"), next.job));
+        }
+    }
+    let (first, second) = if acme < globex {
+        (&acme_jobs[..], &globex_jobs[..])
+    } else {
+        (&globex_jobs[..], &acme_jobs[..])
+    };
+    let ids = |jobs: &[&JobRecord]| -> Vec<(TenantId, String)> {
+        jobs.iter()
+            .map(|j| (j.tenant_id, j.id.to_string()))
+            .collect()
+    };
+    let mut batch = claimed[..3.min(claimed.len())].to_vec();
+    batch.sort();
+    let mut expected_batch = ids(&[&first[0], &second[0], &first[1]]);
+    expected_batch.sort();
+    assert_eq!(batch, expected_batch, "the first three turns, oldest first");
+    assert_eq!(
+        claimed.iter().skip(3).cloned().collect::<Vec<_>>(),
+        ids(&[&second[1]]),
+        "then the turn after the batch's last; acme's third waits on its concurrency, initech's is not due"
+    );
+    for (tenant, id) in &claimed {
+        let job = app
+            .store
+            .job(*tenant, id.parse().expect("id"))
+            .await
+            .expect("read")
+            .expect("the job");
+        assert_eq!(
+            (job.status, job.lease_holder.as_deref(), job.attempt),
+            (JobStatus::Running, Some("w1"), 1)
+        );
+    }
+    let third = app
+        .store
+        .job(acme, acme_jobs[2].id)
+        .await
+        .expect("read")
+        .expect("the job");
+    assert_eq!((third.status, third.attempt), (JobStatus::Queued, 0));
+
+    // One of acme's ends; a ticket of acme's out in another pool takes the freed slot.
+    let end = |id: shared::ids::JobId| {
+        let store = app.store.clone();
+        async move {
+            store
+                .end_attempt_of(
+                    acme,
+                    id,
+                    "w1",
+                    1,
+                    &AttemptEnd::Succeeded("{}".into()),
+                    durable::now_ms(),
+                )
+                .await
+                .expect("an end")
+                .expect("ended")
+        }
+    };
+    end(acme_jobs[0].id).await;
+    let ticketed = job(acme, &other, 0);
+    app.store.insert_job(&ticketed).await.expect("a job");
+    app.store
+        .mark_dispatched(&[(ticketed.id, 0)], durable::now_ms())
+        .await
+        .expect("marked");
+    assert!(jobs
+        .claim_next(&pool, "w1", 4)
+        .await
+        .expect("a claim")
+        .is_empty());
+    // Another ends: acme's third goes now, and a cancel asked for reaches its worker.
+    end(acme_jobs[1].id).await;
+    let mut next = jobs
+        .claim_next(&pool, "w2", 4)
+        .await
+        .expect("a claim")
+        .pop()
+        .expect("acme's third");
+    assert_eq!(next.job, acme_jobs[2].id.to_string());
+    let cancelled = jobs
+        .cancel(acme, acme_jobs[2].id)
+        .await
+        .expect("a cancel")
+        .expect("the job");
+    assert!(cancelled.cancel_requested);
+    let heard = tokio::time::timeout(
+        Duration::from_secs(5),
+        next.cancels.as_mut().expect("listening").next(),
+    )
+    .await;
+    assert!(matches!(heard, Ok(Some(_))), "the worker heard the cancel");
+
+    // Once no worker claims so, the pool gets tickets again.
+    jobs.stop_serving_directly(&pool);
+    assert!(!jobs.claims_directly(&pool));
+    app.finish().await;
+}
+
+mod direct_claims {
+    use super::*;
+
+    #[tokio::test]
+    async fn on_sqlite() {
+        direct_claims_take_workspaces_in_turn_within_their_concurrency(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres() {
+        direct_claims_take_workspaces_in_turn_within_their_concurrency(Backend::Postgres).await;
+    }
+}
+
+/// The whole life of jobs on workers claiming their pool's jobs themselves, on PostgreSQL
+/// (SQLite runs it in `jobs_on_the_in_process_bus`).
+#[tokio::test]
+async fn jobs_on_the_in_process_bus_and_postgres() {
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Postgres)
+        .await;
+}
