@@ -1,16 +1,17 @@
 //! Durable jobs, the control plane's side: the job service (`service.rs`: submission and
 //! announcements), its background loops (`dispatch.rs`: dispatcher and lease sweeper), its
-//! answers to workers over the bus (`worker_requests.rs`) with the group commit of
-//! their journals' steps (`steps.rs`), the same answers given directly to workers in this
-//! process (`link.rs`), those workers' own claims of their pools' jobs (`claims.rs`), the
-//! operations callers use
-//! (`ops.rs`), the REST routes and the live WebSocket stream (`http.rs`), and the store
-//! functions and records (`store.rs`). What a job does is its kind's business
+//! answers to workers over the bus (`worker_requests.rs`) with the group commit
+//! (`group.rs`) of their journals' steps and their attempts' ends (`steps.rs`), the same
+//! answers given directly to workers in this process (`link.rs`), those workers' own
+//! claims of their pools' jobs (`claims.rs`), the operations callers use (`ops.rs`), the
+//! REST routes and the live WebSocket stream (`http.rs`), and the store functions and
+//! records (`store.rs`). What a job does is its kind's business
 //! (`workers::kinds`); nothing here matches on kind names.
 
 mod claims;
 mod console;
 mod dispatch;
+mod group;
 pub mod http;
 mod link;
 mod ops;

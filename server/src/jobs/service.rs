@@ -79,6 +79,8 @@ pub struct Jobs {
     answerers: std::sync::RwLock<Vec<Arc<dyn WorkerRequests>>>,
     /// Where finished steps are recorded, those reported together in one commit.
     pub(super) steps: super::steps::StepWriter,
+    /// Where workers' reported ends are written, those reported together in one commit.
+    pub(super) ends: super::steps::EndWriter,
 }
 
 /// Requests workers send the control plane that another domain answers (a pipeline's
@@ -97,7 +99,8 @@ impl Jobs {
     /// A job service over `store` and `bus`, accepting jobs of `kinds`.
     pub fn new(store: Store, bus: Arc<dyn Bus>, config: JobsConfig, kinds: Kinds) -> Jobs {
         Jobs {
-            steps: super::steps::StepWriter::new(store.clone(), config.journal_async_commit),
+            steps: super::steps::step_writer(&store, config.journal_async_commit),
+            ends: super::steps::end_writer(&store),
             store,
             bus,
             config,

@@ -767,43 +767,15 @@ impl Store {
         end: &AttemptEnd,
         now: i64,
     ) -> StoreResult<Option<JobRecord>> {
-        let (status, result, error, run_at, finished_at) = match end {
-            AttemptEnd::Succeeded(result) => (
-                JobStatus::Succeeded,
-                Some(result.clone()),
-                None,
-                None,
-                Some(now),
-            ),
-            AttemptEnd::Retry { error, retry_at } => (
-                JobStatus::Queued,
-                None,
-                Some(error.clone()),
-                Some(*retry_at),
-                None,
-            ),
-            AttemptEnd::Dead(error) => {
-                (JobStatus::Dead, None, Some(error.clone()), None, Some(now))
-            }
-            AttemptEnd::Failed(error) => (
-                JobStatus::Failed,
-                None,
-                Some(error.clone()),
-                None,
-                Some(now),
-            ),
-            AttemptEnd::Cancelled => (JobStatus::Cancelled, None, None, None, Some(now)),
-            AttemptEnd::Released => (
-                JobStatus::Queued,
-                None,
-                Some("released by a draining worker".to_owned()),
-                Some(now),
-                None,
-            ),
-            AttemptEnd::Sleep(until) => (JobStatus::Queued, None, None, Some(*until), None),
-        };
-        // A released or sleeping attempt does not count against the job's attempts.
-        let extra_attempts = i64::from(matches!(end, AttemptEnd::Released | AttemptEnd::Sleep(_)));
+        let EndValues {
+            status,
+            result,
+            error,
+            run_at,
+            finished_at,
+            extra_attempts,
+            asleep,
+        } = EndValues::of(end, now);
         // One statement (its row back with RETURNING), its own transaction: on SQLite one
         // trip to the writer, on PostgreSQL one round trip on a system connection.
         let mut one = self.begin_statement(Scope::System).await?;
@@ -826,12 +798,89 @@ impl Store {
         .bind(worker.unwrap_or(""))
         .bind(expired_before.unwrap_or(-1))
         .bind(extra_attempts)
-        .bind(i64::from(matches!(end, AttemptEnd::Sleep(_))))
+        .bind(asleep)
         .bind(tenant.map(|t| t.to_string()).unwrap_or_default())
         .fetch_optional(&mut *one)
         .await?;
         one.commit().await?;
         row.as_ref().map(JobRecord::from_row).transpose()
+    }
+
+    /// Ends the attempts `ends` name, each as [`Store::end_attempt_of`] would, in one
+    /// statement: each answered with its job as it became, or `None` when its attempt no
+    /// longer held the job (or the job is another workspace's). Ends naming one job twice
+    /// are written one by one, so each is judged by its own fence.
+    pub async fn end_attempts(&self, ends: &[EndOf]) -> StoreResult<Vec<Option<JobRecord>>> {
+        let mut ids: Vec<JobId> = ends.iter().map(|e| e.id).collect();
+        ids.sort();
+        ids.dedup();
+        if ends.len() < 2 || ids.len() < ends.len() {
+            let mut each = Vec::with_capacity(ends.len());
+            for e in ends {
+                each.push(
+                    self.end_attempt_of(e.tenant, e.id, &e.worker, e.attempt, &e.end, e.now)
+                        .await?,
+                );
+            }
+            return Ok(each);
+        }
+        let rows: Vec<serde_json::Value> = ends
+            .iter()
+            .map(|e| {
+                let v = EndValues::of(&e.end, e.now);
+                serde_json::json!({
+                    "end_id": e.id.to_string(),
+                    "end_tenant": e.tenant.to_string(),
+                    "end_worker": e.worker,
+                    "end_attempt": e.attempt,
+                    "end_status": v.status.as_str(),
+                    "end_result": v.result,
+                    "end_error": v.error,
+                    "end_run_at": v.run_at,
+                    "end_finished_at": v.finished_at,
+                    "end_extra": v.extra_attempts,
+                    "end_asleep": v.asleep,
+                })
+            })
+            .collect();
+        let ends_table = match self.backend {
+            Backend::Sqlite => {
+                let fields: Vec<String> = END_FIELDS
+                    .iter()
+                    .map(|(name, _)| format!("value ->> '{name}' AS {name}"))
+                    .collect();
+                format!("(SELECT {} FROM json_each($1)) AS e", fields.join(", "))
+            }
+            Backend::Postgres => {
+                let fields: Vec<String> = END_FIELDS
+                    .iter()
+                    .map(|(name, kind)| format!("{name} {kind}"))
+                    .collect();
+                format!("json_to_recordset($1::json) AS e({})", fields.join(", "))
+            }
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = e.end_status, result = e.end_result,
+                error = COALESCE(e.end_error, jobs.error), run_at = COALESCE(e.end_run_at, jobs.run_at),
+                finished_at = e.end_finished_at, lease_holder = NULL, lease_expires_at = NULL,
+                dispatched_at = NULL, max_attempts = jobs.max_attempts + e.end_extra,
+                asleep = e.end_asleep
+             FROM {ends_table}
+             WHERE jobs.id = e.end_id AND jobs.tenant_id = e.end_tenant AND jobs.status = 'running'
+             AND jobs.attempt = e.end_attempt AND jobs.lease_holder = e.end_worker
+             RETURNING {JOB_COLUMNS}"
+        );
+        let body = serde_json::Value::Array(rows).to_string();
+        let mut one = self.begin_statement(Scope::System).await?;
+        let rows = sqlx::query(&sql).bind(body).fetch_all(&mut *one).await?;
+        one.commit().await?;
+        let mut ended: std::collections::HashMap<JobId, JobRecord> =
+            std::collections::HashMap::new();
+        for row in &rows {
+            let record = JobRecord::from_row(row)?;
+            ended.insert(record.id, record);
+        }
+        Ok(ends.iter().map(|e| ended.remove(&e.id)).collect())
     }
 
     /// Asks a job of `tenant` to stop: a queued job is cancelled at once, a running one is
@@ -1321,6 +1370,99 @@ impl Claimed {
         })
     }
 }
+
+/// An attempt's end as its worker reports it (see [`Store::end_attempts`]).
+#[derive(Clone, Debug)]
+pub struct EndOf {
+    /// The job's workspace.
+    pub tenant: TenantId,
+    /// The job.
+    pub id: JobId,
+    /// The worker holding it.
+    pub worker: String,
+    /// The attempt it holds.
+    pub attempt: i64,
+    /// How it ended.
+    pub end: AttemptEnd,
+    /// When.
+    pub now: i64,
+}
+
+/// What an attempt's end writes into its job's row.
+struct EndValues {
+    status: JobStatus,
+    result: Option<String>,
+    error: Option<String>,
+    run_at: Option<i64>,
+    finished_at: Option<i64>,
+    /// A released or sleeping attempt does not count against the job's attempts.
+    extra_attempts: i64,
+    asleep: i64,
+}
+
+impl EndValues {
+    fn of(end: &AttemptEnd, now: i64) -> EndValues {
+        let (status, result, error, run_at, finished_at) = match end {
+            AttemptEnd::Succeeded(result) => (
+                JobStatus::Succeeded,
+                Some(result.clone()),
+                None,
+                None,
+                Some(now),
+            ),
+            AttemptEnd::Retry { error, retry_at } => (
+                JobStatus::Queued,
+                None,
+                Some(error.clone()),
+                Some(*retry_at),
+                None,
+            ),
+            AttemptEnd::Dead(error) => {
+                (JobStatus::Dead, None, Some(error.clone()), None, Some(now))
+            }
+            AttemptEnd::Failed(error) => (
+                JobStatus::Failed,
+                None,
+                Some(error.clone()),
+                None,
+                Some(now),
+            ),
+            AttemptEnd::Cancelled => (JobStatus::Cancelled, None, None, None, Some(now)),
+            AttemptEnd::Released => (
+                JobStatus::Queued,
+                None,
+                Some("released by a draining worker".to_owned()),
+                Some(now),
+                None,
+            ),
+            AttemptEnd::Sleep(until) => (JobStatus::Queued, None, None, Some(*until), None),
+        };
+        EndValues {
+            status,
+            result,
+            error,
+            run_at,
+            finished_at,
+            extra_attempts: i64::from(matches!(end, AttemptEnd::Released | AttemptEnd::Sleep(_))),
+            asleep: i64::from(matches!(end, AttemptEnd::Sleep(_))),
+        }
+    }
+}
+
+/// The fields of one end in [`Store::end_attempts`]'s JSON, with their PostgreSQL types.
+const END_FIELDS: [(&str, &str); 11] = [
+    ("end_id", "text"),
+    ("end_tenant", "text"),
+    ("end_worker", "text"),
+    ("end_attempt", "bigint"),
+    ("end_status", "text"),
+    ("end_result", "text"),
+    ("end_error", "text"),
+    ("end_run_at", "bigint"),
+    ("end_finished_at", "bigint"),
+    ("end_extra", "bigint"),
+    ("end_asleep", "bigint"),
+];
 
 /// A job that holds a slot of its workspace's concurrency (the condition on `jobs a`):
 /// running, or queued with its ticket on the bus.

@@ -3,7 +3,7 @@
 //! Every answer is fenced by the store (lease holder and attempt), so a worker that lost
 //! its lease cannot change what replaced it.
 
-use super::store::{AttemptEnd, JobLogLine, StepRecord, WorkerRecord};
+use super::store::{AttemptEnd, EndOf, JobLogLine, StepRecord, WorkerRecord};
 use super::Jobs;
 use crate::clock::now_ms;
 use crate::store::StoreError;
@@ -185,7 +185,7 @@ impl Jobs {
                 .map_err(|e| StoreError::Corrupt(format!("a journal entry: {e}")))?,
             at: now_ms(),
         };
-        let recorded = self.steps.record(record).await?;
+        let recorded = self.steps.write(record).await?;
         if !recorded {
             return match self.store.job_any_tenant(job).await? {
                 None => Ok(self
@@ -319,16 +319,17 @@ impl Jobs {
                 ))
             }
         };
+        // Written together with the ends other workers report at the same moment.
         let updated = self
-            .store
-            .end_attempt_of(
+            .ends
+            .write(EndOf {
                 tenant,
-                job,
-                &complete.worker_id,
-                complete.attempt,
-                &end,
+                id: job,
+                worker: complete.worker_id,
+                attempt: complete.attempt,
+                end,
                 now,
-            )
+            })
             .await?;
         let Some(updated) = updated else {
             // Refused: say so, unless the job is unknown here on a shared bus (another

@@ -1602,3 +1602,191 @@ async fn jobs_on_the_in_process_bus_and_postgres() {
     jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Postgres)
         .await;
 }
+
+/// Ends of attempts written together in one statement (as workers report them at once):
+/// each is judged by its own fence — a succeeded, a retried and a sleeping attempt are
+/// written as they would be alone, while an end from another worker, of another attempt or
+/// naming another workspace changes nothing — and two ends of one job are judged one after
+/// the other.
+async fn ends_written_together_keep_each_ones_fence(backend: Backend) {
+    use server::jobs::store::{AttemptEnd, EndOf, JobRecord};
+    use shared::ids::TenantId;
+
+    let pool = pool();
+    let app = TestApp::with_config(backend, |c| c.jobs.pools.push(pool.clone())).await;
+    let (ada, _) = app.sign_up("ada@example.com").await;
+    let mut tenants: Vec<TenantId> = Vec::new();
+    for slug in ["acme", "globex"] {
+        let ws = app.create_workspace(&ada, slug).await;
+        tenants.push(ws["id"].as_str().and_then(|t| t.parse().ok()).expect("id"));
+    }
+    let (acme, globex) = (tenants[0], tenants[1]);
+    let now = durable::now_ms();
+    let mut running = Vec::new();
+    for _ in 0..7 {
+        let job = JobRecord::queued(acme, &pool, "diagnostic".into(), "{}".into(), 3, now);
+        app.store.insert_job(&job).await.expect("a job");
+        let claimed = app
+            .store
+            .claim_job(acme, job.id, "w1", now, now + 60_000)
+            .await
+            .expect("a claim")
+            .expect("claimed");
+        running.push(claimed.id);
+    }
+    let end = |id, tenant, worker: &str, attempt, end| EndOf {
+        tenant,
+        id,
+        worker: worker.to_owned(),
+        attempt,
+        end,
+        now: now + 5,
+    };
+    let answers = app
+        .store
+        .end_attempts(&[
+            end(
+                running[0],
+                acme,
+                "w1",
+                1,
+                AttemptEnd::Succeeded(r#"{"ok":1}"#.into()),
+            ),
+            end(
+                running[1],
+                acme,
+                "w2",
+                1,
+                AttemptEnd::Succeeded("{}".into()),
+            ),
+            end(
+                running[2],
+                acme,
+                "w1",
+                2,
+                AttemptEnd::Succeeded("{}".into()),
+            ),
+            end(
+                running[3],
+                globex,
+                "w1",
+                1,
+                AttemptEnd::Succeeded("{}".into()),
+            ),
+            end(
+                running[4],
+                acme,
+                "w1",
+                1,
+                AttemptEnd::Retry {
+                    error: "boom".into(),
+                    retry_at: now + 1_000,
+                },
+            ),
+            end(running[5], acme, "w1", 1, AttemptEnd::Sleep(now + 9_000)),
+        ])
+        .await
+        .expect("the ends");
+    let written: Vec<bool> = answers.iter().map(Option::is_some).collect();
+    assert_eq!(written, [true, false, false, false, true, true]);
+    let read = |id| {
+        let store = app.store.clone();
+        async move { store.job(acme, id).await.expect("read").expect("the job") }
+    };
+    let done = read(running[0]).await;
+    assert_eq!(
+        (
+            done.status,
+            done.result.as_deref(),
+            done.lease_holder.as_deref(),
+            done.finished_at
+        ),
+        (
+            JobStatus::Succeeded,
+            Some(r#"{"ok":1}"#),
+            None,
+            Some(now + 5)
+        )
+    );
+    assert_eq!(
+        answers[0].as_ref().map(|j| j.status),
+        Some(JobStatus::Succeeded)
+    );
+    for untouched in &running[1..4] {
+        let job = read(*untouched).await;
+        assert_eq!(
+            (
+                job.status,
+                job.lease_holder.as_deref(),
+                job.result.as_deref()
+            ),
+            (JobStatus::Running, Some("w1"), None),
+            "a refused end changes nothing"
+        );
+    }
+    let retried = read(running[4]).await;
+    assert_eq!(
+        (
+            retried.status,
+            retried.error.as_deref(),
+            retried.run_at,
+            retried.max_attempts,
+            retried.lease_holder.as_deref()
+        ),
+        (JobStatus::Queued, Some("boom"), now + 1_000, 3, None)
+    );
+    let asleep = read(running[5]).await;
+    assert_eq!(
+        (
+            asleep.status,
+            asleep.run_at,
+            asleep.max_attempts,
+            asleep.finished_at
+        ),
+        (JobStatus::Queued, now + 9_000, 4, None),
+        "a sleep does not count against the attempts"
+    );
+    // Two ends of one job: the first is written, the second finds it ended.
+    let twice = app
+        .store
+        .end_attempts(&[
+            end(
+                running[6],
+                acme,
+                "w1",
+                1,
+                AttemptEnd::Failed("first".into()),
+            ),
+            end(
+                running[6],
+                acme,
+                "w1",
+                1,
+                AttemptEnd::Succeeded("{}".into()),
+            ),
+        ])
+        .await
+        .expect("the ends");
+    assert_eq!(
+        twice
+            .iter()
+            .map(|j| j.as_ref().map(|j| j.status))
+            .collect::<Vec<_>>(),
+        [Some(JobStatus::Failed), None]
+    );
+    app.finish().await;
+}
+
+mod group_ends {
+    use super::*;
+
+    #[tokio::test]
+    async fn on_sqlite() {
+        ends_written_together_keep_each_ones_fence(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn on_postgres() {
+        ends_written_together_keep_each_ones_fence(Backend::Postgres).await;
+    }
+}
