@@ -76,8 +76,9 @@ pub trait Link: Send + Sync + std::fmt::Debug {
     fn journal(&self, attempt: AttemptRef) -> Arc<dyn durable::Journal>;
 }
 
-/// A worker's way to its pool's jobs without tickets: it claims the next due job from the
-/// control plane's store itself whenever it has a free slot. Only for workers inside the
+/// A worker's way to its pool's jobs without tickets: its free slots claim the next due
+/// jobs from the control plane's store themselves, and when fewer are due, the worker
+/// waits until the control plane wakes it. Only for workers inside the
 /// control plane's process with an in-process bus (no worker elsewhere takes the pool's
 /// tickets): a slot is free by construction, and the store's claim takes workspaces in
 /// turn within each workspace's concurrency, as the dispatcher does with tickets. The

@@ -127,7 +127,11 @@ pub async fn run_pool(
     let claim = Claim {
         worker_id: config.worker_id.clone(),
     };
-    let woken = config.claims.as_ref().map(|c| c.serve(&config.pool));
+    let serving = config
+        .claims
+        .as_ref()
+        .map(|c| Serving::new(c.clone(), &config.pool));
+    let woken = serving.as_ref().map(|s| s.woken.clone());
     loop {
         let permit = tokio::select! {
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
@@ -148,6 +152,9 @@ pub async fn run_pool(
                 // leave its jobs to their leases' expiry.
                 match claims.claim_next(&config.pool, &claim, asked).await {
                     Ok(jobs) => {
+                        if jobs.len() > asked {
+                            tracing::error!(asked, claimed = jobs.len(), pool = %config.pool, "more jobs claimed than slots were free; the rest wait for their leases to expire");
+                        }
                         let drained = jobs.len() < asked;
                         let work: Vec<_> =
                             jobs.into_iter().map(Work::Claimed).zip(permits).collect();
@@ -200,9 +207,7 @@ pub async fn run_pool(
             spawn_work(work, permit, &bus, &link, &config, &running, &release_rx);
         }
     }
-    if let Some(claims) = &config.claims {
-        claims.stop_serving(&config.pool);
-    }
+    drop(serving);
 
     let _ = draining_tx.send(true);
     tracing::info!(worker = %config.worker_id, "draining");
@@ -324,6 +329,31 @@ async fn handle_ticket(
     match Grant::of(reply) {
         Err(reason) => tracing::debug!(job = %ticket.job_id, reason, "claim refused"),
         Ok(grant) => run_granted(link, config, of, grant, cancels, release).await,
+    }
+}
+
+/// A worker's claiming of its pool's jobs itself, from [`Claims::serve`] until dropped
+/// (also when the worker's task is aborted).
+struct Serving {
+    claims: Arc<dyn Claims>,
+    pool: String,
+    woken: Arc<tokio::sync::Notify>,
+}
+
+impl Serving {
+    fn new(claims: Arc<dyn Claims>, pool: &str) -> Serving {
+        let woken = claims.serve(pool);
+        Serving {
+            claims,
+            pool: pool.to_owned(),
+            woken,
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.claims.stop_serving(&self.pool);
     }
 }
 

@@ -3,9 +3,9 @@
 //! ask the store for their pool's next due jobs ([`Store::claim_next_jobs`]: workspaces
 //! in turn, within each one's concurrency; as many as slots are free, in one statement)
 //! instead of waiting for tickets, so a job costs no dispatch round, ticket, queue
-//! hand-off or claim request of its own. The dispatcher sends these
-//! pools no tickets; its rounds only wake their workers when jobs are due there (a retry's
-//! or a sleeper's time came, a workspace's slot freed).
+//! hand-off or claim request of its own. The dispatcher sends these pools no tickets; its
+//! rounds only wake their workers when jobs are due there (a retry's or a sleeper's time
+//! came, a workspace's slot freed in another pool).
 //!
 //! [`Store::claim_next_jobs`]: crate::store::Store::claim_next_jobs
 
@@ -21,21 +21,33 @@ use tokio::sync::Notify;
 use workers::link::{ClaimedJob, Grant};
 use workers::subjects;
 
-/// The pools served so in this process: per pool, what wakes its workers, and how many
-/// workers serve it.
-pub(super) type DirectPools =
-    std::sync::Mutex<std::collections::HashMap<String, (Arc<Notify>, usize)>>;
+/// A pool served so in this process.
+pub(super) struct DirectPool {
+    /// What wakes its workers.
+    woken: Arc<Notify>,
+    /// How many workers serve it.
+    workers: usize,
+    /// Whether its last claim took fewer jobs than slots were free (its workers wait for
+    /// a wake, which a freed slot then gives: the job waiting may have been its
+    /// workspace's next).
+    short: bool,
+}
+
+/// The pools served so in this process, by name.
+pub(super) type DirectPools = std::sync::Mutex<HashMap<String, DirectPool>>;
 
 impl Jobs {
     /// Notes that a worker of `pool` claims its jobs itself from now on; answers what
     /// wakes it when jobs may have come due.
     pub fn serve_directly(&self, pool: &str) -> Arc<Notify> {
         let mut direct = self.direct.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = direct
-            .entry(pool.to_owned())
-            .or_insert_with(|| (Arc::new(Notify::new()), 0));
-        entry.1 += 1;
-        entry.0.clone()
+        let entry = direct.entry(pool.to_owned()).or_insert_with(|| DirectPool {
+            woken: Arc::new(Notify::new()),
+            workers: 0,
+            short: false,
+        });
+        entry.workers += 1;
+        entry.woken.clone()
     }
 
     /// Notes that a worker of `pool` stopped claiming its jobs itself: once none does, the
@@ -43,8 +55,8 @@ impl Jobs {
     pub fn stop_serving_directly(&self, pool: &str) {
         let mut direct = self.direct.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = direct.get_mut(pool) {
-            entry.1 = entry.1.saturating_sub(1);
-            if entry.1 == 0 {
+            entry.workers = entry.workers.saturating_sub(1);
+            if entry.workers == 0 {
                 direct.remove(pool);
             }
         }
@@ -56,7 +68,7 @@ impl Jobs {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(pool)
-            .map(|(woken, _)| woken.clone())
+            .map(|p| p.woken.clone())
     }
 
     /// Whether `pool`'s workers claim their jobs themselves.
@@ -74,13 +86,40 @@ impl Jobs {
         }
     }
 
-    /// After an attempt of a `pool` job ended and freed its slot: the dispatcher runs a
-    /// round for a ticketed pool. A pool whose workers claim themselves takes its next job
-    /// as the slot frees, with no round; one runs only when the last round saw a
-    /// workspace's jobs wait on its concurrency, which the freed slot may have been.
+    /// After an attempt of a `pool` job ended and freed its slot. A ticketed pool's slot
+    /// goes out in a dispatcher round. A pool whose workers claim themselves: a worker
+    /// whose slots were all busy claims as its slot frees; one waiting after a short claim
+    /// is woken (its workspace's next job may have waited on this slot). A round runs too
+    /// when the last one saw a workspace's jobs wait on its concurrency (in any pool).
     pub(super) fn slot_freed(&self, pool: &str) {
-        if !self.claims_directly(pool) || self.held_back.load(Ordering::SeqCst) {
-            self.wake.notify_one();
+        let waiting = self
+            .direct
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(pool)
+            .map(|p| p.short.then(|| p.woken.clone()));
+        match waiting {
+            None => self.wake.notify_one(),
+            Some(waiting) => {
+                if let Some(woken) = waiting {
+                    woken.notify_one();
+                }
+                if self.held_back.load(Ordering::SeqCst) {
+                    self.wake.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Notes whether `pool`'s last claim was short (see [`DirectPool::short`]).
+    fn claimed_short(&self, pool: &str, short: bool) {
+        if let Some(entry) = self
+            .direct
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(pool)
+        {
+            entry.short = short;
         }
     }
 
@@ -95,9 +134,9 @@ impl Jobs {
         worker: &str,
         at_most: usize,
     ) -> Result<Vec<ClaimedJob>, StoreError> {
-        // One claim at a time in this process: each sees the ones before it (a workspace's
-        // concurrency holds exactly on one store), and a cancel published for a job just
-        // claimed waits until its worker listens ([`Jobs::cancel`]).
+        // One claim at a time in this process: each sees the ones before it (the
+        // dispatcher's rounds for ticketed pools do not wait for it), and a cancel
+        // published for a job just claimed waits until its worker listens ([`Jobs::cancel`]).
         let one_at_a_time = self.claiming.lock().await;
         let now = now_ms();
         let lease_until = now + self.config.lease.as_millis() as i64;
@@ -115,6 +154,7 @@ impl Jobs {
             at_most: i64::try_from(at_most).unwrap_or(i64::MAX),
         };
         let claimed = self.store.claim_next_jobs(&next, now, lease_until).await?;
+        self.claimed_short(pool, claimed.len() < at_most);
         if let Some(last) = last_turn(claimed.iter().map(|c| c.record.tenant_id), after) {
             self.last_served
                 .lock()

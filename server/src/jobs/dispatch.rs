@@ -38,8 +38,10 @@ impl Jobs {
         if self.stale_check_due() {
             let mut resent = Vec::new();
             for job in self.store.stale_dispatches(stale, 200).await? {
-                // A pool claimed directly takes its jobs, tickets or not.
-                if self.claims_directly(&job.pool) {
+                // A pool claimed directly takes its jobs, tickets or not: its workers hear
+                // of them.
+                if let Some(woken) = self.direct_waker(&job.pool) {
+                    woken.notify_one();
                     continue;
                 }
                 if self.send(&job).await {

@@ -601,10 +601,12 @@ impl Store {
     /// does, in one statement: the workspaces with jobs due at `now` (and not asked to
     /// stop) take turns in the order of their ids, starting after `after` (the workspace
     /// served last) and wrapping round, each its oldest due job a turn, for as many turns
-    /// as it has room within `concurrency` (its jobs running, or with a ticket out, in any
-    /// pool). A job's ticket (`dispatched_at`) does not matter: a pool claimed this way
-    /// gets none, and one sent before is never pulled. Empty when no job is due, or every
-    /// workspace with one is at its concurrency.
+    /// as it has room within `concurrency` (its jobs running in any pool, or with a ticket
+    /// out in another pool). A pool claimed this way gets no tickets; a job of it with one
+    /// sent before (the ticket is never pulled) is claimed like any other, and its ticket
+    /// does not count against its workspace. Empty when no job is due, or every workspace
+    /// with one is at its concurrency. A row that cannot be read back is logged and left
+    /// out (its lease expires and it runs again), not the whole claim.
     ///
     /// On PostgreSQL, a job another process claims at the same moment is left to it (this
     /// claim takes fewer), and two processes at once may take a workspace past its
@@ -628,7 +630,8 @@ impl Store {
                    FROM jobs WHERE pool = $4 AND status = 'queued' AND run_at <= $3
                    AND cancel_requested = 0),
                   room AS (SELECT w.tenant_id,
-                     $5 - (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id AND {ACTIVE}) AS free
+                     $5 - (SELECT COUNT(*) FROM jobs a WHERE a.tenant_id = w.tenant_id AND {ACTIVE}
+                           AND NOT (a.pool = $4 AND a.status = 'queued')) AS free
                    FROM (SELECT DISTINCT tenant_id FROM due) w),
                   chosen AS (SELECT d.id FROM due d JOIN room r ON r.tenant_id = d.tenant_id
                    WHERE d.turn <= r.free
@@ -652,7 +655,16 @@ impl Store {
             .fetch_all(&mut *one)
             .await?;
         one.commit().await?;
-        rows.iter().map(Claimed::from_row).collect()
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match Claimed::from_row(row) {
+                Ok(one) => claimed.push(one),
+                Err(e) => {
+                    tracing::error!(error = %e, "a claimed job could not be read; its lease will expire")
+                }
+            }
+        }
+        Ok(claimed)
     }
 
     /// What a claim's `RETURNING` answers: the job, and what its attempt resumes from, its

@@ -284,6 +284,10 @@ impl Jobs {
         (tenant, job): (TenantId, JobId),
         complete: Complete,
     ) -> Result<Option<Recorded>, StoreError> {
+        // Only a named worker's report counts (an end with no worker is the lease sweeper's).
+        if complete.worker_id.is_empty() {
+            return Ok(Some(Recorded { recorded: false }));
+        }
         // A success or a cancellation is written at once (the write names the workspace);
         // a failure or a sleep depends on the job as it is (its attempts left, whether it
         // was asked to stop), read first.

@@ -298,8 +298,9 @@ impl TestApp {
         // Tests share one NATS server: each control plane answers in its own group, and
         // stays silent about jobs its store does not know (they are another test's). An
         // in-process bus is the test's own: its embedded workers claim their pool's jobs
-        // themselves, as `switchyard serve`'s do by default.
-        config.jobs.shared_bus = bus.is_durable();
+        // themselves, as `switchyard serve`'s do by default, unless `adjust` says the bus
+        // is shared (then they take tickets over the bus, as workers on NATS do).
+        config.jobs.shared_bus |= bus.is_durable();
         config.jobs.pools.push(pool.to_owned());
         config.jobs.pools.push(config.gateway.pool.clone());
         config.jobs.group = format!("cp-{}", uuid::Uuid::new_v4().simple());

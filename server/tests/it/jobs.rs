@@ -55,9 +55,17 @@ async fn submit(
     a.body["id"].as_str().expect("job id").to_owned()
 }
 
-async fn jobs_run_fail_into_the_dead_letter_and_cancel(bus: Arc<dyn Bus>, backend: Backend) {
+/// `tickets`: the embedded worker takes tickets over the bus even on an in-process bus
+/// (on NATS it always does), instead of claiming its pool's jobs itself.
+async fn jobs_run_fail_into_the_dead_letter_and_cancel(
+    bus: Arc<dyn Bus>,
+    backend: Backend,
+    tickets: bool,
+) {
     let pool = pool();
-    let app = TestApp::with_jobs(backend, bus, &pool, 4).await;
+    let app =
+        TestApp::with_jobs_and_config(backend, bus, &pool, 4, |c| c.jobs.shared_bus = tickets)
+            .await;
     let (ada, _) = app.sign_up("ada@example.com").await;
     app.create_workspace(&ada, "acme").await;
 
@@ -194,8 +202,22 @@ async fn jobs_run_fail_into_the_dead_letter_and_cancel(bus: Arc<dyn Bus>, backen
 
 #[tokio::test]
 async fn jobs_on_the_in_process_bus() {
-    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Sqlite)
-        .await;
+    jobs_run_fail_into_the_dead_letter_and_cancel(
+        Arc::new(InProcessBus::new()),
+        Backend::Sqlite,
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn jobs_on_the_in_process_bus_with_tickets() {
+    jobs_run_fail_into_the_dead_letter_and_cancel(
+        Arc::new(InProcessBus::new()),
+        Backend::Sqlite,
+        true,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -203,7 +225,7 @@ async fn jobs_on_nats_and_postgres() {
     let bus = NatsBus::connect(&nats_url())
         .await
         .expect("NATS at TEST_NATS_URL");
-    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(bus), Backend::Postgres).await;
+    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(bus), Backend::Postgres, true).await;
 }
 
 #[tokio::test]
@@ -686,9 +708,15 @@ async fn a_deleted_workspace_stops_its_running_jobs() {
 /// Fair dispatch: workspace A queues 200 jobs on a one-slot pool, then workspace B submits
 /// one. B's job starts as soon as the job running when it arrived has finished — not after
 /// A's backlog.
-async fn a_small_workspace_is_not_queued_behind_a_big_backlog(bus: Arc<dyn Bus>, backend: Backend) {
+async fn a_small_workspace_is_not_queued_behind_a_big_backlog(
+    bus: Arc<dyn Bus>,
+    backend: Backend,
+    tickets: bool,
+) {
     let pool = pool();
-    let app = TestApp::with_jobs(backend, bus, &pool, 1).await;
+    let app =
+        TestApp::with_jobs_and_config(backend, bus, &pool, 1, |c| c.jobs.shared_bus = tickets)
+            .await;
     let (ada, _) = app.sign_up("ada@example.com").await;
     let (eve, _) = app.sign_up("eve@example.com").await;
     let acme: shared::ids::TenantId = app.create_workspace(&ada, "acme").await["id"]
@@ -761,6 +789,17 @@ async fn fair_dispatch_in_process() {
     a_small_workspace_is_not_queued_behind_a_big_backlog(
         Arc::new(InProcessBus::new()),
         Backend::Sqlite,
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fair_dispatch_in_process_with_tickets() {
+    a_small_workspace_is_not_queued_behind_a_big_backlog(
+        Arc::new(InProcessBus::new()),
+        Backend::Sqlite,
+        true,
     )
     .await;
 }
@@ -770,7 +809,8 @@ async fn fair_dispatch_over_nats_on_postgres() {
     let bus = workers::bus::nats::NatsBus::connect(&nats_url())
         .await
         .expect("NATS at TEST_NATS_URL (make test starts one)");
-    a_small_workspace_is_not_queued_behind_a_big_backlog(Arc::new(bus), Backend::Postgres).await;
+    a_small_workspace_is_not_queued_behind_a_big_backlog(Arc::new(bus), Backend::Postgres, true)
+        .await;
 }
 
 /// A claim or heartbeat for a job the store does not know (an orphaned ticket, say of a
@@ -1408,20 +1448,21 @@ mod links {
 }
 
 /// Workers that claim their pool's jobs themselves (an in-process bus): a claim of several
-/// jobs (free slots) at once takes workspaces in turn after the one served last, and the
-/// next claim goes on after the last of them; each workspace's oldest due job first,
-/// within its concurrency counted across pools (a ticket out in another pool counts); a
-/// job not yet due is left; the dispatcher sends the pool no tickets but wakes its workers;
-/// a cancel of a job just claimed reaches the worker's subscription.
+/// jobs (free slots) at once takes workspaces in turn in the order of their ids, each its
+/// oldest due job a turn, and the next claim goes on after the workspace served last; a
+/// workspace at its concurrency (counted across pools: a ticket out in another pool
+/// counts) waits, and its slot freed wakes the worker that came up short; a job not yet
+/// due is left; the dispatcher sends the pool no tickets but wakes its workers; a cancel of
+/// a job claimed reaches the worker's subscription.
 async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend: Backend) {
     use futures::StreamExt;
     use server::jobs::store::{AttemptEnd, JobRecord};
-    use shared::ids::TenantId;
+    use shared::ids::{JobId, TenantId};
 
     let (pool, other) = (pool(), pool());
     let app = TestApp::with_config(backend, |c| {
         c.jobs.pools.extend([pool.clone(), other.clone()]);
-        c.jobs.tenant_concurrency = 2;
+        c.jobs.tenant_concurrency = 3;
     })
     .await;
     let (ada, _) = app.sign_up("ada@example.com").await;
@@ -1430,7 +1471,8 @@ async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend:
         let ws = app.create_workspace(&ada, slug).await;
         tenants.push(ws["id"].as_str().and_then(|t| t.parse().ok()).expect("id"));
     }
-    let (acme, globex, initech) = (tenants[0], tenants[1], tenants[2]);
+    tenants.sort_by_key(|t| t.to_string());
+    let [a, b, c] = [tenants[0], tenants[1], tenants[2]];
     let now = durable::now_ms();
     let job = |tenant: TenantId, pool: &str, age: i64| {
         let mut job = JobRecord::queued(
@@ -1444,19 +1486,34 @@ async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend:
         job.created_at = now - age;
         job
     };
-    // acme's three, oldest first; globex's two, younger than all of acme's (so oldest
-    // first across workspaces would be another order); initech's one, due in a minute.
-    let acme_jobs = [
-        job(acme, &pool, 30),
-        job(acme, &pool, 25),
-        job(acme, &pool, 20),
+    // The first workspace by id has the youngest jobs and the last the oldest, so oldest
+    // first across workspaces would be another order. `a` has one job more than its
+    // concurrency; `b` one job due only in a minute.
+    let a_jobs = [
+        job(a, &pool, 4),
+        job(a, &pool, 3),
+        job(a, &pool, 2),
+        job(a, &pool, 1),
     ];
-    let globex_jobs = [job(globex, &pool, 10), job(globex, &pool, 5)];
-    let mut later = job(initech, &pool, 0);
+    let b_jobs = [job(b, &pool, 14), job(b, &pool, 13), job(b, &pool, 12)];
+    let c_jobs = [job(c, &pool, 24), job(c, &pool, 23), job(c, &pool, 22)];
+    let mut later = job(b, &pool, 0);
     later.run_at = now + 60_000;
-    for j in acme_jobs.iter().chain(&globex_jobs).chain([&later]) {
+    // A fourth of b's with a ticket sent before the pool was claimed so: the ticket is
+    // never pulled and counts for nothing; the job waits its turn like any other.
+    let ticketed_here = job(b, &pool, 11);
+    for j in a_jobs
+        .iter()
+        .chain(&b_jobs)
+        .chain(&c_jobs)
+        .chain([&later, &ticketed_here])
+    {
         app.store.insert_job(j).await.expect("a job");
     }
+    app.store
+        .mark_dispatched(&[(ticketed_here.id, 0)], now)
+        .await
+        .expect("marked");
     let jobs = app.control.jobs.engine();
     let woken = jobs.serve_directly(&pool);
     assert!(jobs.claims_directly(&pool));
@@ -1468,45 +1525,48 @@ async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend:
         .await
         .expect("the round woke the pool's workers");
 
-    // Three at once (three free slots), then one: the turns go on after the batch's last.
-    let mut claimed = Vec::new();
-    for at_most in [3, 1, 5] {
-        for next in jobs
-            .claim_next(&pool, "w1", at_most)
-            .await
-            .expect("a claim")
-        {
-            assert_eq!(next.grant.attempt, 1);
-            assert_eq!(next.grant.kind, "diagnostic");
-            assert!(next.grant.journal.is_empty());
-            assert!(next.cancels.is_some(), "it listens for a cancel");
-            claimed.push((next.tenant.parse::<TenantId>().expect("tenant"), next.job));
+    let claim = |at_most: usize| {
+        let (jobs, pool) = (jobs.clone(), pool.clone());
+        async move {
+            let mut claimed: Vec<JobId> = Vec::new();
+            for next in jobs
+                .claim_next(&pool, "w1", at_most)
+                .await
+                .expect("a claim")
+            {
+                assert_eq!(next.grant.attempt, 1);
+                assert_eq!(next.grant.kind, "diagnostic");
+                assert!(next.grant.journal.is_empty());
+                assert!(next.cancels.is_some(), "it listens for a cancel");
+                claimed.push(next.job.parse().expect("a job id"));
+            }
+            claimed.sort();
+            claimed
         }
-    }
-    let (first, second) = if acme < globex {
-        (&acme_jobs[..], &globex_jobs[..])
-    } else {
-        (&globex_jobs[..], &acme_jobs[..])
     };
-    let ids = |jobs: &[&JobRecord]| -> Vec<(TenantId, String)> {
-        jobs.iter()
-            .map(|j| (j.tenant_id, j.id.to_string()))
-            .collect()
+    let set = |of: &[&JobRecord]| {
+        let mut ids: Vec<JobId> = of.iter().map(|j| j.id).collect();
+        ids.sort();
+        ids
     };
-    let mut batch = claimed[..3.min(claimed.len())].to_vec();
-    batch.sort();
-    let mut expected_batch = ids(&[&first[0], &second[0], &first[1]]);
-    expected_batch.sort();
-    assert_eq!(batch, expected_batch, "the first three turns, oldest first");
+    // Four free slots: a, b, c, then a again.
     assert_eq!(
-        claimed.iter().skip(3).cloned().collect::<Vec<_>>(),
-        ids(&[&second[1]]),
-        "then the turn after the batch's last; acme's third waits on its concurrency, initech's is not due"
+        claim(4).await,
+        set(&[&a_jobs[0], &b_jobs[0], &c_jobs[0], &a_jobs[1]]),
+        "in turn, each workspace's oldest first"
     );
-    for (tenant, id) in &claimed {
+    // One: the turn after the batch's last (a), not the first by id again.
+    assert_eq!(claim(1).await, set(&[&b_jobs[1]]));
+    // Five: c, a, b, c; a's and b's fourth wait on their concurrency, b's fifth is not
+    // due.
+    assert_eq!(
+        claim(5).await,
+        set(&[&c_jobs[1], &a_jobs[2], &b_jobs[2], &c_jobs[2]])
+    );
+    for j in a_jobs[..3].iter().chain(&b_jobs).chain(&c_jobs) {
         let job = app
             .store
-            .job(*tenant, id.parse().expect("id"))
+            .job(j.tenant_id, j.id)
             .await
             .expect("read")
             .expect("the job");
@@ -1515,21 +1575,23 @@ async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend:
             (JobStatus::Running, Some("w1"), 1)
         );
     }
-    let third = app
-        .store
-        .job(acme, acme_jobs[2].id)
-        .await
-        .expect("read")
-        .expect("the job");
-    assert_eq!((third.status, third.attempt), (JobStatus::Queued, 0));
+    for j in [&a_jobs[3], &later, &ticketed_here] {
+        let job = app
+            .store
+            .job(j.tenant_id, j.id)
+            .await
+            .expect("read")
+            .expect("the job");
+        assert_eq!((job.status, job.attempt), (JobStatus::Queued, 0));
+    }
 
-    // One of acme's ends; a ticket of acme's out in another pool takes the freed slot.
-    let end = |id: shared::ids::JobId| {
+    // One of a's ends; a ticket of a's out in another pool takes the freed slot.
+    let end = |id: JobId| {
         let store = app.store.clone();
         async move {
             store
                 .end_attempt_of(
-                    acme,
+                    a,
                     id,
                     "w1",
                     1,
@@ -1541,29 +1603,46 @@ async fn direct_claims_take_workspaces_in_turn_within_their_concurrency(backend:
                 .expect("ended")
         }
     };
-    end(acme_jobs[0].id).await;
-    let ticketed = job(acme, &other, 0);
+    end(a_jobs[0].id).await;
+    let ticketed = job(a, &other, 0);
     app.store.insert_job(&ticketed).await.expect("a job");
     app.store
         .mark_dispatched(&[(ticketed.id, 0)], durable::now_ms())
         .await
         .expect("marked");
-    assert!(jobs
-        .claim_next(&pool, "w1", 4)
+    assert!(claim(4).await.is_empty());
+    // Another ends, reported by its worker: the slot freed wakes the worker that came up
+    // short, a's fourth goes now, and a cancel asked for reaches its worker.
+    let _left_over = tokio::time::timeout(Duration::from_millis(50), woken.notified()).await;
+    let link = server::jobs::StoreLink::new(jobs.clone());
+    let (a_id, ended) = (a.to_string(), a_jobs[1].id.to_string());
+    let recorded = workers::link::Link::complete(
+        &link,
+        workers::link::JobRef {
+            tenant: &a_id,
+            job: &ended,
+        },
+        &workers::protocol::Complete {
+            worker_id: "w1".into(),
+            attempt: 1,
+            outcome: workers::protocol::Outcome::Succeeded { result: json!({}) },
+        },
+    )
+    .await
+    .expect("an answer");
+    assert!(recorded.recorded);
+    tokio::time::timeout(Duration::from_secs(1), woken.notified())
         .await
-        .expect("a claim")
-        .is_empty());
-    // Another ends: acme's third goes now, and a cancel asked for reaches its worker.
-    end(acme_jobs[1].id).await;
+        .expect("the freed slot woke the worker that came up short");
     let mut next = jobs
         .claim_next(&pool, "w2", 4)
         .await
         .expect("a claim")
         .pop()
-        .expect("acme's third");
-    assert_eq!(next.job, acme_jobs[2].id.to_string());
+        .expect("a's fourth");
+    assert_eq!(next.job, a_jobs[3].id.to_string());
     let cancelled = jobs
-        .cancel(acme, acme_jobs[2].id)
+        .cancel(a, a_jobs[3].id)
         .await
         .expect("a cancel")
         .expect("the job");
@@ -1599,8 +1678,12 @@ mod direct_claims {
 /// (SQLite runs it in `jobs_on_the_in_process_bus`).
 #[tokio::test]
 async fn jobs_on_the_in_process_bus_and_postgres() {
-    jobs_run_fail_into_the_dead_letter_and_cancel(Arc::new(InProcessBus::new()), Backend::Postgres)
-        .await;
+    jobs_run_fail_into_the_dead_letter_and_cancel(
+        Arc::new(InProcessBus::new()),
+        Backend::Postgres,
+        false,
+    )
+    .await;
 }
 
 /// Ends of attempts written together in one statement (as workers report them at once):
