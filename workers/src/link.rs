@@ -9,6 +9,7 @@
 //! (`server/tests/it/jobs.rs`, `links`).
 
 use crate::bus::{Bus, BusError};
+pub use crate::protocol::Grant;
 use crate::protocol::{
     Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Recorded, Release, StepReport,
 };
@@ -125,47 +126,6 @@ impl std::fmt::Debug for ClaimedJob {
             .field("job", &self.job)
             .field("grant", &self.grant)
             .finish_non_exhaustive()
-    }
-}
-
-/// An attempt granted: what [`ClaimReply::Granted`] carries.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Grant {
-    /// The attempt number (fences everything the worker reports).
-    pub attempt: i64,
-    /// What to run.
-    pub kind: String,
-    /// Its input, JSON.
-    pub payload: String,
-    /// Lease length in milliseconds.
-    pub lease_ms: u64,
-    /// The log sequence to continue from.
-    pub log_seq: i64,
-    /// The steps earlier attempts recorded (replayed, not re-run).
-    pub journal: Vec<durable::Entry>,
-}
-
-impl Grant {
-    /// The grant in a claim's answer, or why the claim was refused.
-    pub fn of(reply: ClaimReply) -> Result<Grant, String> {
-        match reply {
-            ClaimReply::Granted {
-                attempt,
-                kind,
-                payload,
-                lease_ms,
-                log_seq,
-                journal,
-            } => Ok(Grant {
-                attempt,
-                kind,
-                payload,
-                lease_ms,
-                log_seq,
-                journal,
-            }),
-            ClaimReply::Refused { reason } => Err(reason),
-        }
     }
 }
 

@@ -40,26 +40,31 @@ pub struct Claim {
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum ClaimReply {
     /// Run it: this attempt is yours until the lease runs out (keep it with heartbeats).
-    Granted {
-        /// The attempt number (fences everything the worker reports).
-        attempt: i64,
-        /// What to run.
-        kind: String,
-        /// Its input, JSON.
-        payload: String,
-        /// Lease length in milliseconds; heartbeat well within it.
-        lease_ms: u64,
-        /// The log sequence to continue from (earlier attempts' lines keep theirs).
-        log_seq: i64,
-        /// The steps earlier attempts recorded in the job's journal (replayed, not re-run).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        journal: Vec<durable::Entry>,
-    },
+    Granted(Grant),
     /// Do not run it (taken by another worker, cancelled, or finished).
     Refused {
         /// Why.
         reason: String,
     },
+}
+
+/// An attempt granted: what a worker runs and resumes from (in a claim's answer, or
+/// claimed straight from the store by a worker inside the control plane).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The attempt number (fences everything the worker reports).
+    pub attempt: i64,
+    /// What to run.
+    pub kind: String,
+    /// Its input, JSON.
+    pub payload: String,
+    /// Lease length in milliseconds; heartbeat well within it.
+    pub lease_ms: u64,
+    /// The log sequence to continue from (earlier attempts' lines keep theirs).
+    pub log_seq: i64,
+    /// The steps earlier attempts recorded in the job's journal (replayed, not re-run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub journal: Vec<durable::Entry>,
 }
 
 /// A worker still runs an attempt.
@@ -196,16 +201,19 @@ mod tests {
 
     #[test]
     fn replies_are_tagged_json() {
-        let granted = ClaimReply::Granted {
+        let granted = ClaimReply::Granted(Grant {
             attempt: 1,
             kind: "diagnostic".into(),
             payload: "{}".into(),
             lease_ms: 30_000,
             log_seq: 0,
             journal: vec![],
-        };
+        });
         let json = serde_json::to_value(&granted).unwrap();
+        // The grant's fields stand beside the tag, as they always have on the wire.
         assert_eq!(json["answer"], "granted");
+        assert_eq!(json["attempt"], 1);
+        assert_eq!(json["lease_ms"], 30_000);
         let back: ClaimReply = serde_json::from_value(json).unwrap();
         assert_eq!(back, granted);
         let outcome = serde_json::to_value(Outcome::Failed {

@@ -8,7 +8,9 @@ use crate::bus::{Bus, BusError, Delivery, QueueConfig, Subscription};
 use crate::clock::now_ms;
 use crate::kinds::{JobContext, Kinds};
 pub use crate::link::{AttemptRef, BusLink, ClaimedJob, Claims, Grant, JobRef, Link};
-use crate::protocol::{Claim, Complete, Heartbeat, LogBatch, Outcome, Presence, Release, Ticket};
+use crate::protocol::{
+    Claim, ClaimReply, Complete, Heartbeat, LogBatch, Outcome, Presence, Release, Ticket,
+};
 use crate::subjects;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -326,9 +328,11 @@ async fn handle_ticket(
     } else {
         ack.await;
     }
-    match Grant::of(reply) {
-        Err(reason) => tracing::debug!(job = %ticket.job_id, reason, "claim refused"),
-        Ok(grant) => run_granted(link, config, of, grant, cancels, release).await,
+    match reply {
+        ClaimReply::Refused { reason } => {
+            tracing::debug!(job = %ticket.job_id, reason, "claim refused")
+        }
+        ClaimReply::Granted(grant) => run_granted(link, config, of, grant, cancels, release).await,
     }
 }
 

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::Notify;
-use workers::link::{ClaimedJob, Grant};
+use workers::link::ClaimedJob;
 use workers::subjects;
 
 /// A pool served so in this process.
@@ -177,19 +177,10 @@ impl Jobs {
         let mut jobs = Vec::with_capacity(claimed.len());
         for (one, (tenant, job, cancels)) in claimed.into_iter().zip(listening) {
             self.announce(&one.record).await;
-            let record = one.record;
-            let grant = Grant {
-                attempt: record.attempt,
-                lease_ms: self.config.lease.as_millis() as u64,
-                log_seq: one.log_seq,
-                journal: super::worker_requests::journal_entries(record.id, one.steps),
-                kind: record.kind,
-                payload: record.payload,
-            };
             jobs.push(ClaimedJob {
                 tenant,
                 job,
-                grant,
+                grant: self.grant(one),
                 cancels,
             });
         }

@@ -3,7 +3,7 @@
 //! Every answer is fenced by the store (lease holder and attempt), so a worker that lost
 //! its lease cannot change what replaced it.
 
-use super::store::{AttemptEnd, EndOf, JobLogLine, StepRecord, WorkerRecord};
+use super::store::{AttemptEnd, Claimed, EndOf, JobLogLine, StepRecord, WorkerRecord};
 use super::Jobs;
 use crate::clock::now_ms;
 use crate::store::StoreError;
@@ -14,8 +14,8 @@ use shared::ids::{JobId, TenantId};
 use shared::jobs::JobStatus;
 use workers::bus::BusMessage;
 use workers::protocol::{
-    Claim, ClaimReply, Complete, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence, Recorded,
-    Release, StepReport,
+    Claim, ClaimReply, Complete, Grant, Heartbeat, HeartbeatReply, LogBatch, Outcome, Presence,
+    Recorded, Release, StepReport,
 };
 use workers::subjects;
 
@@ -157,14 +157,25 @@ impl Jobs {
             }));
         };
         self.announce(&claimed.record).await;
-        Ok(Some(ClaimReply::Granted {
-            attempt: claimed.record.attempt,
-            kind: claimed.record.kind,
-            payload: claimed.record.payload,
+        Ok(Some(ClaimReply::Granted(self.grant(claimed))))
+    }
+
+    /// What the worker of a claimed job is granted: the attempt, what to run, the lease,
+    /// and what the attempt resumes from.
+    pub(super) fn grant(&self, claimed: Claimed) -> Grant {
+        let Claimed {
+            record,
+            log_seq,
+            steps,
+        } = claimed;
+        Grant {
+            attempt: record.attempt,
             lease_ms: self.config.lease.as_millis() as u64,
-            log_seq: claimed.log_seq,
-            journal: journal_entries(job, claimed.steps),
-        }))
+            log_seq,
+            journal: journal_entries(record.id, steps),
+            kind: record.kind,
+            payload: record.payload,
+        }
     }
 
     pub(super) async fn on_step(
@@ -408,7 +419,7 @@ impl Jobs {
 
 /// A job's journal as the worker replays it. An entry that does not parse is left out (its
 /// step runs again) and logged.
-pub(super) fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
+fn journal_entries(job: JobId, steps: Vec<String>) -> Vec<durable::Entry> {
     steps
         .into_iter()
         .filter_map(|raw| match serde_json::from_str(&raw) {

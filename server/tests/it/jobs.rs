@@ -1035,14 +1035,14 @@ async fn links_act_only_for_the_attempt_holding_the_job(backend: Backend, direct
         "the job no longer exists"
     );
     match link.claim(of, &claim("w1")).await.expect("an answer") {
-        ClaimReply::Granted {
+        ClaimReply::Granted(workers::protocol::Grant {
             attempt,
             kind,
             payload,
             log_seq,
             journal,
             ..
-        } => {
+        }) => {
             assert_eq!(
                 (attempt, kind.as_str(), payload.as_str(), log_seq),
                 (1, "diagnostic", r#"{"n":1}"#, 0)
@@ -1199,7 +1199,7 @@ async fn links_act_only_for_the_attempt_holding_the_job(backend: Backend, direct
     };
     assert!(matches!(
         link.claim(handed, &claim("w1")).await.expect("an answer"),
-        ClaimReply::Granted { attempt: 1, .. }
+        ClaimReply::Granted(workers::protocol::Grant { attempt: 1, .. })
     ));
     let release = |worker: &str| Release {
         worker_id: worker.to_owned(),
